@@ -192,15 +192,15 @@ class IgNet(nn.Module):
         self.t_embedder = TimestepEmbedder(d)
         self.y_embedder = LabelEmbedder(cfg["num_classes"], d)
         self.pos_embed = nn.Parameter(sincos_2d(d, grid)[None], requires_grad=False)
+        light = cfg["family"] == "lightningdit"
+        if light and cfg.get("rope", True):  # registered before the blocks, as upstream does
+            self.feat_rope = Rope2d(d // cfg["num_heads"], grid)
+        else:
+            self.feat_rope = None
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg["depth"])])
         self.final_layer = FinalLayer(cfg)
         if cfg["ig_depth"] > 0:
             self.final_layer_xr = FinalLayer(cfg)
-        light = cfg["family"] == "lightningdit"
-        if light and cfg.get("rope", True):
-            self.feat_rope = Rope2d(d // cfg["num_heads"], grid)
-        else:
-            self.feat_rope = None
 
     def unpatchify(self, x):
         n = x.shape[0]
