@@ -77,6 +77,9 @@ public record ModelConfig(
     }
   }
 
+  /** mlp_ratio when a full model section leaves it out (every official model uses 4). */
+  public static final double DEFAULT_MLP_RATIO = 4.0;
+
   /** Keys a full (preset-free) model section must give. */
   static final List<String> REQUIRED_KEYS =
       List.of(
@@ -207,6 +210,9 @@ public record ModelConfig(
         if (!merged.hasNonNull(key)) {
           missing.add(key);
         }
+      }
+      if (!merged.has("mlp_ratio")) {
+        merged.put("mlp_ratio", DEFAULT_MLP_RATIO);
       }
       if (!missing.isEmpty()) {
         throw new InvalidInputException(
