@@ -6,6 +6,8 @@ trainer/src/test/resources/fixtures/model-parity/<name>/:
                       so zero-initialised heads cannot hide bugs)
   x.npy t.npy y.npy   a small batch of inputs (y holds the null class too)
   v_final.npy v_intermediate.npy   the reference outputs of ig_reference.IgNet
+  grads.npz           gradients of L = mean(v_final²) + 0.5·mean(v_intermediate²) for a few
+                      parameters (checks backward through both heads)
   checkpoint.pt       torch.save({"model": other weights, "ema": the state above, "steps": 7})
 
 Run with Debian's python (torch 1.13):  /usr/bin/python3 trainer/src/test/python/gen_model_parity.py
@@ -37,6 +39,14 @@ CONFIGS = {
         "preset: lightningdit-tiny\nqk_norm: true\nig_depth: 2\n",
     ),
 }
+
+GRAD_KEYS = [
+    "x_embedder.proj.weight", "y_embedder.embedding_table.weight", "t_embedder.mlp.0.weight",
+    "blocks.0.attn.qkv.weight", "blocks.0.attn.q_norm.weight", "blocks.1.norm1.weight",
+    "blocks.1.mlp.fc1.bias", "blocks.0.mlp.w12.weight", "blocks.2.adaLN_modulation.1.weight",
+    "final_layer.adaLN_modulation.1.bias", "final_layer_xr.linear.weight",
+    "final_layer_xr.norm_final.weight",
+]
 
 
 def randomize(model, gen):
@@ -72,8 +82,13 @@ def main():
         x = torch.randn(n, cfg["in_channels"], cfg["input_size"], cfg["input_size"], generator=gen)
         t = torch.tensor([0.0, 0.37, 1.0], dtype=torch.float32)
         y = torch.tensor([0, 7, cfg["num_classes"]], dtype=torch.int64)  # last row: null class
-        with torch.no_grad():
-            v_final, v_inter = model(x, t, y)
+        v_final, v_inter = model(x, t, y)
+        loss = v_final.pow(2).mean() + 0.5 * v_inter.pow(2).mean()
+        loss.backward()
+        params = dict(model.named_parameters())
+        grads = {k: params[k].grad.numpy() for k in GRAD_KEYS if k in params}
+        np.savez(os.path.join(d, "grads.npz"), **grads)
+        v_final, v_inter = v_final.detach(), v_inter.detach()
 
         state = {k: v.detach().float().contiguous().numpy() for k, v in model.state_dict().items()}
         np.savez(os.path.join(d, "state.npz"), **state)
