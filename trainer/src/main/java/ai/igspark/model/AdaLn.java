@@ -13,7 +13,9 @@ final class AdaLn {
   private final int chunks;
 
   AdaLn(ModelState state, String prefix, int hidden, int chunks, Init weightInit) {
-    this.linear = new Linear(state, prefix + "adaLN_modulation.1.", hidden, (long) chunks * hidden, weightInit);
+    this.linear =
+        new Linear(
+            state, prefix + "adaLN_modulation.1.", hidden, (long) chunks * hidden, weightInit);
     this.chunks = chunks;
   }
 

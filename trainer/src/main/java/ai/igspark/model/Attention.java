@@ -20,7 +20,12 @@ final class Attention {
   private final RotaryEmbedding rope; // null: none
 
   Attention(
-      ModelState state, String prefix, int hidden, int heads, boolean qkNorm, RotaryEmbedding rope) {
+      ModelState state,
+      String prefix,
+      int hidden,
+      int heads,
+      boolean qkNorm,
+      RotaryEmbedding rope) {
     this.heads = heads;
     this.headDim = hidden / heads;
     this.scale = (float) Math.pow(headDim, -0.5);

@@ -24,11 +24,11 @@ final class DiTBlock {
     int d = cfg.hiddenSize();
     boolean lightning = cfg.family() == Family.LIGHTNINGDIT;
     // Declaration order follows the official module order, so the state dict lists alike.
-    this.norm1 = lightning ? new RmsNorm(state, prefix + "norm1.", d) : new LayerNormNoAffine(state, d);
+    this.norm1 = Norm.of(cfg, state, prefix + "norm1.", d);
     this.attn =
         new Attention(
             state, prefix + "attn.", d, cfg.numHeads(), lightning && cfg.qkNorm(), rope);
-    this.norm2 = lightning ? new RmsNorm(state, prefix + "norm2.", d) : new LayerNormNoAffine(state, d);
+    this.norm2 = Norm.of(cfg, state, prefix + "norm2.", d);
     this.mlp =
         lightning
             ? new SwiGlu(state, prefix + "mlp.", d, cfg.swigluHiddenSize())

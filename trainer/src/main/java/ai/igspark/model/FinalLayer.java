@@ -2,7 +2,6 @@ package ai.igspark.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.igspark.model.ModelConfig.Family;
 
 /**
  * The output layer, also used as the IG head {@code final_layer_xr} (§2.2):
@@ -20,13 +19,9 @@ final class FinalLayer {
   FinalLayer(ModelState state, String prefix, ModelConfig cfg, boolean zeroInit) {
     int d = cfg.hiddenSize();
     long out = (long) cfg.patchSize() * cfg.patchSize() * cfg.inChannels();
-    this.norm =
-        cfg.family() == Family.LIGHTNINGDIT
-            ? new RmsNorm(state, prefix + "norm_final.", d)
-            : new LayerNormNoAffine(state, d);
-    this.linear =
-        new Linear(
-            state, prefix + "linear.", d, out, zeroInit ? Init.zeros() : Init.xavierUniform(d, out));
+    this.norm = Norm.of(cfg, state, prefix + "norm_final.", d);
+    Init linearInit = zeroInit ? Init.zeros() : Init.xavierUniform(d, out);
+    this.linear = new Linear(state, prefix + "linear.", d, out, linearInit);
     this.adaLn =
         new AdaLn(
             state, prefix, d, 2, zeroInit ? Init.zeros() : Init.xavierUniform(d, 2L * d));

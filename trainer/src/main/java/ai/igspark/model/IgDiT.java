@@ -49,7 +49,9 @@ public final class IgDiT implements AutoCloseable {
     yEmbedder = new LabelEmbedder(state, "y_embedder.", cfg.numClasses(), d);
     boolean lightning = cfg.family() == Family.LIGHTNINGDIT;
     RotaryEmbedding rope =
-        lightning && cfg.rope() ? new RotaryEmbedding(state, "feat_rope.", cfg.headDim(), grid) : null;
+        lightning && cfg.rope()
+            ? new RotaryEmbedding(state, "feat_rope.", cfg.headDim(), grid)
+            : null;
     for (int i = 0; i < cfg.depth(); i++) {
       blocks.add(new DiTBlock(state, "blocks." + i + ".", cfg, rope));
     }

@@ -170,7 +170,10 @@ public record ModelConfig(
     }
   }
 
-  /** Loads a model config file (YAML or JSON): either {@code preset: NAME} + overrides or all keys. */
+  /**
+   * Loads a model config file (YAML or JSON): either {@code preset: NAME} + overrides or all
+   * keys.
+   */
   public static ModelConfig load(Path file) {
     return fromTree(TypedConfig.readTree(file), file.toString());
   }

@@ -26,7 +26,8 @@ public final class Presets {
             Family.LIGHTNINGDIT, 16, 32, 1, 1152, 28, 16, 4.0, 1000, 8, null, false, null, true));
     // Tests: small enough that parity fixtures stay a few hundred KB.
     PRESETS.put(
-        "sit-tiny", new ModelConfig(Family.SIT, 8, 4, 2, 32, 3, 2, 4.0, 10, 1, null, null, null, null));
+        "sit-tiny",
+        new ModelConfig(Family.SIT, 8, 4, 2, 32, 3, 2, 4.0, 10, 1, null, null, null, null));
     PRESETS.put(
         "lightningdit-tiny",
         new ModelConfig(

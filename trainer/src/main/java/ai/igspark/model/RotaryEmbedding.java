@@ -57,7 +57,8 @@ final class RotaryEmbedding {
   private static NDArray rotateHalf(NDArray x) {
     Shape s = x.getShape();
     int pairAxis = s.dimension(); // axis of the new trailing pair dimension
-    NDList ab = x.reshape(s.slice(0, pairAxis - 1).addAll(new Shape(s.tail() / 2, 2))).split(2, pairAxis);
+    Shape pairs = s.slice(0, pairAxis - 1).addAll(new Shape(s.tail() / 2, 2));
+    NDList ab = x.reshape(pairs).split(2, pairAxis);
     return NDArrays.concat(new NDList(ab.get(1).neg(), ab.get(0)), pairAxis).reshape(s);
   }
 }

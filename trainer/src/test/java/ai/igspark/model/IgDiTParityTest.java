@@ -38,7 +38,8 @@ class IgDiTParityTest {
     ParityFixture f = ParityFixture.named(name);
     try (NDManager m = NDManager.newBaseManager();
         IgDiT model = IgDiT.create(f.config(), m, 0)) {
-      assertEquals(new ArrayList<>(f.state().keySet()), new ArrayList<>(model.stateDict().keySet()));
+      assertEquals(
+          new ArrayList<>(f.state().keySet()), new ArrayList<>(model.stateDict().keySet()));
     }
   }
 

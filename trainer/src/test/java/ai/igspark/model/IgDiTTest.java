@@ -79,7 +79,8 @@ class IgDiTTest {
       ModelOutput out = model.forward(in[0], in[1], in[2]);
       assertNull(out.vIntermediate());
       assertEquals(new Shape(2, 4, 8, 8), out.vFinal().getShape());
-      assertTrue(model.stateDict().keySet().stream().noneMatch(k -> k.startsWith("final_layer_xr")));
+      assertTrue(
+          model.stateDict().keySet().stream().noneMatch(k -> k.startsWith("final_layer_xr")));
     }
   }
 

@@ -82,7 +82,8 @@ class ModelConfigTest {
   @Test
   void everyPresetRoundTripsThroughItsMap() {
     for (Map.Entry<String, ModelConfig> e : Presets.all().entrySet()) {
-      assertEquals(e.getValue(), ModelConfig.fromTree(e.getValue().toMap(), e.getKey()), e.getKey());
+      ModelConfig back = ModelConfig.fromTree(e.getValue().toMap(), e.getKey());
+      assertEquals(e.getValue(), back, e.getKey());
     }
   }
 
