@@ -87,19 +87,25 @@ public final class IgDiT implements AutoCloseable {
   public ModelOutput forward(NDArray x, NDArray t, NDArray y) {
     checkInputs(x, t, y);
     NDManager out = x.getManager();
+    NDArray vFinal;
+    NDArray vIntermediate = null;
     try (NDScope scope = new NDScope()) {
       NDArray h = xEmbedder.forward(x).add(state.get("pos_embed")); // [N, T, D]
       NDArray c = tEmbedder.forward(t).add(yEmbedder.forward(y)); // [N, D]
-      NDArray vIntermediate = null;
       for (int i = 0; i < blocks.size(); i++) {
         h = blocks.get(i).forward(h, c);
         if (i + 1 == cfg.igDepth()) { // the head reads after 1-based block ig_depth (§2.1)
           vIntermediate = keep(unpatchify(igHead.forward(h, c)), out);
         }
       }
-      NDArray vFinal = keep(unpatchify(finalLayer.forward(h, c)), out);
-      return new ModelOutput(vFinal, vIntermediate);
+      vFinal = keep(unpatchify(finalLayer.forward(h, c)), out);
     }
+    // A caller that frees by NDScope rather than by manager owns the outputs too.
+    NDScope.register(vFinal);
+    if (vIntermediate != null) {
+      NDScope.register(vIntermediate);
+    }
+    return new ModelOutput(vFinal, vIntermediate);
   }
 
   private static NDArray keep(NDArray a, NDManager owner) {

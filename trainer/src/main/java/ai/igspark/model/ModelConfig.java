@@ -179,13 +179,15 @@ public record ModelConfig(
   }
 
   /**
-   * Builds a config from a parsed {@code model:} section (a JsonNode or a Map): {@code {preset:
-   * NAME, key: override, …}} or the full keys. {@code source} names where it came from and starts
-   * every error message (e.g. {@code "run.yaml: model"}).
+   * Builds a config from a parsed {@code model:} section (a JsonNode, a Map or a String): {@code
+   * {preset: NAME, key: override, …}}, the full keys, or just a preset name. {@code source} names
+   * where it came from and starts every error message (e.g. {@code "run.yaml: model"}).
    */
   public static ModelConfig fromTree(Object tree, String source) {
-    JsonNode node =
-        tree instanceof JsonNode n ? n : TypedConfig.mapper().valueToTree(tree);
+    JsonNode node = tree instanceof JsonNode n ? n : TypedConfig.mapper().valueToTree(tree);
+    if (node != null && node.isTextual()) { // "model: SiT-B/2" is shorthand for a bare preset
+      return Presets.get(node.asText(), source);
+    }
     if (node == null || !node.isObject()) {
       throw new InvalidInputException(
           source + ": expected a mapping with 'preset: NAME' or the model keys, got " + node);

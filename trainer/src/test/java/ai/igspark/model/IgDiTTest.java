@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.igspark.data.InvalidInputException;
@@ -108,6 +109,23 @@ class IgDiTTest {
       assertEquals(modelArrays, model.manager().getManagedArrays().size());
       assertEquals(callerArrays + 2, step.getManagedArrays().size());
       assertTrue(step.getManagedArrays().contains(out.vFinal()));
+    }
+  }
+
+  @Test
+  void outputsBelongToTheCallersScopeWhenItUsesOne() {
+    ModelConfig cfg = Presets.get("sit-tiny");
+    try (NDManager m = NDManager.newBaseManager();
+        IgDiT model = IgDiT.create(cfg, m, 0)) {
+      NDArray[] in = inputs(m, cfg, 2);
+      ModelOutput out;
+      try (NDScope scope = new NDScope()) {
+        out = model.forward(in[0], in[1], in[2]);
+        assertFalse(out.vFinal().isReleased());
+      }
+      assertTrue(out.vFinal().isReleased());
+      assertTrue(out.vIntermediate().isReleased());
+      assertFalse(in[0].isReleased());
     }
   }
 

@@ -71,6 +71,11 @@ class ModelConfigTest {
   }
 
   @Test
+  void aBarePresetNameIsAModelSection() {
+    assertEquals(Presets.get("sit-demo"), ModelConfig.fromTree("sit-demo", "run.yaml: model"));
+  }
+
+  @Test
   void lightningDitDefaultsFollowTheUpstreamRule() {
     ModelConfig cfg = Presets.get("LightningDiT-XL/1");
     assertEquals(3072, cfg.swigluHiddenSize()); // int(2/3 · 4 · 1152)
