@@ -41,20 +41,37 @@ public final class ModelCheckpoints {
       TorchCheckpoint ckpt = TorchCheckpoint.read(file);
       List<String> keys = ckpt.keys();
       if (keys.contains("ema")) {
-        return ckpt.stateDict("ema");
+        return officialNames(ckpt.stateDict("ema"));
       }
       if (keys.contains("model")) {
-        return ckpt.stateDict("model");
+        return officialNames(ckpt.stateDict("model"));
       }
-      return ckpt.stateDict();
+      return officialNames(ckpt.stateDict());
     }
     if (file.getFileName().toString().endsWith(".safetensors")) {
       try (SafetensorsFile st = SafetensorsFile.open(file)) {
-        return st.readAll();
+        return officialNames(st.readAll());
       }
     }
     throw new InvalidInputException(
         file + ": not a model checkpoint: expected a .safetensors file or a torch.save (.pt) zip");
+  }
+
+  /**
+   * Drops the wrappers PyTorch training adds to names: DDP's leading {@code module.} and
+   * torch.compile's {@code _orig_mod.} (LightningDiT compiles its blocks, §2.5). No official name
+   * contains either, so this never renames a real entry.
+   */
+  static Map<String, HostTensor> officialNames(Map<String, HostTensor> tensors) {
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+      String name = e.getKey().replace("_orig_mod.", "");
+      if (name.startsWith("module.")) {
+        name = name.substring("module.".length());
+      }
+      out.put(name, e.getValue());
+    }
+    return out;
   }
 
   /** Loads {@code file} into {@code model}, strictly (see {@link IgDiT#loadStateDict}). */

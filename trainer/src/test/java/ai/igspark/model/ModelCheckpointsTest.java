@@ -74,6 +74,18 @@ class ModelCheckpointsTest {
   }
 
   @Test
+  void ddpAndTorchCompilePrefixesAreDropped() {
+    HostTensor w = HostTensor.ofFloats(new long[] {1}, new float[] {1});
+    Map<String, HostTensor> named = new java.util.LinkedHashMap<>();
+    named.put("module.blocks.0._orig_mod.attn.qkv.weight", w);
+    named.put("_orig_mod.final_layer.linear.bias", w);
+    named.put("pos_embed", w);
+    assertEquals(
+        java.util.List.of("blocks.0.attn.qkv.weight", "final_layer.linear.bias", "pos_embed"),
+        new ArrayList<>(ModelCheckpoints.officialNames(named).keySet()));
+  }
+
+  @Test
   void aFileOfAnotherKindIsRejectedByName() throws Exception {
     Path bogus = dir.resolve("weights.bin");
     Files.writeString(bogus, "not weights");
