@@ -123,6 +123,8 @@ public final class FashionMnistIngest {
             .normalization(Normalization.identity())
             .source("fashion-mnist " + split.filePrefix() + " (" + imagesFile + ")")
             .hadoopConf(conf)
+            // one shard per split (123 MB for train): the writer buffers a whole shard
+            .samplesPerShard(Math.max(1, images.count()))
             .build();
     progress.begin(split.datasetName(), images.count());
     float[] pixels = new float[SIZE * SIZE];
