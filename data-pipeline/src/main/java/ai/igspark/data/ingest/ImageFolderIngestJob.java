@@ -215,7 +215,7 @@ public final class ImageFolderIngestJob {
       skipped.addAll(r.skipped());
     }
     for (String s : skipped) {
-      progress.note("skipped " + s.replace('\t', ':'));
+      progress.note("skipped " + s.replace("\t", ": "));
     }
     if (shards.isEmpty()) {
       throw new InvalidInputException(

@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -114,6 +116,43 @@ class ImageFolderIngestJobTest {
         assertEquals(w[k * 256 + j], latents.get(pngIndex[k])[j], 1e-5, "latent " + k + "," + j);
         assertEquals(wf[k * 256 + j], flips.get(pngIndex[k])[j], 1e-5, "flip " + k + "," + j);
       }
+    }
+  }
+
+  @Test
+  void foldersOnHdfsBecomeADatasetOnHdfs() throws Exception {
+    Configuration c = new Configuration();
+    c.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("minidfs").toString());
+    for (String key : new String[] {"dfs.namenode.rpc-address", "dfs.namenode.http-address",
+        "dfs.namenode.https-address", "dfs.namenode.servicerpc-address",
+        "dfs.namenode.lifeline.rpc-address", "dfs.datanode.address", "dfs.datanode.http.address",
+        "dfs.datanode.https.address", "dfs.datanode.ipc.address"}) {
+      c.set(key, "127.0.0.1:0");
+    }
+    c.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
+    c.set("dfs.namenode.http-bind-host", "127.0.0.1");
+    c.setInt("dfs.replication", 1);
+    MiniDFSCluster cluster = new MiniDFSCluster.Builder(c).numDataNodes(1).build();
+    try {
+      cluster.waitActive();
+      Configuration conf = cluster.getConfiguration(0);
+      FileSystem fs = cluster.getFileSystem();
+      fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(Fixtures.path("imagefolder").toUri()),
+          new org.apache.hadoop.fs.Path("/in/imagefolder"));
+      String out = cluster.getURI() + "/datasets/folder";
+      ImageFolderIngestJob.Options o = options(cluster.getURI() + "/in/imagefolder",
+          new int[] {4, 8, 8}, false);
+      o = new ImageFolderIngestJob.Options(o.sourceUri(), out, o.vaeFile(), o.vaeName(),
+          o.latentShape(), o.resolution(), o.flips(), o.storedDType(), o.normalization(),
+          o.tasks(), o.batchSize(), o.shardBytes(), o.force());
+      ImageFolderIngestJob.Result r = ImageFolderIngestJob.run(sc, o, conf, Progress.SILENT);
+      DatasetManifest m = DatasetManifest.read(out, conf);
+      assertEquals(6, m.count());
+      assertEquals(1, m.skipped());
+      assertEquals(r.manifest().shards(), m.shards());
+      assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/datasets/folder/classes.txt")));
+    } finally {
+      cluster.shutdown();
     }
   }
 
