@@ -92,8 +92,9 @@ public final class TorchScriptVae implements AutoCloseable {
       long[] want = {n, latentShape[0], latentShape[1], latentShape[2]};
       if (!Arrays.equals(got, want)) {
         throw new InvalidInputException(
-            displayName + ": the VAE encoder maps " + size + "x" + size + " images to latents of shape "
-                + Arrays.toString(Arrays.copyOfRange(got, 1, got.length))
+            displayName + ": the VAE encoder maps " + size + "x" + size
+                + " images to latents of shape "
+                + Arrays.toString(got.length > 0 ? Arrays.copyOfRange(got, 1, got.length) : got)
                 + ", but the declared latent shape (--latent-shape) is "
                 + Arrays.toString(latentShape));
       }
