@@ -57,7 +57,7 @@ public record DatasetManifest(
     String source,
     long skipped,
     String skippedReport,
-    List<ShardEntry> shards) {
+    List<ShardEntry> shards) implements java.io.Serializable {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE_NAME = "dataset.json";

@@ -285,4 +285,21 @@ class LatentDatasetTest {
       assertEquals(3, ds.label(8));
     }
   }
+
+  @Test
+  void specsEntriesAndManifestsSurviveJavaSerializationForSpark() throws Exception {
+    DatasetManifest m = DatasetManifest.read(
+        writeLatents(DType.F16, false, Normalization.sdVae()).toString(), CONF);
+    ShardSpec spec = m.shardSpec(7);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(spec);
+      out.writeObject(m);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      assertEquals(spec, in.readObject());
+      assertEquals(m, in.readObject());
+    }
+  }
 }
