@@ -20,7 +20,7 @@ public record ShardSpec(
     DatasetKind kind,
     boolean withFlips,
     int numClasses,
-    int samplesPerShard) {
+    int samplesPerShard) implements java.io.Serializable {
 
   public ShardSpec {
     if (channels <= 0 || height <= 0 || width <= 0) {
