@@ -93,15 +93,8 @@ public final class ImageFolderIngestJob {
   /** An image to encode and its label. */
   record Item(String uri, String relative, int label) implements Serializable {}
 
-  /** A shard a task wrote (ShardEntry is not Serializable). */
-  record WrittenShard(String path, long count, String sha256, long bytes) implements Serializable {
-    ShardEntry entry() {
-      return new ShardEntry(path, count, sha256, bytes);
-    }
-  }
-
   /** What one task did. */
-  record TaskResult(int partition, List<WrittenShard> shards, List<String> skipped, long encoded)
+  record TaskResult(int partition, List<ShardEntry> shards, List<String> skipped, long encoded)
       implements Serializable {}
 
   /** The committed manifest, the class names and the number of files skipped. */
@@ -139,12 +132,14 @@ public final class ImageFolderIngestJob {
             ShardSpec.samplesFor(o.shardBytes(), o.latentShape()[0], o.latentShape()[1],
                 o.latentShape()[2], o.storedDType(), DatasetKind.LATENTS, o.flips()));
 
+    ShardSpec spec =
+        new ShardSpec(o.latentShape()[0], o.latentShape()[1], o.latentShape()[2],
+            o.storedDType(), DatasetKind.LATENTS, o.flips(), classes.size(), perShard);
     sc.addFile(o.vaeFile().toAbsolutePath().toString());
     TaskSpec task =
         new TaskSpec(o.outputUri(), o.vaeFile().getFileName().toString(),
             o.vaeFile().toString(), o.latentShape(),
-            o.resolution(), o.flips(), o.batchSize(), o.storedDType(), classes.size(), perShard,
-            new HadoopConfiguration(conf));
+            o.resolution(), o.flips(), o.batchSize(), spec, new HadoopConfiguration(conf));
     List<List<Item>> slices = new ArrayList<>();
     for (int i = 0; i < items.size(); i += perTask) {
       slices.add(new ArrayList<>(items.subList(i, Math.min(items.size(), i + perTask))));
@@ -211,7 +206,7 @@ public final class ImageFolderIngestJob {
     List<ShardEntry> shards = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     for (TaskResult r : results) {
-      r.shards().forEach(s -> shards.add(s.entry()));
+      shards.addAll(r.shards());
       skipped.addAll(r.skipped());
     }
     for (String s : skipped) {
@@ -320,25 +315,17 @@ public final class ImageFolderIngestJob {
       int resolution,
       boolean flips,
       int batchSize,
-      DType storedDType,
-      int numClasses,
-      int samplesPerShard,
+      ShardSpec spec,
       HadoopConfiguration conf)
       implements Serializable {
 
-    /** Rebuilt on the executor: ShardSpec is not Serializable. */
-    ShardSpec spec() {
-      return new ShardSpec(latentShape[0], latentShape[1], latentShape[2], storedDType,
-          DatasetKind.LATENTS, flips, numClasses, samplesPerShard);
-    }
-
     TaskResult run(int partition, Iterator<List<Item>> slices) {
-      List<WrittenShard> shards = new ArrayList<>();
+      List<ShardEntry> shards;
       List<String> skipped = new ArrayList<>();
       long encoded = 0;
       Configuration c = conf.get();
       ShardWriter writer =
-          ShardWriter.create(outputUri, String.format("part-%05d", partition), spec(), c);
+          ShardWriter.create(outputUri, String.format("part-%05d", partition), spec, c);
       Path vaeCopy = Path.of(SparkFiles.get(vaeFileName));
       try (TorchScriptVae vae = TorchScriptVae.load(vaeCopy, latentShape, vaeDisplayName)) {
         int plane = 3 * resolution * resolution;
@@ -371,9 +358,7 @@ public final class ImageFolderIngestJob {
           encoded += encodeAndAdd(vae, writer, batch, flipped, labels, n, latentSize);
         }
       }
-      for (ShardEntry e : writer.finish()) {
-        shards.add(new WrittenShard(e.path(), e.count(), e.sha256(), e.bytes()));
-      }
+      shards = new ArrayList<>(writer.finish());
       return new TaskResult(partition, shards, skipped, encoded);
     }
 
