@@ -98,6 +98,13 @@ final class PrepareImageFolderCommand implements Callable<Integer> {
       conf.setMaster("local[*]");
     }
     conf.setIfMissing("spark.ui.enabled", "false");
+    if (conf.get("spark.master").startsWith("local")
+        && System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      // Local mode already runs one task per core; more libtorch threads per task would
+      // oversubscribe the cores (platform-notes.md §1: about 5x slower).
+      System.setProperty("ai.djl.pytorch.num_threads", "1");
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
     long t0 = System.nanoTime();
     ImageFolderIngestJob.Result r;
     try (JavaSparkContext sc = new JavaSparkContext(conf);

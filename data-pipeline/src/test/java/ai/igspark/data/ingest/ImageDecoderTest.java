@@ -26,9 +26,9 @@ class ImageDecoderTest {
       sumAbs += Math.abs((img.pixels()[i] & 0xff) - pil[i]);
     }
     double meanAbs = sumAbs / pil.length;
-    // Decoders differ in IDCT and upsampling rounding (and, for CMYK, PIL converts naively while
-    // TwelveMonkeys applies a colour profile), but the picture must be the same one.
-    double tolerance = name.equals("cmyk") ? 12 : 2;
+    // Measured: identical to PIL (JDK 17 + TwelveMonkeys 3.12, PIL 9.4), CMYK included. Decoders
+    // may differ in IDCT/upsampling rounding elsewhere, so allow a fraction of a grey level.
+    double tolerance = 0.5;
     assertTrue(meanAbs < tolerance, name + ": mean |Java - PIL| = " + meanAbs);
   }
 
