@@ -48,21 +48,26 @@ public final class ReaderBenchmark {
   }
 
   /**
-   * @param readerSamplesPerSecond gatherInto throughput
+   * @param readerSamplesPerSecond gatherInto throughput (wall clock)
+   * @param readerSamplesPerCpuSecond gatherInto throughput per second of this thread's CPU time
+   *     (user + system): the one-core figure, robust to other processes sharing the machine
    * @param ndArraySamplesPerSecond gather (with DJL arrays) throughput, or 0 when not measured
    * @param batches batches gathered by the reader measurement
    * @param writeSeconds time to write the synthetic dataset
    * @param datasetBytes bytes of shards on disk
    */
   public record Result(Settings settings, double readerSamplesPerSecond,
-      double ndArraySamplesPerSecond, long batches, double writeSeconds, long datasetBytes) {
+      double readerSamplesPerCpuSecond, double ndArraySamplesPerSecond, long batches,
+      double writeSeconds, long datasetBytes) {
     public String summary() {
       Settings s = settings;
       return String.format(
-          "reader: %,.0f samples/s (%d×%d×%d %s, batch %d, %,d samples, %.1f MB of shards)%n"
+          "reader: %,.0f samples/s wall, %,.0f samples/s per CPU-second "
+              + "(%d×%d×%d %s, batch %d, %,d samples, %.1f MB of shards)%n"
               + "reader + DJL NDArray: %s%n"
               + "dataset written in %.1f s",
-          readerSamplesPerSecond, s.channels(), s.height(), s.width(), s.stored(), s.batch(),
+          readerSamplesPerSecond, readerSamplesPerCpuSecond, s.channels(), s.height(), s.width(),
+          s.stored(), s.batch(),
           s.samples(), datasetBytes / 1e6,
           ndArraySamplesPerSecond > 0 ? String.format("%,.0f samples/s", ndArraySamplesPerSecond)
               : "not measured",
@@ -96,7 +101,10 @@ public final class ReaderBenchmark {
           BatchSlice b = sampler.globalBatch(step++);
           ds.gatherInto(b.sampleIndices(), SampleNoise.none(), x, y);
         }
+        java.lang.management.ThreadMXBean threads =
+            java.lang.management.ManagementFactory.getThreadMXBean();
         long batches = 0;
+        long cpuStart = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         long end = start + (long) (s.seconds() * 1e9);
         long now;
@@ -106,6 +114,8 @@ public final class ReaderBenchmark {
           batches++;
         } while ((now = System.nanoTime()) < end);
         double reader = batches * s.batch() / ((now - start) / 1e9);
+        double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+        double readerCpu = batches * s.batch() / cpuSeconds;
         double withNd = 0;
         if (s.withNdArrays()) {
           try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -122,7 +132,7 @@ public final class ReaderBenchmark {
             withNd = nd / ((now - start) / 1e9);
           }
         }
-        return new Result(s, reader, withNd, batches, writeSeconds, bytes);
+        return new Result(s, reader, readerCpu, withNd, batches, writeSeconds, bytes);
       }
     } finally {
       deleteRecursively(dir);

@@ -146,18 +146,20 @@ public final class LatentDataset implements AutoCloseable {
       int off = i * sampleSize;
       boolean flipped = noise.flipped(i, index);
       Object first = flipped && noise.flip() == FlipMode.STORED ? shard.second : shard.first;
-      decode(first, row, x, off, halfScratch);
-      if (std != null) {
+      if (std == null) {
+        decodeNormalized(first, row, x, off, halfScratch);
+      } else {
+        decode(first, row, x, off, halfScratch);
         decode(shard.second, row, std, 0, halfScratch);
         noise.posteriorNoise(i, index, eps, 0, sampleSize);
         for (int k = 0; k < sampleSize; k++) {
           x[off + k] += std[k] * eps[k]; // z = mean + std·ε (internal-guidance.md §2.6)
         }
+        normalize(x, off);
       }
       if (flipped && noise.flip() == FlipMode.MIRROR) {
-        mirror(x, off);
+        mirror(x, off); // commutes with the per-channel normalisation
       }
-      normalize(x, off);
       y[i] = shard.labels[row];
     }
   }
@@ -179,6 +181,33 @@ public final class LatentDataset implements AutoCloseable {
         }
       }
       default -> throw new IllegalStateException(manifest.storedDType().toString());
+    }
+  }
+
+  /** {@link #decode} and {@link #normalize} in one pass over the row (the hot path). */
+  private void decodeNormalized(Object src, int row, float[] dst, int off, short[] scratch) {
+    if (manifest.storedDType() == DType.F32) {
+      decode(src, row, dst, off, scratch);
+      normalize(dst, off);
+      return;
+    }
+    ((ShortBuffer) src).get(row * sampleSize, scratch, 0, sampleSize);
+    int plane = manifest.height() * manifest.width();
+    boolean f16 = manifest.storedDType() == DType.F16;
+    for (int c = 0; c < multiplier.length; c++) {
+      float a = multiplier[c];
+      float b = offset[c];
+      int from = c * plane;
+      int to = off + from;
+      if (f16) {
+        for (int k = 0; k < plane; k++) {
+          dst[to + k] = F16_TABLE[scratch[from + k] & 0xffff] * a + b;
+        }
+      } else {
+        for (int k = 0; k < plane; k++) {
+          dst[to + k] = Float.intBitsToFloat(scratch[from + k] << 16) * a + b;
+        }
+      }
     }
   }
 

@@ -169,7 +169,8 @@ class DatasetBadInputTest {
   @Test
   void manifestWithAnUnknownKeyIsRejected() throws IOException {
     Path json = dir.resolve("dataset.json");
-    Files.writeString(json, Files.readString(json).replace("\"source\"", "\"cuont\": 1, \"source\""));
+    Files.writeString(json,
+        Files.readString(json).replace("\"source\"", "\"cuont\": 1, \"source\""));
     assertNames(readFails(), "dataset.json", "unknown key 'cuont'");
   }
 

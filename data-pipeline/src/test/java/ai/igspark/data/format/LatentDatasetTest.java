@@ -110,7 +110,8 @@ class LatentDatasetTest {
       Path dir = writeLatents(stored, false, norm);
       try (LatentDataset ds = open(dir)) {
         float[] x = gather(ds, new long[] {6}, SampleNoise.none(), null);
-        HostTensor narrowed = HostTensor.ofFloatsAs(stored, new long[] {C * H * W}, sample(6, false));
+        HostTensor narrowed =
+            HostTensor.ofFloatsAs(stored, new long[] {C * H * W}, sample(6, false));
         float[] widened = narrowed.toFloats();
         for (int k = 0; k < widened.length; k++) {
           assertEquals(widened[k] * 0.18215f + 0.25f, x[k], 0f, stored + " element " + k);

@@ -22,7 +22,8 @@ class ReaderBenchCommandTest {
     int code = cli.execute("--samples", "600", "--batch", "32", "--seconds", "0.2",
         "--work-dir", tmp.toString());
     assertEquals(0, code);
-    assertTrue(out.toString().matches("(?s)reader: [0-9,]+ samples/s .*"), out.toString());
+    assertTrue(out.toString().matches(
+        "(?s)reader: [0-9,]+ samples/s wall, [0-9,]+ samples/s per CPU-second .*"), out.toString());
     assertTrue(out.toString().contains("reader + DJL NDArray: "), out.toString());
     try (var files = Files.list(tmp)) {
       assertEquals(0, files.count(), "the temporary dataset is deleted");
