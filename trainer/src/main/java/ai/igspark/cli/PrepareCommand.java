@@ -7,7 +7,12 @@ import picocli.CommandLine.Command;
     name = "prepare",
     mixinStandardHelpOptions = true,
     description = "Ingest or import a dataset into igspark's latent format (dataset.json + shards).",
-    subcommands = {})
+    subcommands = {
+      PrepareFashionMnistCommand.class,
+      PrepareImageFolderCommand.class,
+      ImportLightningDitCommand.class,
+      ImportEdm2Command.class
+    })
 final class PrepareCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -20,10 +20,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -59,7 +57,7 @@ public record DatasetManifest(
     String source,
     long skipped,
     String skippedReport,
-    List<ShardEntry> shards) {
+    List<ShardEntry> shards) implements java.io.Serializable {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE_NAME = "dataset.json";
@@ -319,8 +317,8 @@ public record DatasetManifest(
           s.hsync();
         }
       }
-      FileContext.getFileContext(dir.toUri(), conf)
-          .rename(tmp, new Path(dir, FILE_NAME), Options.Rename.OVERWRITE);
+      FileSystemUris.replace(fs, fs.makeQualified(tmp),
+          fs.makeQualified(new Path(dir, FILE_NAME)), conf);
     } catch (IOException e) {
       throw new InvalidInputException(dir + ": cannot commit the dataset: " + e.getMessage(), e);
     }

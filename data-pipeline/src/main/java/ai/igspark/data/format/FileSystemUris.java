@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.URI;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -32,11 +33,30 @@ public final class FileSystemUris {
     return new Path(new File(uri).getAbsoluteFile().toURI());
   }
 
+  /**
+   * The file system of a path. Local paths get the raw local file system: the default checksummed
+   * one writes {@code .crc} side files, which then reject a dataset.json edited by hand.
+   */
   public static FileSystem fileSystem(Path path, Configuration conf) {
     try {
-      return path.getFileSystem(conf);
+      FileSystem fs = path.getFileSystem(conf);
+      return fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
     } catch (IOException e) {
       throw new InvalidInputException(path + ": no file system for this URI: " + e.getMessage(), e);
+    }
+  }
+
+  /** Renames {@code from} onto {@code to}, replacing it atomically where the file system can. */
+  public static void replace(FileSystem fs, Path from, Path to, Configuration conf)
+      throws IOException {
+    if ("file".equals(to.toUri().getScheme())) {
+      java.nio.file.Files.move(java.nio.file.Path.of(from.toUri()), java.nio.file.Path.of(
+          to.toUri()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } else {
+      // FileSystem.rename returns false when the target exists; FileContext can overwrite
+      org.apache.hadoop.fs.FileContext.getFileContext(to.toUri(), conf)
+          .rename(from, to, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
     }
   }
 }

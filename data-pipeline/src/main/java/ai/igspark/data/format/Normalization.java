@@ -14,7 +14,8 @@ import java.util.Arrays;
  * @param std per-channel standard deviations, all positive (empty in the scalar form)
  */
 public record Normalization(
-    boolean perChannel, float scale, float bias, float[] mean, float[] std) {
+    boolean perChannel, float scale, float bias, float[] mean, float[] std)
+    implements java.io.Serializable {
 
   public Normalization {
     mean = mean.clone();

@@ -8,4 +8,5 @@ package ai.igspark.data.format;
  * @param sha256 lower-case hex digest of the whole file
  * @param bytes file size
  */
-public record ShardEntry(String path, long count, String sha256, long bytes) {}
+public record ShardEntry(String path, long count, String sha256, long bytes)
+    implements java.io.Serializable {}

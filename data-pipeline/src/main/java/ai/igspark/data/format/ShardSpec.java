@@ -20,7 +20,7 @@ public record ShardSpec(
     DatasetKind kind,
     boolean withFlips,
     int numClasses,
-    int samplesPerShard) {
+    int samplesPerShard) implements java.io.Serializable {
 
   public ShardSpec {
     if (channels <= 0 || height <= 0 || width <= 0) {
@@ -28,7 +28,8 @@ public record ShardSpec(
           "latent shape must be positive: " + channels + "x" + height + "x" + width);
     }
     if (storedDType != DType.F32 && storedDType != DType.F16 && storedDType != DType.BF16) {
-      throw new IllegalArgumentException("stored dtype must be F32, F16 or BF16, not " + storedDType);
+      throw new IllegalArgumentException(
+          "stored dtype must be F32, F16 or BF16, not " + storedDType);
     }
     if (withFlips && kind != DatasetKind.LATENTS) {
       throw new IllegalArgumentException("stored flips exist only for latents datasets");
@@ -53,8 +54,8 @@ public record ShardSpec(
   /**
    * Samples per shard that gives shards of about {@code targetBytes} (at least 1).
    */
-  public static int samplesFor(long targetBytes, int c, int h, int w, DType stored, DatasetKind kind,
-      boolean withFlips) {
+  public static int samplesFor(
+      long targetBytes, int c, int h, int w, DType stored, DatasetKind kind, boolean withFlips) {
     long perSample = (long) c * h * w * stored.byteSize()
         * (kind == DatasetKind.MOMENTS || withFlips ? 2 : 1) + 8;
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE / 4, targetBytes / perSample));

@@ -30,6 +30,7 @@ import org.apache.hadoop.fs.Path;
 public final class ShardWriter {
   private final Path dir;
   private final FileSystem fs;
+  private final Configuration conf;
   private final String namePrefix;
   private final ShardSpec spec;
   private final int sampleSize;
@@ -41,9 +42,11 @@ public final class ShardWriter {
   private int count;
   private boolean finished;
 
-  private ShardWriter(Path dir, FileSystem fs, String namePrefix, ShardSpec spec) {
+  private ShardWriter(
+      Path dir, FileSystem fs, Configuration conf, String namePrefix, ShardSpec spec) {
     this.dir = dir;
     this.fs = fs;
+    this.conf = conf;
     this.namePrefix = namePrefix;
     this.spec = spec;
     this.sampleSize = spec.sampleSize();
@@ -62,7 +65,7 @@ public final class ShardWriter {
     } catch (IOException e) {
       throw new InvalidInputException(dir + ": cannot create the directory: " + e.getMessage(), e);
     }
-    return new ShardWriter(dir, fs, namePrefix, spec);
+    return new ShardWriter(dir, fs, conf, namePrefix, spec);
   }
 
   public ShardSpec spec() {
@@ -206,12 +209,8 @@ public final class ShardWriter {
           new BufferedOutputStream(fs.create(tmp, true), 1 << 20), sha)) {
         size = w.write(out);
       }
-      if (fs.exists(target)) {
-        fs.delete(target, false); // a retried task replaces its earlier attempt's shard
-      }
-      if (!fs.rename(tmp, target)) {
-        throw new IOException("rename " + tmp + " -> " + target + " failed");
-      }
+      // a retried task replaces its earlier attempt's shard
+      FileSystemUris.replace(fs, fs.makeQualified(tmp), fs.makeQualified(target), conf);
     } catch (IOException e) {
       throw new InvalidInputException(target + ": cannot write the shard: " + e.getMessage(), e);
     }

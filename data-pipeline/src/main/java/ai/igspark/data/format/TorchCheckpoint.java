@@ -99,8 +99,8 @@ public final class TorchCheckpoint {
     } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       throw new InvalidInputException(source + ": no such file");
     } catch (ZipException e) {
-      throw new InvalidInputException(source + ": not a torch.save zip checkpoint (" + e.getMessage()
-          + "); legacy (pre-1.6) checkpoints must be re-saved with a newer torch");
+      throw new InvalidInputException(source + ": not a torch.save zip checkpoint ("
+          + e.getMessage() + "); legacy (pre-1.6) checkpoints must be re-saved with a newer torch");
     } catch (UnsupportedStorage e) {
       throw new InvalidInputException(source + ": " + e.getMessage());
     } catch (PickleException e) {

@@ -6,7 +6,8 @@ package ai.igspark.data.format;
  * @param name e.g. {@code sd-vae-ft-mse}, {@code vavae-f16d32}, or {@code none} for pixel data
  * @param encoderSha256 sha256 of the encoder file used, or null when unknown / not applicable
  */
-public record VaeIdentity(String name, String encoderSha256) {
+public record VaeIdentity(String name, String encoderSha256)
+    implements java.io.Serializable {
   public VaeIdentity {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("VAE name must not be empty");

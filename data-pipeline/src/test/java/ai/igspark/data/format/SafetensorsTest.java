@@ -93,7 +93,8 @@ class SafetensorsTest {
   void fileWrittenByPythonIsReadExactly() throws IOException {
     JsonNode want = new ObjectMapper().readTree(
         Fixtures.path("safetensors/python.json").toFile());
-    try (SafetensorsFile st = SafetensorsFile.open(Fixtures.path("safetensors/python.safetensors"))) {
+    Path file = Fixtures.path("safetensors/python.safetensors");
+    try (SafetensorsFile st = SafetensorsFile.open(file)) {
       assertEquals("gen_safetensors.py", st.metadata().get("writer"));
       for (String name : List.of("f32", "f16", "bf16")) {
         HostTensor t = st.read(name);

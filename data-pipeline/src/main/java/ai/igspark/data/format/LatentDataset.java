@@ -1,0 +1,363 @@
+package ai.igspark.data.format;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.sampling.FlipMode;
+import ai.igspark.data.sampling.SampleNoise;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * A committed latent dataset opened for random access (architecture.md §2). Shards are fetched
+ * into the {@link LocalShardCache} (sha256 verified) the first time a sample in them is read,
+ * memory-mapped, and checked against the manifest (tensor names, shapes, dtype, labels in
+ * [0, num_classes)). {@link #gather} copies rows straight from the mapped bytes into one float
+ * array per batch; nothing is boxed and no Spark shuffle is involved.
+ *
+ * <p>What a gathered sample is, per dataset kind and {@link SampleNoise}:
+ *
+ * <ul>
+ *   <li>latents: the stored latent; with {@link FlipMode#STORED} the stored {@code latents_flip}
+ *       instead when the sample's coin (p = 0.5) says so;
+ *   <li>moments: {@code mean + std·ε}, ε ~ N(0, I) keyed by (seed, epoch, index), or the mean
+ *       when {@link SampleNoise#samplePosterior()} is false;
+ *   <li>{@link FlipMode#MIRROR}: the array mirrored along W when the coin says so (for pixel
+ *       data);
+ *   <li>then the manifest's normalisation: {@code z·scale + bias} or {@code (z − mean_c)/std_c}.
+ * </ul>
+ *
+ * <p>Thread-safe: shards open lazily under a lock; gathers allocate their own buffers.
+ */
+public final class LatentDataset implements AutoCloseable {
+  private static final float[] F16_TABLE = new float[1 << 16];
+
+  static {
+    for (int i = 0; i < F16_TABLE.length; i++) {
+      F16_TABLE[i] = HalfPrecision.f16ToFloat((short) i);
+    }
+  }
+
+  private final org.apache.hadoop.fs.Path manifestPath;
+  private final DatasetManifest manifest;
+  private final Configuration conf;
+  private final LocalShardCache cache;
+  private final long[] starts; // first sample index of each shard, plus the total at the end
+  private final Shard[] shards;
+  private final int sampleSize;
+  private final float[] multiplier; // x = z·a_c + b_c per channel
+  private final float[] offset;
+
+  private LatentDataset(org.apache.hadoop.fs.Path manifestPath, DatasetManifest manifest,
+      Configuration conf, LocalShardCache cache) {
+    this.manifestPath = manifestPath;
+    this.manifest = manifest;
+    this.conf = conf;
+    this.cache = cache;
+    List<ShardEntry> entries = manifest.shards();
+    this.starts = new long[entries.size() + 1];
+    for (int i = 0; i < entries.size(); i++) {
+      starts[i + 1] = starts[i] + entries.get(i).count();
+    }
+    this.shards = new Shard[entries.size()];
+    this.sampleSize = manifest.sampleSize();
+    this.multiplier = new float[manifest.channels()];
+    this.offset = new float[manifest.channels()];
+    for (int c = 0; c < multiplier.length; c++) {
+      multiplier[c] = manifest.normalization().multiplier(c);
+      offset[c] = manifest.normalization().offset(c);
+    }
+  }
+
+  /** Opens a dataset from its directory or dataset.json URI (any Hadoop file system). */
+  public static LatentDataset open(String manifestUri, Configuration conf, LocalShardCache cache) {
+    org.apache.hadoop.fs.Path path = DatasetManifest.manifestPath(manifestUri);
+    DatasetManifest m = DatasetManifest.read(path.toString(), conf);
+    return new LatentDataset(path, m, conf, cache);
+  }
+
+  public DatasetManifest manifest() {
+    return manifest;
+  }
+
+  public long size() {
+    return manifest.count();
+  }
+
+  /** Fetches, maps and checks every shard, and scans all values (finite) and labels. */
+  public void verify() {
+    for (int s = 0; s < shards.length; s++) {
+      Shard shard = shard(s);
+      shard.checkFinite();
+    }
+  }
+
+  /** The label of one sample. */
+  public long label(long index) {
+    int s = shardOf(index);
+    return shard(s).labels[(int) (index - starts[s])];
+  }
+
+  /** Gathers samples into DJL arrays owned by {@code manager}. */
+  public LatentBatch gather(long[] sampleIndices, SampleNoise noise, NDManager manager) {
+    int b = sampleIndices.length;
+    float[] x = new float[b * sampleSize];
+    long[] y = new long[b];
+    gatherInto(sampleIndices, noise, x, y);
+    NDArray xs = manager.create(x, new Shape(b, manifest.channels(), manifest.height(),
+        manifest.width()));
+    NDArray ys = manager.create(y, new Shape(b));
+    return new LatentBatch(xs, ys);
+  }
+
+  /**
+   * The same as {@link #gather} into Java arrays: {@code x} holds B·C·H·W floats, {@code y} B
+   * labels.
+   */
+  public void gatherInto(long[] sampleIndices, SampleNoise noise, float[] x, long[] y) {
+    int b = sampleIndices.length;
+    if (x.length < (long) b * sampleSize || y.length < b) {
+      throw new IllegalArgumentException("output arrays are too small for " + b + " samples");
+    }
+    if (noise.epochs() != null && noise.epochs().length != b) {
+      throw new IllegalArgumentException(
+          "noise has " + noise.epochs().length + " epochs for " + b + " samples");
+    }
+    if (noise.flip() == FlipMode.STORED && !manifest.hasFlip()) {
+      throw new InvalidInputException(manifestPath + ": stored flips were requested but the "
+          + "dataset has no latents_flip (has_flip is false); use flip mode none or mirror");
+    }
+    boolean moments = manifest.kind() == DatasetKind.MOMENTS;
+    short[] halfScratch = manifest.storedDType() == DType.F32 ? null : new short[sampleSize];
+    float[] std = moments && noise.samplePosterior() ? new float[sampleSize] : null;
+    float[] eps = std == null ? null : new float[sampleSize];
+    for (int i = 0; i < b; i++) {
+      long index = sampleIndices[i];
+      int s = shardOf(index);
+      Shard shard = shard(s);
+      int row = (int) (index - starts[s]);
+      int off = i * sampleSize;
+      boolean flipped = noise.flipped(i, index);
+      Object first = flipped && noise.flip() == FlipMode.STORED ? shard.second : shard.first;
+      if (std == null) {
+        decodeNormalized(first, row, x, off, halfScratch);
+      } else {
+        decode(first, row, x, off, halfScratch);
+        decode(shard.second, row, std, 0, halfScratch);
+        noise.posteriorNoise(i, index, eps, 0, sampleSize);
+        for (int k = 0; k < sampleSize; k++) {
+          x[off + k] += std[k] * eps[k]; // z = mean + std·ε (internal-guidance.md §2.6)
+        }
+        normalize(x, off);
+      }
+      if (flipped && noise.flip() == FlipMode.MIRROR) {
+        mirror(x, off); // commutes with the per-channel normalisation
+      }
+      y[i] = shard.labels[row];
+    }
+  }
+
+  private void decode(Object src, int row, float[] dst, int off, short[] scratch) {
+    int from = row * sampleSize;
+    switch (manifest.storedDType()) {
+      case F32 -> ((FloatBuffer) src).get(from, dst, off, sampleSize);
+      case F16 -> {
+        ((ShortBuffer) src).get(from, scratch, 0, sampleSize);
+        for (int k = 0; k < sampleSize; k++) {
+          dst[off + k] = F16_TABLE[scratch[k] & 0xffff];
+        }
+      }
+      case BF16 -> {
+        ((ShortBuffer) src).get(from, scratch, 0, sampleSize);
+        for (int k = 0; k < sampleSize; k++) {
+          dst[off + k] = Float.intBitsToFloat(scratch[k] << 16);
+        }
+      }
+      default -> throw new IllegalStateException(manifest.storedDType().toString());
+    }
+  }
+
+  /** {@link #decode} and {@link #normalize} in one pass over the row (the hot path). */
+  private void decodeNormalized(Object src, int row, float[] dst, int off, short[] scratch) {
+    if (manifest.storedDType() == DType.F32) {
+      decode(src, row, dst, off, scratch);
+      normalize(dst, off);
+      return;
+    }
+    ((ShortBuffer) src).get(row * sampleSize, scratch, 0, sampleSize);
+    int plane = manifest.height() * manifest.width();
+    boolean f16 = manifest.storedDType() == DType.F16;
+    for (int c = 0; c < multiplier.length; c++) {
+      float a = multiplier[c];
+      float b = offset[c];
+      int from = c * plane;
+      int to = off + from;
+      if (f16) {
+        for (int k = 0; k < plane; k++) {
+          dst[to + k] = F16_TABLE[scratch[from + k] & 0xffff] * a + b;
+        }
+      } else {
+        for (int k = 0; k < plane; k++) {
+          dst[to + k] = Float.intBitsToFloat(scratch[from + k] << 16) * a + b;
+        }
+      }
+    }
+  }
+
+  private void mirror(float[] x, int off) {
+    int w = manifest.width();
+    for (int row = off; row < off + sampleSize; row += w) {
+      for (int a = row, z = row + w - 1; a < z; a++, z--) {
+        float t = x[a];
+        x[a] = x[z];
+        x[z] = t;
+      }
+    }
+  }
+
+  private void normalize(float[] x, int off) {
+    int plane = manifest.height() * manifest.width();
+    for (int c = 0; c < multiplier.length; c++) {
+      float a = multiplier[c];
+      float bias = offset[c];
+      int from = off + c * plane;
+      for (int k = from; k < from + plane; k++) {
+        x[k] = x[k] * a + bias;
+      }
+    }
+  }
+
+  private int shardOf(long index) {
+    if (index < 0 || index >= manifest.count()) {
+      throw new IndexOutOfBoundsException(
+          "sample " + index + " outside [0, " + manifest.count() + ")");
+    }
+    int s = Arrays.binarySearch(starts, index);
+    return s >= 0 ? s : -s - 2;
+  }
+
+  private Shard shard(int s) {
+    Shard shard = shards[s];
+    if (shard != null) {
+      return shard;
+    }
+    synchronized (this) {
+      if (shards[s] == null) {
+        ShardEntry entry = manifest.shards().get(s);
+        org.apache.hadoop.fs.Path remote =
+            new org.apache.hadoop.fs.Path(manifestPath.getParent(), entry.path());
+        Path local = cache.fetch(remote, entry, conf);
+        shards[s] = new Shard(SafetensorsFile.open(local), remote.toString(), entry);
+      }
+      return shards[s];
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    for (int s = 0; s < shards.length; s++) {
+      if (shards[s] != null) {
+        shards[s].file.close();
+        shards[s] = null;
+      }
+    }
+  }
+
+  /** One opened shard: typed views of the mapped tensors, and its labels. */
+  private final class Shard {
+    final SafetensorsFile file;
+    final String name;
+    final Object first; // FloatBuffer or ShortBuffer: latents / moments_mean
+    final Object second; // latents_flip / moments_std, or null
+    final long[] labels;
+
+    Shard(SafetensorsFile file, String name, ShardEntry entry) {
+      this.file = file;
+      this.name = name;
+      try {
+        boolean moments = manifest.kind() == DatasetKind.MOMENTS;
+        List<String> expected = new ArrayList<>(moments
+            ? List.of("moments_mean", "moments_std") : List.of("latents"));
+        if (manifest.hasFlip()) {
+          expected.add("latents_flip");
+        }
+        long[] shape = {entry.count(), manifest.channels(), manifest.height(), manifest.width()};
+        for (String t : expected) {
+          check(t, shape);
+        }
+        first = view(file.bytes(expected.get(0)));
+        second = expected.size() > 1 ? view(file.bytes(expected.get(1))) : null;
+        labels = readLabels(entry.count());
+      } catch (RuntimeException e) {
+        file.close();
+        throw e;
+      }
+    }
+
+    private void check(String tensor, long[] shape) {
+      if (!file.has(tensor)) {
+        throw new InvalidInputException(name + ": no tensor '" + tensor + "' (a "
+            + manifest.kind().jsonName() + (manifest.hasFlip() ? " dataset with flips" : " dataset")
+            + " needs it; the shard holds " + file.names() + ")");
+      }
+      SafetensorsFile.TensorInfo info = file.info(tensor);
+      if (info.dtype() != manifest.storedDType() || !Arrays.equals(info.shape(), shape)) {
+        throw new InvalidInputException(name + ": tensor '" + tensor + "' is " + info.dtype()
+            + Arrays.toString(info.shape()) + " but the manifest says " + manifest.storedDType()
+            + Arrays.toString(shape));
+      }
+    }
+
+    private Object view(ByteBuffer b) {
+      return manifest.storedDType() == DType.F32 ? b.asFloatBuffer() : b.asShortBuffer();
+    }
+
+    private long[] readLabels(long count) {
+      if (!file.has("labels")) {
+        throw new InvalidInputException(name + ": no tensor 'labels' (the shard holds "
+            + file.names() + ")");
+      }
+      SafetensorsFile.TensorInfo info = file.info("labels");
+      if (info.dtype().isFloatingPoint() || !Arrays.equals(info.shape(), new long[] {count})) {
+        throw new InvalidInputException(name + ": tensor 'labels' is " + info.dtype()
+            + Arrays.toString(info.shape()) + " but the manifest says I64[" + count + "]");
+      }
+      long[] l = file.read("labels").toLongs();
+      for (int r = 0; r < l.length; r++) {
+        if (l[r] < 0 || l[r] >= manifest.numClasses()) {
+          throw new InvalidInputException(name + ": label " + l[r] + " of row " + r
+              + " is outside [0, " + manifest.numClasses() + ")");
+        }
+      }
+      return l;
+    }
+
+    void checkFinite() {
+      List<Object> views = new ArrayList<>();
+      views.add(first);
+      if (second != null) {
+        views.add(second);
+      }
+      float[] row = new float[sampleSize];
+      short[] scratch = new short[sampleSize];
+      for (Object v : views) {
+        for (int r = 0; r < labels.length; r++) {
+          decode(v, r, row, 0, scratch);
+          for (float f : row) {
+            if (!Float.isFinite(f)) {
+              throw new InvalidInputException(name + ": row " + r + " holds a non-finite value ("
+                  + f + ")");
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package ai.igspark.data.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.sampling.SampleNoise;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The dataset on a real (in-process, loopback) HDFS. */
+class HdfsDatasetTest {
+  static MiniDFSCluster cluster;
+  static Configuration conf;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void startHdfs() throws IOException {
+    Configuration c = new Configuration();
+    File base = new File("target/minidfs/format-" + ProcessHandle.current().pid());
+    c.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
+    for (String key : new String[] {"dfs.namenode.rpc-address", "dfs.namenode.http-address",
+        "dfs.namenode.https-address", "dfs.namenode.servicerpc-address",
+        "dfs.namenode.lifeline.rpc-address", "dfs.datanode.address", "dfs.datanode.http.address",
+        "dfs.datanode.https.address", "dfs.datanode.ipc.address"}) {
+      c.set(key, "127.0.0.1:0");
+    }
+    c.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
+    c.set("dfs.namenode.http-bind-host", "127.0.0.1");
+    c.setInt("dfs.replication", 1);
+    cluster = new MiniDFSCluster.Builder(c).numDataNodes(1).build();
+    cluster.waitActive();
+    conf = cluster.getConfiguration(0);
+  }
+
+  @AfterAll
+  static void stopHdfs() {
+    if (cluster != null) {
+      cluster.shutdown();
+    }
+  }
+
+  private static String uri(String path) {
+    return cluster.getURI().toString() + path;
+  }
+
+  @Test
+  void shardsWrittenOnHdfsAreCommittedCopiedVerifiedAndGathered() throws IOException {
+    String dir = uri("/datasets/two-phase");
+    ShardSpec spec = new ShardSpec(LatentDatasetTest.C, LatentDatasetTest.H, LatentDatasetTest.W,
+        DType.BF16, DatasetKind.LATENTS, true, 5, 2);
+    List<ShardEntry> entries = new ArrayList<>();
+    for (int part = 0; part < 2; part++) {
+      ShardWriter w = ShardWriter.create(dir, "part-" + part, spec, conf);
+      for (int i = 0; i < 3; i++) {
+        int n = part * 3 + i;
+        w.add(LatentDatasetTest.sample(n, false), LatentDatasetTest.sample(n, true), n % 5);
+      }
+      entries.addAll(w.finish());
+    }
+    DatasetManifest m = new DatasetManifest(1, List.of(2, 3, 4), DType.BF16, 5, 6,
+        DatasetKind.LATENTS, true, LabelMode.CLASS, Normalization.identity(), VaeIdentity.none(),
+        "hdfs test", 0, null, entries);
+    DatasetManifest.commit(dir, m, conf);
+    assertEquals(m, DatasetManifest.read(dir, conf));
+
+    LocalShardCache cache = new LocalShardCache(tmp.resolve("cache"));
+    try (LatentDataset ds = LatentDataset.open(dir + "/dataset.json", conf, cache)) {
+      ds.verify();
+      float[] x = new float[2 * 24];
+      long[] y = new long[2];
+      ds.gatherInto(new long[] {5, 1}, SampleNoise.none(), x, y);
+      assertArrayEquals(new long[] {0, 1}, y);
+      float[] want = HostTensor.ofFloatsAs(DType.BF16, new long[] {24},
+          LatentDatasetTest.sample(5, false)).toFloats();
+      assertArrayEquals(want, java.util.Arrays.copyOf(x, 24));
+    }
+    // every shard was copied once, under its digest
+    for (ShardEntry e : entries) {
+      assertTrue(Files.exists(tmp.resolve("cache").resolve(e.sha256() + ".safetensors")));
+    }
+  }
+
+  @Test
+  void corruptedShardOnHdfsIsRejectedWithItsUri() throws IOException {
+    String dir = uri("/datasets/corrupt");
+    DatasetWriter hw = DatasetWriter.to(dir).latentShape(2, 3, 4).numClasses(5)
+        .normalization(Normalization.identity()).samplesPerShard(3).hadoopConf(conf).build();
+    for (int i = 0; i < 4; i++) {
+      hw.add(LatentDatasetTest.sample(i, false), null, 0);
+    }
+    DatasetManifest m = hw.commit();
+    org.apache.hadoop.fs.Path shard = new org.apache.hadoop.fs.Path(dir, m.shards().get(0).path());
+    FileSystem fs = shard.getFileSystem(conf);
+    byte[] bytes;
+    try (InputStream in = fs.open(shard)) {
+      bytes = in.readAllBytes();
+    }
+    bytes[bytes.length - 1] ^= 0x40;
+    try (OutputStream out = fs.create(shard, true)) {
+      out.write(bytes);
+    }
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> {
+      try (LatentDataset ds = LatentDataset.open(dir, conf,
+          new LocalShardCache(tmp.resolve("c2")))) {
+        ds.verify();
+      }
+    });
+    assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("sha256"),
+        e.getMessage());
+  }
+}
