@@ -1,0 +1,35 @@
+package ai.igspark.ckpt;
+
+import java.util.regex.Pattern;
+
+/**
+ * One file of a checkpoint as its writer reported it: name (no directories), size in bytes and the
+ * lower-case hex SHA-256 of its content.
+ */
+public record FileEntry(String name, long size, String sha256) {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+  private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
+
+  public FileEntry {
+    checkName(name);
+    if (size < 0) {
+      throw new IllegalArgumentException(name + ": negative size " + size);
+    }
+    if (sha256 == null || !HEX.matcher(sha256).matches()) {
+      throw new IllegalArgumentException(name + ": sha256 must be 64 lower-case hex digits");
+    }
+  }
+
+  /** File names are flat (no '/'), start with a letter or digit, and avoid the store's own names. */
+  static void checkName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "checkpoint file name '" + name + "': expected [A-Za-z0-9][A-Za-z0-9._-]* (no '/')");
+    }
+    if (name.equals(CheckpointStore.MANIFEST) || name.equals(CheckpointStore.STATE)
+        || name.endsWith(".tmp") || name.endsWith(".crc")) {
+      throw new IllegalArgumentException(
+          "checkpoint file name '" + name + "' is reserved by the checkpoint store");
+    }
+  }
+}
