@@ -25,11 +25,9 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -142,7 +140,7 @@ public final class CheckpointStore {
       throws IOException {
     Map<String, FileEntry> expected = new HashMap<>();
     for (FileEntry f : files) {
-      FileEntry.checkName(f.name());
+      FileEntry.checkWritable(f.name());
       if (expected.put(f.name(), f) != null) {
         throw new IllegalArgumentException("file " + f.name() + " reported twice");
       }
@@ -194,16 +192,14 @@ public final class CheckpointStore {
       }
       List<FileEntry> entries = verifyAttempt(attempt, expected);
       byte[] stateBytes = JSON.writeValueAsBytes(state);
-      writeFully(new Path(attempt, STATE), stateBytes);
+      SmallFiles.write(fs, new Path(attempt, STATE), stateBytes);
       entries.add(new FileEntry(STATE, stateBytes.length, Sha256.of(stateBytes)));
       entries.sort(Comparator.comparing(FileEntry::name));
       CheckpointManifest manifest =
           new CheckpointManifest(
               CheckpointManifest.FORMAT, step, attemptId, Instant.now().toString(), state, entries);
       // The manifest is the commit record: temp + rename, so it is complete or absent.
-      Path tmp = new Path(attempt, MANIFEST + ".tmp");
-      writeFully(tmp, manifest.toBytes());
-      fc.rename(tmp, new Path(attempt, MANIFEST), Options.Rename.OVERWRITE);
+      SmallFiles.replace(fs, fc, new Path(attempt, MANIFEST), manifest.toBytes());
       if (fs.exists(target)) {
         if (step == latestStepOrMinus1()) {
           throw new CheckpointIntegrityException(
@@ -231,7 +227,7 @@ public final class CheckpointStore {
     Map<String, FileStatus> present = new HashMap<>();
     for (FileStatus s : fs.listStatus(attempt)) {
       String name = s.getPath().getName();
-      if (!name.equals(STATE) && !name.startsWith(MANIFEST)) {
+      if (!name.equals(STATE) && !name.startsWith(MANIFEST) && !name.contains(".tmp-")) {
         present.put(name, s);
       }
     }
@@ -264,15 +260,8 @@ public final class CheckpointStore {
   }
 
   private void replaceLatest(long step) throws IOException {
-    Path tmp = new Path(dir, LATEST + ".tmp-" + Long.toHexString(NONCES.nextLong()));
-    try {
-      writeFully(tmp, (stepName(step) + "\n").getBytes(StandardCharsets.UTF_8));
-      fc.rename(tmp, new Path(dir, LATEST), Options.Rename.OVERWRITE);
-    } finally {
-      if (fs.exists(tmp)) {
-        fs.delete(tmp, false);
-      }
-    }
+    SmallFiles.replace(
+        fs, fc, new Path(dir, LATEST), (stepName(step) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /** Retention and stale-attempt removal: failures here do not undo the commit, only log. */
@@ -471,13 +460,6 @@ public final class CheckpointStore {
       return s.isPresent() ? stepName(s.getAsLong()) : "no checkpoint";
     } catch (IOException e) {
       return "(unreadable: " + e.getMessage() + ")";
-    }
-  }
-
-  private void writeFully(Path p, byte[] bytes) throws IOException {
-    try (FSDataOutputStream out = fs.create(p, true)) {
-      out.write(bytes);
-      out.hsync();
     }
   }
 

@@ -55,7 +55,7 @@ public final class CheckpointWriter {
    * file and records its entry; a stream that is never closed leaves no entry.
    */
   public synchronized OutputStream create(String fileName) throws IOException {
-    FileEntry.checkName(fileName);
+    FileEntry.checkWritable(fileName);
     if (!names.add(fileName)) {
       throw new IllegalArgumentException(fileName + " was already written in this attempt");
     }

@@ -20,12 +20,17 @@ public record FileEntry(String name, long size, String sha256) {
     }
   }
 
-  /** File names are flat (no '/'), start with a letter or digit, and avoid the store's own names. */
+  /** File names are flat (no '/') and start with a letter or digit. */
   static void checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "checkpoint file name '" + name + "': expected [A-Za-z0-9][A-Za-z0-9._-]* (no '/')");
     }
+  }
+
+  /** A name ranks may write: {@link #checkName} and none of the store's own names. */
+  static void checkWritable(String name) {
+    checkName(name);
     if (name.equals(CheckpointStore.MANIFEST) || name.equals(CheckpointStore.STATE)
         || name.endsWith(".tmp") || name.endsWith(".crc")) {
       throw new IllegalArgumentException(

@@ -29,7 +29,6 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -209,13 +208,7 @@ public final class RunDirectory {
 
   private void writeRunYaml(JsonNode resolved) throws IOException {
     byte[] bytes = TypedConfig.mapper().writeValueAsBytes(resolved);
-    Path tmp = new Path(root, RUN_YAML + ".tmp");
-    try (FSDataOutputStream out = fs.create(tmp, true)) {
-      out.write(bytes);
-      out.hsync();
-    }
-    FileContext.getFileContext(root.toUri(), conf)
-        .rename(tmp, runYaml(), Options.Rename.OVERWRITE);
+    SmallFiles.replace(fs, FileContext.getFileContext(root.toUri(), conf), runYaml(), bytes);
   }
 
   /** Opens the metrics appender for this driver session. */
