@@ -42,7 +42,9 @@ public final class MetricsLog implements Closeable {
     this.file = file;
   }
 
-  static MetricsLog open(FileSystem fs, Path runDir) throws IOException {
+  static MetricsLog open(FileSystem checksummed, Path runDir) throws IOException {
+    // On the local disk, no .crc: a crash mid-line or a tool appending would make it unreadable.
+    FileSystem fs = SmallFiles.control(checksummed);
     Path main = new Path(runDir, FILE);
     if (!fs.exists(main)) {
       try {
@@ -114,7 +116,7 @@ public final class MetricsLog implements Closeable {
 
   static void readInto(FileSystem fs, Path p, java.util.List<JsonNode> records) throws IOException {
     String text;
-    try (InputStream in = fs.open(p)) {
+    try (InputStream in = SmallFiles.control(fs).open(p)) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     int skipped = 0;
