@@ -64,6 +64,9 @@ public final class CheckpointStore {
   private final FileContext fc;
   private final Path dir;
   private final CommitPolicy policy;
+  private volatile int lastCommitTries;
+  /** The step LATEST was last seen (read or written) to name, -1 if none yet. */
+  private volatile long knownLatest = -1;
 
   /** A store on {@code dir} (usually {@code <run>/checkpoints}); creates the directory. */
   public CheckpointStore(Path dir, Configuration conf, CommitPolicy policy) throws IOException {
@@ -145,6 +148,8 @@ public final class CheckpointStore {
         throw new IllegalArgumentException("file " + f.name() + " reported twice");
       }
     }
+    // Read before the first try: when the filesystem is failing, LATEST may be unreadable later.
+    String before = knownLatest >= 0 ? stepName(knownLatest) : latestNameOrNone();
     IOException last = null;
     for (int attempt = 0; attempt <= policy.retries(); attempt++) {
       if (attempt > 0) {
@@ -155,6 +160,7 @@ public final class CheckpointStore {
             stepName(step), last, attempt, policy.retries(), wait.toMillis());
         sleep(wait);
       }
+      lastCommitTries = attempt + 1;
       try {
         Checkpoint committed = commitOnce(step, attemptId, state, expected);
         tidyAfterCommit(step);
@@ -173,10 +179,15 @@ public final class CheckpointStore {
             + ") failed after "
             + (policy.retries() + 1)
             + " tries; LATEST still names "
-            + latestNameOrNone()
+            + before
             + ". Last error: "
             + last,
         last);
+  }
+
+  /** How many tries the last {@link #commit} took (1 = no retry), for the driver's metrics. */
+  public int lastCommitTries() {
+    return lastCommitTries;
   }
 
   private Checkpoint commitOnce(
@@ -184,8 +195,8 @@ public final class CheckpointStore {
       throws IOException {
     Path attempt = attemptDir(step, attemptId);
     Path target = stepDir(step);
-    CheckpointManifest already = readManifestOrNull(target);
-    if (already == null || !already.attempt().equals(attemptId)) {
+    CheckpointManifest manifest = readManifestOrNull(target);
+    if (manifest == null || !manifest.attempt().equals(attemptId)) {
       if (!fs.exists(attempt)) {
         throw new CheckpointIntegrityException(
             attempt + " does not exist: nothing to commit for " + stepName(step));
@@ -195,7 +206,7 @@ public final class CheckpointStore {
       SmallFiles.write(fs, new Path(attempt, STATE), stateBytes);
       entries.add(new FileEntry(STATE, stateBytes.length, Sha256.of(stateBytes)));
       entries.sort(Comparator.comparing(FileEntry::name));
-      CheckpointManifest manifest =
+      manifest =
           new CheckpointManifest(
               CheckpointManifest.FORMAT, step, attemptId, Instant.now().toString(), state, entries);
       // The manifest is the commit record: temp + rename, so it is complete or absent.
@@ -214,10 +225,7 @@ public final class CheckpointStore {
       fc.rename(attempt, target);
     }
     replaceLatest(step);
-    CheckpointManifest manifest = readManifestOrNull(target);
-    if (manifest == null) {
-      throw new IOException(target + ": MANIFEST vanished right after commit");
-    }
+    // Committed: nothing after this line may throw, or a retry would misreport LATEST.
     return new Checkpoint(fs, target, manifest);
   }
 
@@ -262,6 +270,7 @@ public final class CheckpointStore {
   private void replaceLatest(long step) throws IOException {
     SmallFiles.replace(
         fs, fc, new Path(dir, LATEST), (stepName(step) + "\n").getBytes(StandardCharsets.UTF_8));
+    knownLatest = step;
   }
 
   /** Retention and stale-attempt removal: failures here do not undo the commit, only log. */
@@ -441,7 +450,8 @@ public final class CheckpointStore {
       String text = new String(in.readNBytes(200), StandardCharsets.UTF_8).trim();
       Matcher m = STEP_DIR.matcher(text);
       if (m.matches()) {
-        return OptionalLong.of(Long.parseLong(m.group(1)));
+        knownLatest = Long.parseLong(m.group(1));
+        return OptionalLong.of(knownLatest);
       }
       LOG.log(System.Logger.Level.WARNING, "{0} holds ''{1}'', not step-N", p, text);
       return OptionalLong.empty();
