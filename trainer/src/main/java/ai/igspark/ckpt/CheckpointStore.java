@@ -55,7 +55,8 @@ public final class CheckpointStore {
 
   private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final Pattern STEP_DIR = Pattern.compile("step-(\\d{8,})");
-  private static final Pattern ATTEMPT_DIR = Pattern.compile("step-(\\d{8,})\\.attempt-([0-9a-z]+)");
+  private static final Pattern ATTEMPT_DIR =
+      Pattern.compile("step-(\\d{8,})\\.attempt-([0-9a-z]+)");
   private static final Pattern ATTEMPT_ID = Pattern.compile("[0-9a-z]{1,64}");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom NONCES = new SecureRandom();
@@ -430,7 +431,8 @@ public final class CheckpointStore {
     try (InputStream in = fs.open(p)) {
       bytes = in.readAllBytes();
     } catch (FileNotFoundException e) {
-      throw new CheckpointIntegrityException(stepDir + " has no " + MANIFEST + " (never committed)");
+      throw new CheckpointIntegrityException(
+          stepDir + " has no " + MANIFEST + " (never committed)");
     }
     return CheckpointManifest.parse(bytes, p.toString());
   }

@@ -61,8 +61,8 @@ public final class RunDirectory {
 
   /**
    * Opens (creating it if needed) the run directory at {@code location}: a Hadoop URI ({@code
-   * hdfs://nn:8020/runs/x}, {@code file:/tmp/x}, {@code s3a://...}) or a plain path, which is on the
-   * local disk, relative to the working directory.
+   * hdfs://nn:8020/runs/x}, {@code file:/tmp/x}, {@code s3a://...}) or a plain path, which is on
+   * the local disk, relative to the working directory.
    */
   public static RunDirectory open(String location, Configuration conf) throws IOException {
     Path path;
@@ -149,7 +149,8 @@ public final class RunDirectory {
     diff.requireAllowed(allowedChanges, runYaml().toString());
     Path history = new Path(root, "config-history");
     fs.mkdirs(history);
-    Path old = new Path(history, "run-" + STAMP.format(ZonedDateTime.now(ZoneOffset.UTC)) + ".yaml");
+    String stamp = STAMP.format(ZonedDateTime.now(ZoneOffset.UTC));
+    Path old = new Path(history, "run-" + stamp + ".yaml");
     try (InputStream in = fs.open(runYaml()); FSDataOutputStream out = fs.create(old, true)) {
       in.transferTo(out);
       out.hsync();

@@ -24,7 +24,7 @@ import java.util.List;
 public record RunConfig(
     Run run,
     Data data,
-    ObjectNode model,
+    JsonNode model,
     Train train,
     Cluster cluster,
     Checkpoint checkpoint,
@@ -34,9 +34,15 @@ public record RunConfig(
     require(run, "run");
     require(data, "data");
     require(train, "train");
-    if (model == null || model.isEmpty()) {
+    if (model == null || model.isNull() || model.isMissingNode()) {
       throw new InvalidInputException(
-          "missing key 'model': expected {preset: NAME} with optional overrides, or the model keys");
+          "missing key 'model': expected {preset: NAME} with optional overrides,"
+              + " or the model keys");
+    }
+    if (!model.isObject() || model.isEmpty()) {
+      throw new InvalidInputException(
+          "model: expected a mapping ({preset: NAME} with optional overrides, or the model keys),"
+              + " got " + model);
     }
     cluster = cluster != null ? cluster : Cluster.defaults();
     checkpoint = checkpoint != null ? checkpoint : Checkpoint.defaults();
@@ -59,7 +65,7 @@ public record RunConfig(
     return TypedConfig.read(file, RunConfig.class);
   }
 
-  /** Validates a parsed tree; {@code source} starts every error message (a file name, "run.yaml"). */
+  /** Validates a parsed tree; {@code source} (a file name, "run.yaml") starts every error. */
   public static RunConfig fromTree(JsonNode tree, String source) {
     return TypedConfig.convert(tree, RunConfig.class, source);
   }
@@ -127,7 +133,7 @@ public record RunConfig(
     }
   }
 
-  /** {@code data}: the dataset manifest and horizontal-flip handling (internal-guidance.md §2.6). */
+  /** {@code data}: the dataset manifest and flip handling (internal-guidance.md §2.6). */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Data(String manifest, Flip flip) {
     public Data {
@@ -311,8 +317,8 @@ public record RunConfig(
   }
 
   /**
-   * {@code cluster}: world size and the driver's failure discipline (distributed-training-anchors.md
-   * §4.1–4.2). Deadlines: every collective read/write during training has {@code
+   * {@code cluster}: world size and the driver's failure discipline
+   * (distributed-training-anchors.md §4.1–4.2). Deadlines: every collective read/write during training has {@code
    * step_deadline_seconds}; the checkpoint phase has the longer {@code
    * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer.
    */

@@ -100,8 +100,8 @@ class CheckpointCommitBenchmark {
     }
     double w = median(write);
     double cs = median(commitSizes);
-    lines.add(String.format(Locale.ROOT, "| %s | %d MB | %.2f s | %.3f s | %.2f s | %.2f s | %.0f |",
-        label, mb, w, cs, median(commitHash), median(load), mb / (w + cs)));
+    lines.add(String.format(Locale.ROOT,
+        "| %s | %d MB | %.2f s | %.3f s | %.2f s | %.2f s | %.0f |", label, mb, w, cs, median(commitHash), median(load), mb / (w + cs)));
   }
 
   private static void writeFile(CheckpointWriter w, String name, long mb, byte[] block)

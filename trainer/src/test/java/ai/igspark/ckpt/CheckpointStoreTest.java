@@ -131,7 +131,8 @@ class CheckpointStoreTest {
     Files.deleteIfExists(local("step-00000020").resolve(".model.safetensors.crc"));
     CheckpointStore noVerify = store(CommitPolicy.defaults().withVerification(true, false));
     Checkpoint c20 = noVerify.open(20);
-    var e = assertThrows(CheckpointIntegrityException.class, () -> readAll(c20, "model.safetensors"));
+    var e = assertThrows(CheckpointIntegrityException.class,
+        () -> readAll(c20, "model.safetensors"));
     assertTrue(e.getMessage().contains("model.safetensors: SHA-256"), e.getMessage());
     assertEquals(10, store.latest().orElseThrow().step(), "verifying load skips the corrupt step");
   }

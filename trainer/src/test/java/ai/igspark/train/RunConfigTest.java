@@ -109,7 +109,8 @@ class RunConfigTest {
 
   @Test
   void unknownKeyIsNamedWithItsPath() throws Exception {
-    var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, optimizer: {name: adamw, lrr: 1}}"));
+    var e = rejected(
+        MINIMAL.replace("{steps: 100}", "{steps: 100, optimizer: {name: adamw, lrr: 1}}"));
     assertTrue(e.getMessage().contains("unknown key 'train.optimizer.lrr'"), e.getMessage());
   }
 
@@ -166,6 +167,13 @@ class RunConfigTest {
   void missingModelSectionIsNamed() throws Exception {
     var e = rejected(MINIMAL.replace("model: {preset: sit-demo}\n", ""));
     assertTrue(e.getMessage().contains("missing key 'model'"), e.getMessage());
+  }
+
+  @Test
+  void modelThatIsNotAMappingIsNamed() throws Exception {
+    var e = rejected(MINIMAL.replace("model: {preset: sit-demo}", "model: sit-demo"));
+    assertTrue(e.getMessage().contains("model: expected a mapping"), e.getMessage());
+    assertTrue(e.getMessage().contains("sit-demo"), e.getMessage());
   }
 
   @Test
