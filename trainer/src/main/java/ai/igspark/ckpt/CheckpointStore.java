@@ -310,15 +310,19 @@ public final class CheckpointStore {
   }
 
   /**
-   * Deletes every attempt directory (committed or not, none is ever loaded). Call it only when no
-   * ranks are writing: at driver start and before resubmitting a failed segment.
+   * Deletes every attempt directory (none is ever loaded) and temp files a crashed commit left.
+   * Call it only when no ranks are writing: at driver start and before resubmitting a failed
+   * segment. Returns the number of attempt directories removed.
    */
   public int cleanAttempts() throws IOException {
     int n = 0;
     for (FileStatus s : fs.listStatus(dir)) {
-      if (ATTEMPT_DIR.matcher(s.getPath().getName()).matches()) {
+      String name = s.getPath().getName();
+      if (ATTEMPT_DIR.matcher(name).matches()) {
         fs.delete(s.getPath(), true);
         n++;
+      } else if (name.startsWith(LATEST + ".tmp-")) {
+        fs.delete(s.getPath(), false);
       }
     }
     return n;

@@ -32,7 +32,7 @@ public record FileEntry(String name, long size, String sha256) {
   static void checkWritable(String name) {
     checkName(name);
     if (name.equals(CheckpointStore.MANIFEST) || name.equals(CheckpointStore.STATE)
-        || name.endsWith(".tmp") || name.endsWith(".crc")) {
+        || name.contains(".tmp") || name.endsWith(".crc")) {
       throw new IllegalArgumentException(
           "checkpoint file name '" + name + "' is reserved by the checkpoint store");
     }

@@ -18,8 +18,8 @@ import java.util.List;
  * resolved configuration with every default written out, which is what run.yaml stores.
  *
  * <p>The {@code model} section is kept as a raw tree: its owner parses it with {@code
- * ModelConfig.fromTree(tree, source)}. It is {@code {preset: NAME}} with optional overrides, or the
- * full set of keys.
+ * ModelConfig.fromTree(tree, source)}. It is {@code {preset: NAME}} with optional overrides, the
+ * full set of keys, or just a preset name ({@code model: SiT-B/2}).
  */
 public record RunConfig(
     Run run,
@@ -39,10 +39,11 @@ public record RunConfig(
           "missing key 'model': expected {preset: NAME} with optional overrides,"
               + " or the model keys");
     }
-    if (!model.isObject() || model.isEmpty()) {
+    boolean presetName = model.isTextual() && !model.asText().isBlank();
+    if (!presetName && (!model.isObject() || model.isEmpty())) {
       throw new InvalidInputException(
-          "model: expected a mapping ({preset: NAME} with optional overrides, or the model keys),"
-              + " got " + model);
+          "model: expected a preset name or a mapping ({preset: NAME} with optional overrides,"
+              + " or the model keys), got " + model);
     }
     cluster = cluster != null ? cluster : Cluster.defaults();
     checkpoint = checkpoint != null ? checkpoint : Checkpoint.defaults();

@@ -146,6 +146,7 @@ class CheckpointStoreTest {
     half.write(new byte[4096]); // the rank dies here: never closed, never reported
     assertEquals(10, store.latest().orElseThrow().step());
     assertTrue(listing().contains("step-00000020.attempt-" + attempt), listing().toString());
+    Files.writeString(local("LATEST.tmp-5f3a"), "step-00000020\n"); // a crash mid-replace
     assertEquals(1, store.cleanAttempts());
     assertEquals(List.of("LATEST", "step-00000010"), listing());
     assertEquals(10, store.latest().orElseThrow().step());
@@ -273,6 +274,16 @@ class CheckpointStoreTest {
     assertFalse(Files.exists(local("step-00000020")));
     assertEquals(List.of(10L), store.committedSteps());
     assertEquals(10, store.latest().orElseThrow().step());
+  }
+
+  @Test
+  void reservedFileNamesCannotBeWrittenByRanks() throws Exception {
+    CheckpointStore store = store();
+    CheckpointWriter w = store.writer(1, store.newAttempt(1));
+    for (String name : List.of("MANIFEST.json", "state.json", "a/b", "x.tmp-1", ".hidden")) {
+      var e = assertThrows(IllegalArgumentException.class, () -> w.create(name));
+      assertTrue(e.getMessage().contains(name), e.getMessage());
+    }
   }
 
   @Test

@@ -47,6 +47,8 @@ class RunConfigTest {
       RunConfig c = RunConfig.load(f);
       assertTrue(c.model().has("preset"), f + " names a model preset");
     }
+    assertEquals("SiT-XL/2",
+        RunConfig.load(configs.resolve("sit-xl2-ig.yaml")).model().get("preset").asText());
   }
 
   @Test
@@ -170,10 +172,18 @@ class RunConfigTest {
   }
 
   @Test
-  void modelThatIsNotAMappingIsNamed() throws Exception {
-    var e = rejected(MINIMAL.replace("model: {preset: sit-demo}", "model: sit-demo"));
-    assertTrue(e.getMessage().contains("model: expected a mapping"), e.getMessage());
+  void modelThatIsNeitherANameNorAMappingIsNamed() throws Exception {
+    var e = rejected(MINIMAL.replace("model: {preset: sit-demo}", "model: [sit-demo]"));
+    assertTrue(e.getMessage().contains("model: expected a preset name or a mapping"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("sit-demo"), e.getMessage());
+  }
+
+  @Test
+  void bareModelPresetNameIsKept() throws Exception {
+    RunConfig c = RunConfig.load(write(MINIMAL.replace("model: {preset: sit-demo}",
+        "model: SiT-B/2")));
+    assertEquals("SiT-B/2", c.model().asText());
   }
 
   @Test
