@@ -1,12 +1,13 @@
 package ai.igspark.ckpt;
 
+import java.io.Serializable;
 import java.util.regex.Pattern;
 
 /**
  * One file of a checkpoint as its writer reported it: name (no directories), size in bytes and the
- * lower-case hex SHA-256 of its content.
+ * lower-case hex SHA-256 of its content. Serializable: ranks return it in Spark task results.
  */
-public record FileEntry(String name, long size, String sha256) {
+public record FileEntry(String name, long size, String sha256) implements Serializable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
