@@ -1,0 +1,260 @@
+package ai.igspark.ckpt;
+
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.config.TypedConfig;
+import ai.igspark.train.RunConfig;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A run's directory on any Hadoop FileSystem (architecture.md §5): run.yaml, metrics, eval output
+ * and the checkpoints.
+ *
+ * <pre>
+ * run.yaml                 the resolved configuration, written when the run is created
+ * config-history/          earlier run.yaml files, kept when a resume changed allowed keys
+ * metrics.jsonl            one JSON object per line (see MetricsLog for filesystems without append)
+ * eval/step-00050000/      evaluation output of a committed step
+ * checkpoints/             see CheckpointStore
+ * </pre>
+ */
+public final class RunDirectory {
+  public static final String RUN_YAML = "run.yaml";
+  private static final ObjectMapper CANONICAL =
+      new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+  private final FileSystem fs;
+  private final Path root;
+  private final Configuration conf;
+
+  private RunDirectory(FileSystem fs, Path root, Configuration conf) {
+    this.fs = fs;
+    this.root = root;
+    this.conf = conf;
+  }
+
+  /**
+   * Opens (creating it if needed) the run directory at {@code location}: a Hadoop URI ({@code
+   * hdfs://nn:8020/runs/x}, {@code file:/tmp/x}, {@code s3a://...}) or a plain path, which is on
+   * the local disk, relative to the working directory.
+   */
+  public static RunDirectory open(String location, Configuration conf) throws IOException {
+    Path path;
+    FileSystem fs;
+    if (hasScheme(location)) {
+      path = new Path(location);
+      try {
+        fs = path.getFileSystem(conf);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new InvalidInputException(
+            "run.dir '" + location + "': no usable Hadoop filesystem for it (" + e.getMessage()
+                + ")", e);
+      }
+    } else {
+      fs = FileSystem.getLocal(conf);
+      path = new Path(java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri());
+    }
+    Path root = fs.makeQualified(path);
+    if (fs.exists(root) && !fs.getFileStatus(root).isDirectory()) {
+      throw new InvalidInputException("run.dir '" + location + "' exists and is not a directory");
+    }
+    fs.mkdirs(root);
+    return new RunDirectory(fs, root, conf);
+  }
+
+  private static boolean hasScheme(String location) {
+    try {
+      String scheme = new URI(location).getScheme();
+      // "C:\..." style drive letters are not schemes.
+      return scheme != null && scheme.length() > 1;
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public FileSystem fs() {
+    return fs;
+  }
+
+  public Configuration conf() {
+    return conf;
+  }
+
+  /** What {@link #guardConfig} found. */
+  public enum ConfigOutcome {
+    /** No run.yaml yet: it was written. */
+    CREATED,
+    /** run.yaml holds the same configuration. */
+    UNCHANGED,
+    /** The configuration differs only in allowed keys: run.yaml was replaced, the old kept. */
+    CHANGED_ALLOWED
+  }
+
+  /** The outcome, the canonical hash of the configuration now in force, and the differences. */
+  public record ConfigCheck(ConfigOutcome outcome, String hash, RunConfigDiff diff) {}
+
+  /** {@link #guardConfig(JsonNode, Collection)} for a validated {@link RunConfig}. */
+  public ConfigCheck guardConfig(RunConfig config, Collection<String> allowedChanges)
+      throws IOException {
+    return guardConfig(config.toTree(), allowedChanges);
+  }
+
+  /**
+   * Writes run.yaml for a new run; for an existing run, compares {@code resolved} with run.yaml and
+   * refuses (an {@link InvalidInputException} listing every differing key, old → new) unless
+   * {@code allowedChanges} covers all of them (a key covers its sub-keys: {@code eval}).
+   */
+  public ConfigCheck guardConfig(JsonNode resolved, Collection<String> allowedChanges)
+      throws IOException {
+    Optional<JsonNode> stored = storedConfig();
+    if (stored.isEmpty()) {
+      writeRunYaml(resolved);
+      return new ConfigCheck(ConfigOutcome.CREATED, configHash(resolved), RunConfigDiff.between(
+          resolved, resolved));
+    }
+    RunConfigDiff diff = RunConfigDiff.between(stored.get(), resolved);
+    if (diff.isEmpty()) {
+      return new ConfigCheck(ConfigOutcome.UNCHANGED, configHash(stored.get()), diff);
+    }
+    diff.requireAllowed(allowedChanges, runYaml().toString());
+    Path history = new Path(root, "config-history");
+    fs.mkdirs(history);
+    String stamp = STAMP.format(ZonedDateTime.now(ZoneOffset.UTC));
+    Path old = new Path(history, "run-" + stamp + ".yaml");
+    try (InputStream in = fs.open(runYaml()); FSDataOutputStream out = fs.create(old, true)) {
+      in.transferTo(out);
+      out.hsync();
+    }
+    writeRunYaml(resolved);
+    return new ConfigCheck(ConfigOutcome.CHANGED_ALLOWED, configHash(resolved), diff);
+  }
+
+  /** run.yaml's tree, if the run has one. */
+  public Optional<JsonNode> storedConfig() throws IOException {
+    String text;
+    try (InputStream in = fs.open(runYaml())) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (FileNotFoundException e) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(TypedConfig.mapper().readTree(text));
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(runYaml() + ": not valid YAML: " + e.getOriginalMessage());
+    }
+  }
+
+  public Path runYaml() {
+    return new Path(root, RUN_YAML);
+  }
+
+  /**
+   * SHA-256 of the configuration's canonical JSON (keys sorted at every level), the identity a
+   * resume is checked against.
+   */
+  public static String configHash(JsonNode config) {
+    try {
+      return Sha256.of(CANONICAL.writeValueAsBytes(sorted(config)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object sorted(JsonNode n) {
+    if (n.isObject()) {
+      Map<String, Object> m = new TreeMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        m.put(e.getKey(), sorted(e.getValue()));
+      }
+      return m;
+    }
+    if (n.isArray()) {
+      List<Object> l = new ArrayList<>();
+      n.forEach(c -> l.add(sorted(c)));
+      return l;
+    }
+    return n;
+  }
+
+  private void writeRunYaml(JsonNode resolved) throws IOException {
+    byte[] bytes = TypedConfig.mapper().writeValueAsBytes(resolved);
+    SmallFiles.replace(fs, FileContext.getFileContext(root.toUri(), conf), runYaml(), bytes);
+  }
+
+  /** Opens the metrics appender for this driver session. */
+  public MetricsLog openMetrics() throws IOException {
+    return MetricsLog.open(fs, root);
+  }
+
+  /** Every metrics record: metrics.jsonl, then any per-session parts in name order. */
+  public List<JsonNode> readMetrics() throws IOException {
+    List<JsonNode> records = new ArrayList<>();
+    Path main = new Path(root, MetricsLog.FILE);
+    if (fs.exists(main)) {
+      MetricsLog.readInto(fs, main, records);
+    }
+    FileStatus[] parts = fs.globStatus(new Path(root, MetricsLog.PART_PREFIX + "*.jsonl"));
+    if (parts != null) {
+      Arrays.sort(parts, (a, b) -> a.getPath().getName().compareTo(b.getPath().getName()));
+      for (FileStatus p : parts) {
+        MetricsLog.readInto(fs, p.getPath(), records);
+      }
+    }
+    return records;
+  }
+
+  /** {@code eval/step-00050000/}, created. */
+  public Path evalDir(long step) throws IOException {
+    Path p = new Path(new Path(root, "eval"), CheckpointStore.stepName(step));
+    fs.mkdirs(p);
+    return p;
+  }
+
+  /** The checkpoint store under {@code checkpoints/}. */
+  public CheckpointStore checkpoints(CommitPolicy policy) throws IOException {
+    return new CheckpointStore(new Path(root, "checkpoints"), conf, policy);
+  }
+
+  /** The commit policy a run configuration asks for. */
+  public static CommitPolicy policyOf(RunConfig config) {
+    RunConfig.Checkpoint c = config.checkpoint();
+    return new CommitPolicy(
+        c.commitRetries(),
+        java.time.Duration.ofMillis(Math.round(c.commitBackoffSeconds() * 1000)),
+        true,
+        c.verifyOnLoad(),
+        c.keep(),
+        new java.util.HashSet<>(c.pins()));
+  }
+}
