@@ -90,8 +90,8 @@ public final class TcpRingCollective implements Collective {
   private final ByteBuffer headerOut = ByteBuffer.allocateDirect(16);
   private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
   private long calls;
-  private boolean closed;
-  private CollectiveException failure;
+  private volatile boolean closed;
+  private volatile CollectiveException failure;
 
   private TcpRingCollective(
       int rank,
