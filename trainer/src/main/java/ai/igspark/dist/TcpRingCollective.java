@@ -114,6 +114,8 @@ public final class TcpRingCollective implements Collective {
     this.wireBytes = options.wireDtype().bytes();
     this.bucketFloats = options.bucketBytes() / 4;
     if (worldSize > 1) {
+      tune(toRight);
+      tune(fromLeft);
       selector = Selector.open();
       writeKey = toRight.register(selector, 0);
       readKey = fromLeft.register(selector, 0);
@@ -121,6 +123,15 @@ public final class TcpRingCollective implements Collective {
       selector = null;
       writeKey = null;
       readKey = null;
+    }
+  }
+
+  private static void tune(SocketChannel ch) throws IOException {
+    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    int buf = Integer.getInteger("igspark.ring.sockbuf", 0);
+    if (buf > 0) {
+      ch.setOption(StandardSocketOptions.SO_SNDBUF, buf);
+      ch.setOption(StandardSocketOptions.SO_RCVBUF, buf);
     }
   }
 
@@ -481,8 +492,14 @@ public final class TcpRingCollective implements Collective {
         if (Thread.currentThread().isInterrupted()) {
           throw new CollectiveException("rank " + rank + ": interrupted during " + step);
         }
-        writeKey.interestOps(out.hasRemaining() ? SelectionKey.OP_WRITE : 0);
-        readKey.interestOps(in.hasRemaining() ? SelectionKey.OP_READ : 0);
+        int writeOps = out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
+        int readOps = in.hasRemaining() ? SelectionKey.OP_READ : 0;
+        if (writeKey.interestOps() != writeOps) {
+          writeKey.interestOps(writeOps);
+        }
+        if (readKey.interestOps() != readOps) {
+          readKey.interestOps(readOps);
+        }
         selector.select(Math.max(1, (remaining + 999_999) / 1_000_000));
         selector.selectedKeys().clear();
       }
