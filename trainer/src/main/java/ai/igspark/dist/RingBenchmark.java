@@ -43,6 +43,7 @@ public final class RingBenchmark {
    * @param tcpBandwidth one plain TCP stream over loopback, bytes per second, same run
    * @param cpuSecondsPerCall mean CPU time of rank 0's thread per call: the cost independent of
    *     how busy the machine is
+   * @param tcpCpuSeconds mean CPU time (writer plus reader) of the plain stream of {@code bytes}
    */
   public record Result(
       int worldSize,
@@ -53,10 +54,22 @@ public final class RingBenchmark {
       double medianSeconds,
       double busBandwidth,
       double tcpBandwidth,
-      double cpuSecondsPerCall) {
-    /** Bus bandwidth as a fraction of the plain stream's. */
+      double cpuSecondsPerCall,
+      double tcpCpuSeconds) {
+    /** Bus bandwidth as a fraction of the plain stream's, both by wall clock. */
     public double efficiency() {
       return busBandwidth / tcpBandwidth;
+    }
+
+    /**
+     * Bus bytes per CPU-second of one rank, as a fraction of the plain stream's bytes per
+     * CPU-second (both ends). A rank sends and receives the bus bytes, as the stream's two ends
+     * together send and receive its bytes, so 1.0 means the ring costs no more CPU than raw TCP.
+     * Unlike {@link #efficiency()} this does not depend on how busy the machine is.
+     */
+    public double cpuEfficiency() {
+      double busBytes = 2.0 * (worldSize - 1) / worldSize * bytes;
+      return (busBytes / cpuSecondsPerCall) / (bytes / tcpCpuSeconds);
     }
   }
 
@@ -69,7 +82,7 @@ public final class RingBenchmark {
   public static Result run(int worldSize, int floats, int iterations, RingOptions options)
       throws Exception {
     long bytes = 4L * floats;
-    double tcp = tcpStreamBandwidth(bytes, Math.max(3, iterations));
+    Stream tcp = tcpStream(bytes, Math.max(3, iterations));
     double[] timed = ringSeconds(worldSize, floats, iterations, options);
     double cpu = timed[iterations];
     double[] sorted = Arrays.copyOf(timed, iterations);
@@ -78,7 +91,16 @@ public final class RingBenchmark {
     double median = sorted[sorted.length / 2];
     double busBw = worldSize == 1 ? 0 : 2.0 * (worldSize - 1) / worldSize * bytes / best;
     return new Result(
-        worldSize, bytes, options.wireDtype(), iterations, best, median, busBw, tcp, cpu);
+        worldSize,
+        bytes,
+        options.wireDtype(),
+        iterations,
+        best,
+        median,
+        busBw,
+        tcp.bestRate(),
+        cpu,
+        tcp.cpuSeconds());
   }
 
   /** Rank 0's {@link #timeCalls} (each call starts after a barrier). */
@@ -160,11 +182,17 @@ public final class RingBenchmark {
   }
 
   /**
-   * Best rate of one TCP stream over loopback: a writer thread sends {@code bytes} from a direct
-   * buffer, the reader receives them into another; timed until the last byte arrives.
+   * One TCP stream over loopback: a writer thread sends {@code bytes} from a direct buffer, the
+   * reader receives them into another, timed until the last byte arrives.
+   *
+   * @param bestRate bytes per second of the fastest pass
+   * @param cpuSeconds mean CPU time of writer plus reader per pass
    */
-  static double tcpStreamBandwidth(long bytes, int iterations) throws Exception {
+  record Stream(double bestRate, double cpuSeconds) {}
+
+  static Stream tcpStream(long bytes, int iterations) throws Exception {
     int chunk = (int) Math.min(bytes, 64 << 20);
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (ServerSocketChannel server = ServerSocketChannel.open()) {
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -173,9 +201,11 @@ public final class RingBenchmark {
         ByteBuffer src = ByteBuffer.allocateDirect(chunk);
         ByteBuffer dst = ByteBuffer.allocateDirect(chunk);
         double best = 0;
+        long cpu = 0;
         for (int k = 0; k <= iterations; k++) {
+          long c0 = mx.getCurrentThreadCpuTime();
           long t0 = System.nanoTime();
-          Future<?> writer = pool.submit(() -> sendAll(out, src, bytes));
+          Future<Long> writer = pool.submit(() -> sendAll(out, src, bytes));
           long received = 0;
           while (received < bytes) {
             dst.clear();
@@ -185,20 +215,23 @@ public final class RingBenchmark {
             }
             received += n;
           }
-          writer.get();
+          long writerCpu = writer.get();
           double rate = bytes / ((System.nanoTime() - t0) / 1e9);
           if (k > 0) { // the first pass warms up
             best = Math.max(best, rate);
+            cpu += writerCpu + mx.getCurrentThreadCpuTime() - c0;
           }
         }
-        return best;
+        return new Stream(best, cpu / 1e9 / iterations);
       }
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Void sendAll(SocketChannel out, ByteBuffer src, long bytes) throws IOException {
+  /** Sends {@code bytes} and returns the CPU time this took. */
+  private static long sendAll(SocketChannel out, ByteBuffer src, long bytes) throws IOException {
+    long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     ByteBuffer view = src.duplicate();
     long left = bytes;
     while (left > 0) {
@@ -207,20 +240,21 @@ public final class RingBenchmark {
         left -= out.write(view);
       }
     }
-    return null;
+    return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0;
   }
 
   /** Markdown table rows for {@link #run} results. */
   public static String table(List<Result> results) {
     StringBuilder s = new StringBuilder();
     s.append("| W | size | wire | iters | best | median | bus bw | 1-stream TCP | bus/TCP |"
-        + " CPU/call (rank 0) |\n");
-    s.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        + " CPU/call (rank 0) | TCP CPU | bus/TCP per CPU-s |\n");
+    s.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
       s.append(
           String.format(
               Locale.ROOT,
-              "| %d | %s | %s | %d | %.1f ms | %.1f ms | %.2f GB/s | %.2f GB/s | %.0f%% | %.1f ms |%n",
+              "| %d | %s | %s | %d | %.1f ms | %.1f ms | %.2f GB/s | %.2f GB/s | %.0f%% | %.1f ms"
+                  + " | %.1f ms | %.0f%% |%n",
               r.worldSize(),
               size(r.bytes()),
               r.wireDtype(),
@@ -230,7 +264,9 @@ public final class RingBenchmark {
               r.busBandwidth() / 1e9,
               r.tcpBandwidth() / 1e9,
               100 * r.efficiency(),
-              r.cpuSecondsPerCall() * 1e3));
+              r.cpuSecondsPerCall() * 1e3,
+              r.tcpCpuSeconds() * 1e3,
+              100 * r.cpuEfficiency()));
     }
     return s.toString();
   }

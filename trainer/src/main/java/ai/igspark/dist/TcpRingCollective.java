@@ -253,6 +253,9 @@ public final class TcpRingCollective implements Collective {
     if (closed) {
       throw new CollectiveException("rank " + rank + ": ring is closed");
     }
+    if (data.isReadOnly()) {
+      throw new IllegalArgumentException("all-reduce needs a writable buffer, got a read-only one");
+    }
     if (worldSize == 1) {
       return;
     }
