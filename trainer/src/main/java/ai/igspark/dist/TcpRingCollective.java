@@ -636,10 +636,12 @@ public final class TcpRingCollective implements Collective {
    *
    * <pre>
    * acceptor → connector  MAGIC, VERSION, server challenge (32 random bytes)
-   * connector → acceptor  MAGIC, VERSION, body length, body, HMAC("client" ‖ server challenge ‖ body)
+   * connector → acceptor  MAGIC, VERSION, body length, body,
+   *                       HMAC("client" ‖ server challenge ‖ body)
    *                       body = run id, segment, attempt nonce, rank, world size, wire dtype,
    *                              bucket bytes, client challenge (32 random bytes)
-   * acceptor → connector  MAGIC, HMAC("server" ‖ client challenge ‖ server challenge ‖ body)
+   * acceptor → connector  MAGIC,
+   *                       HMAC("server" ‖ client challenge ‖ server challenge ‖ body)
    * </pre>
    *
    * Fresh challenges on both sides make a recorded handshake useless. The acceptor drops any
@@ -745,8 +747,8 @@ public final class TcpRingCollective implements Collective {
 
     private CollectiveException connectTimeout(
         Duration deadline, Outbound outbound, boolean leftJoined) {
-      StringBuilder m = new StringBuilder("rank ").append(rank).append(": ring not connected within ")
-          .append(deadline).append(": ");
+      StringBuilder m = new StringBuilder("rank ").append(rank)
+          .append(": ring not connected within ").append(deadline).append(": ");
       if (!leftJoined) {
         m.append("left neighbour rank ").append(left()).append(" did not join");
         if (!refusals.isEmpty()) {
@@ -797,7 +799,8 @@ public final class TcpRingCollective implements Collective {
       if (refusals.size() < 100) {
         refusals.add(line);
       }
-      LOG.log(System.Logger.Level.WARNING, "rank {0}: refused ring connection from {1}", rank, line);
+      LOG.log(
+          System.Logger.Level.WARNING, "rank {0}: refused ring connection from {1}", rank, line);
       closeQuietly(ch);
     }
 

@@ -12,7 +12,8 @@ class RingOptionsTest {
   @Test
   void bucketBytesNotAMultipleOfFourIsRejectedWithItsKeyAndValue() {
     InvalidInputException e =
-        assertThrows(InvalidInputException.class, () -> RingOptions.defaults().withBucketBytes(1001));
+        assertThrows(
+            InvalidInputException.class, () -> RingOptions.defaults().withBucketBytes(1001));
     assertTrue(e.getMessage().contains("ring.bucketBytes"), e.getMessage());
     assertTrue(e.getMessage().contains("1001"), e.getMessage());
   }

@@ -24,7 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Dead, silent, slow and hostile peers (distributed-training-anchors.md §4.1 "Failure discipline"). */
+/** Dead, silent, slow and hostile peers (distributed-training-anchors.md §4.1). */
 class TcpRingCollectiveFaultTest {
   private static final Duration DEADLINE = Duration.ofMillis(1500);
   /** Scheduling slack on a loaded 2-core machine. */

@@ -255,6 +255,36 @@ class TcpRingCollectiveTest {
   }
 
   @Test
+  void bigEndianAndHeapBuffersSumToo() throws Exception {
+    int n = 5003;
+    try (RingFixture ring = RingFixture.connect(2, options(4096))) {
+      FloatBuffer[] buffers = {
+        ByteBuffer.allocateDirect(4 * n).order(ByteOrder.BIG_ENDIAN).asFloatBuffer(),
+        FloatBuffer.allocate(n)
+      };
+      for (int r = 0; r < 2; r++) {
+        buffers[r].put(0, integers(r, n));
+      }
+      List<Outcome<Void>> out =
+          ring.runEach(
+              r -> {
+                ring.ranks[r].allReduceSum(buffers[r]);
+                return null;
+              },
+              WAIT);
+      float[] expected = integers(0, n);
+      float[] one = integers(1, n);
+      for (int i = 0; i < n; i++) {
+        expected[i] += one[i];
+      }
+      for (int r = 0; r < 2; r++) {
+        assertNull(out.get(r).error());
+        assertArrayEquals(expected, toArray(buffers[r]), "rank " + r);
+      }
+    }
+  }
+
+  @Test
   void manyCallsInARowReuseTheRing() throws Exception {
     int w = 4;
     try (RingFixture ring = RingFixture.connect(w, options(1024))) {
@@ -341,7 +371,8 @@ class TcpRingCollectiveTest {
     try (RingFixture ring = RingFixture.connect(2, options(1024))) {
       String s = ring.ranks[0].toString();
       assertTrue(s.contains("rank 0 of 2"), s);
-      assertTrue(!s.contains(new String(RingFixture.SECRET, java.nio.charset.StandardCharsets.UTF_8)));
+      String secret = new String(RingFixture.SECRET, java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(!s.contains(secret), s);
     }
   }
 }
