@@ -279,7 +279,7 @@ public final class RingBenchmark {
 
   /**
    * Usage: {@code RingBenchmark [--world 2,4] [--mib 1,4,16,64,256] [--floats N] [--iters 5]
-   * [--wire fp32|bf16] [--bucket-mib 32]}. {@code --floats} adds one size given in floats (e.g.
+   * [--wire fp32|bf16] [--bucket-mib 32] [--channels 1]}. {@code --floats} adds one size given in floats (e.g.
    * 131700000 for a SiT-B/2 gradient).
    */
   public static void main(String[] args) throws Exception {
@@ -314,6 +314,7 @@ public final class RingBenchmark {
         case "--wire" -> options =
             options.withWireDtype(RingOptions.WireDtype.valueOf(value.toUpperCase(Locale.ROOT)));
         case "--bucket-mib" -> options = options.withBucketBytes(Integer.parseInt(value) << 20);
+        case "--channels" -> options = options.withChannels(Integer.parseInt(value));
         default -> throw new IllegalArgumentException(
             "unknown argument '" + args[i] + "'; see RingBenchmark's javadoc");
       }
@@ -322,6 +323,7 @@ public final class RingBenchmark {
     List<Result> results = new ArrayList<>();
     System.out.println(
         "ring all-reduce on 127.0.0.1, bucket " + (options.bucketBytes() >> 20) + " MiB, "
+            + options.channels() + " channel(s), "
             + Runtime.getRuntime().availableProcessors() + " cores");
     for (long n : floats) {
       for (int w : worlds) {

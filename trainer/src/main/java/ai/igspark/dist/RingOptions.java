@@ -14,13 +14,17 @@ import java.time.Duration;
  *     still writing its checkpoint is slow, not dead
  * @param connectDeadline longest time to connect to and authenticate both neighbours
  * @param wireDtype element type on the wire; sums are always accumulated in fp32
+ * @param channels parallel rings (lanes), each with its own connections and thread, each reducing
+ *     a contiguous part of every call's buffer: one thread's copies and sums cap a lane at a few
+ *     GB/s, so fast networks need several (distributed-training-anchors.md §4.1, item 2)
  */
 public record RingOptions(
     int bucketBytes,
     Duration stepDeadline,
     Duration checkpointDeadline,
     Duration connectDeadline,
-    WireDtype wireDtype) {
+    WireDtype wireDtype,
+    int channels) {
 
   /** Element type of gradients on the wire. */
   public enum WireDtype {
@@ -42,6 +46,8 @@ public record RingOptions(
   /** 1 GiB: staging buffers stay far below the 2 GiB ByteBuffer limit. */
   public static final int MAX_BUCKET_BYTES = 1 << 30;
 
+  public static final int MAX_CHANNELS = 16;
+
   public RingOptions {
     if (bucketBytes < 4 || bucketBytes % 4 != 0 || bucketBytes > MAX_BUCKET_BYTES) {
       throw new InvalidInputException(
@@ -56,36 +62,52 @@ public record RingOptions(
     if (wireDtype == null) {
       throw new InvalidInputException("ring.wireDtype: expected FP32 or BF16, got nothing");
     }
+    if (channels < 1 || channels > MAX_CHANNELS) {
+      throw new InvalidInputException(
+          "ring.channels: expected 1.." + MAX_CHANNELS + ", got " + channels);
+    }
   }
 
-  /** 32 MiB buckets, 2 min per step, 30 min in checkpoint phases, 2 min to connect, fp32. */
+  /**
+   * 32 MiB buckets, 2 min per step, 30 min in checkpoint phases, 2 min to connect, fp32, one
+   * channel.
+   */
   public static RingOptions defaults() {
     return new RingOptions(
         32 << 20,
         Duration.ofMinutes(2),
         Duration.ofMinutes(30),
         Duration.ofMinutes(2),
-        WireDtype.FP32);
+        WireDtype.FP32,
+        1);
   }
 
   public RingOptions withBucketBytes(int bytes) {
-    return new RingOptions(bytes, stepDeadline, checkpointDeadline, connectDeadline, wireDtype);
+    return new RingOptions(
+        bytes, stepDeadline, checkpointDeadline, connectDeadline, wireDtype, channels);
   }
 
   public RingOptions withStepDeadline(Duration d) {
-    return new RingOptions(bucketBytes, d, checkpointDeadline, connectDeadline, wireDtype);
+    return new RingOptions(
+        bucketBytes, d, checkpointDeadline, connectDeadline, wireDtype, channels);
   }
 
   public RingOptions withCheckpointDeadline(Duration d) {
-    return new RingOptions(bucketBytes, stepDeadline, d, connectDeadline, wireDtype);
+    return new RingOptions(bucketBytes, stepDeadline, d, connectDeadline, wireDtype, channels);
   }
 
   public RingOptions withConnectDeadline(Duration d) {
-    return new RingOptions(bucketBytes, stepDeadline, checkpointDeadline, d, wireDtype);
+    return new RingOptions(bucketBytes, stepDeadline, checkpointDeadline, d, wireDtype, channels);
   }
 
   public RingOptions withWireDtype(WireDtype dtype) {
-    return new RingOptions(bucketBytes, stepDeadline, checkpointDeadline, connectDeadline, dtype);
+    return new RingOptions(
+        bucketBytes, stepDeadline, checkpointDeadline, connectDeadline, dtype, channels);
+  }
+
+  public RingOptions withChannels(int count) {
+    return new RingOptions(
+        bucketBytes, stepDeadline, checkpointDeadline, connectDeadline, wireDtype, count);
   }
 
   /** The per-step deadline of a phase. */

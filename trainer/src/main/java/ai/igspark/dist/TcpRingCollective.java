@@ -21,6 +21,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -74,21 +79,11 @@ public final class TcpRingCollective implements Collective {
   private final RingOptions options;
   private final InetSocketAddress rightAddress;
   private final InetSocketAddress leftAddress;
-  private final SocketChannel toRight;
-  private final SocketChannel fromLeft;
-  private final Selector selector;
-  private final SelectionKey writeKey;
-  private final SelectionKey readKey;
   private final int wireBytes;
   private final int bucketFloats;
-
-  // Staging, reused across calls: three wire buffers rotate between "being sent", "being
-  // received" and "next to send"; each holds one chunk.
-  private final ByteBuffer[] wire = new ByteBuffer[3];
-  private final FloatBuffer[] wireFloats = new FloatBuffer[3];
-  private final ShortBuffer[] wireShorts = new ShortBuffer[3];
-  private final ByteBuffer headerOut = ByteBuffer.allocateDirect(16);
-  private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
+  private final Lane[] lanes;
+  /** Runs lanes 1..K−1 (lane 0 runs on the caller's thread); null with one lane. */
+  private final ExecutorService laneThreads;
   private long calls;
   private volatile boolean closed;
   private volatile CollectiveException failure;
@@ -100,8 +95,7 @@ public final class TcpRingCollective implements Collective {
       RingOptions options,
       InetSocketAddress rightAddress,
       InetSocketAddress leftAddress,
-      SocketChannel toRight,
-      SocketChannel fromLeft)
+      SocketChannel[][] links)
       throws IOException {
     this.rank = rank;
     this.worldSize = worldSize;
@@ -109,20 +103,24 @@ public final class TcpRingCollective implements Collective {
     this.options = options;
     this.rightAddress = rightAddress;
     this.leftAddress = leftAddress;
-    this.toRight = toRight;
-    this.fromLeft = fromLeft;
     this.wireBytes = options.wireDtype().bytes();
     this.bucketFloats = options.bucketBytes() / 4;
-    if (worldSize > 1) {
-      tune(toRight);
-      tune(fromLeft);
-      selector = Selector.open();
-      writeKey = toRight.register(selector, 0);
-      readKey = fromLeft.register(selector, 0);
+    this.lanes = new Lane[links == null ? 0 : links.length];
+    for (int c = 0; c < lanes.length; c++) {
+      lanes[c] = new Lane(c, links[c][0], links[c][1]);
+    }
+    if (lanes.length > 1) {
+      AtomicInteger threads = new AtomicInteger(1);
+      laneThreads =
+          Executors.newFixedThreadPool(
+              lanes.length - 1,
+              task -> {
+                Thread t = new Thread(task, "ring-r" + rank + "-lane-" + threads.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+              });
     } else {
-      selector = null;
-      writeKey = null;
-      readKey = null;
+      laneThreads = null;
     }
   }
 
@@ -163,7 +161,7 @@ public final class TcpRingCollective implements Collective {
     if (worldSize == 1) {
       closeQuietly(listener);
       try {
-        return new TcpRingCollective(rank, 1, session, options, null, null, null, null);
+        return new TcpRingCollective(rank, 1, session, options, null, null, null);
       } catch (IOException e) {
         throw new CollectiveException("cannot create a ring of one", e);
       }
@@ -172,7 +170,7 @@ public final class TcpRingCollective implements Collective {
     Handshake handshake = new Handshake(rank, worldSize, session, options, secret);
     InetSocketAddress right = addresses.get((rank + 1) % worldSize);
     InetSocketAddress left = addresses.get((rank + worldSize - 1) % worldSize);
-    SocketChannel[] links;
+    SocketChannel[][] links;
     try {
       links = handshake.establish(listener, right, options.connectDeadline());
     } finally {
@@ -180,18 +178,21 @@ public final class TcpRingCollective implements Collective {
     }
     try {
       TcpRingCollective ring =
-          new TcpRingCollective(rank, worldSize, session, options, right, left, links[0], links[1]);
+          new TcpRingCollective(rank, worldSize, session, options, right, left, links);
       LOG.log(
           System.Logger.Level.INFO,
-          "ring connected: rank {0} of {1}, right {2}, left {3}",
+          "ring connected: rank {0} of {1}, right {2}, left {3}, {4} channel(s)",
           rank,
           worldSize,
           right,
-          left);
+          left,
+          links.length);
       return ring;
     } catch (IOException e) {
-      closeQuietly(links[0]);
-      closeQuietly(links[1]);
+      for (SocketChannel[] pair : links) {
+        closeQuietly(pair[0]);
+        closeQuietly(pair[1]);
+      }
       throw new CollectiveException("rank " + rank + ": cannot set up the ring selector", e);
     }
   }
@@ -263,19 +264,70 @@ public final class TcpRingCollective implements Collective {
     int base = data.position();
     int n = data.remaining();
     try {
-      exchangeHeader(n, phase, deadline);
-      for (int start = 0; start < n; start += bucketFloats) {
-        reduceBucket(data, base + start, Math.min(bucketFloats, n - start), phase, deadline);
+      if (lanes.length == 1) {
+        lanes[0].allReduce(data, base, n, phase, deadline);
+      } else {
+        allReduceOnLanes(data, base, n, phase, deadline);
       }
       calls++;
     } catch (CollectiveException e) {
       throw fail(e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
       throw fail(
           new CollectiveException(
               "rank " + rank + ": ring all-reduce failed (" + phase + " phase, call #" + calls
                   + "): " + e,
               e));
+    }
+  }
+
+  /** Lane c reduces part c of the buffer (parts cut like chunks); the first failure stops all. */
+  private void allReduceOnLanes(FloatBuffer data, int base, int n, Phase phase, Duration deadline)
+      throws IOException, InterruptedException {
+    int k = lanes.length;
+    List<Future<Void>> others = new ArrayList<>(k - 1);
+    for (int c = 1; c < k; c++) {
+      Lane lane = lanes[c];
+      int start = base + chunkStart(n, c, k);
+      int length = chunkLength(n, c, k);
+      others.add(
+          laneThreads.submit(
+              () -> {
+                lane.allReduce(data, start, length, phase, deadline);
+                return null;
+              }));
+    }
+    Exception first = null;
+    try {
+      lanes[0].allReduce(data, base, chunkLength(n, 0, k), phase, deadline);
+    } catch (IOException | RuntimeException e) {
+      first = e;
+      closeLanes(); // the other lanes' neighbours see the close and fail at once
+    }
+    for (Future<Void> f : others) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        if (first == null) {
+          first = e.getCause() instanceof Exception cause ? cause : e;
+          closeLanes();
+        }
+      }
+    }
+    if (first instanceof IOException io) {
+      throw io;
+    }
+    if (first instanceof RuntimeException re) {
+      throw re;
+    }
+  }
+
+  private void closeLanes() {
+    for (Lane lane : lanes) {
+      lane.close();
     }
   }
 
@@ -285,9 +337,10 @@ public final class TcpRingCollective implements Collective {
       return;
     }
     closed = true;
-    closeQuietly(selector);
-    closeQuietly(toRight);
-    closeQuietly(fromLeft);
+    closeLanes();
+    if (laneThreads != null) {
+      laneThreads.shutdownNow();
+    }
   }
 
   @Override
@@ -302,6 +355,7 @@ public final class TcpRingCollective implements Collective {
         + session.segment()
         + ", "
         + options.wireDtype()
+        + (lanes.length > 1 ? ", " + lanes.length + " channels" : "")
         + (closed ? ", closed" : "")
         + "]";
   }
@@ -310,90 +364,6 @@ public final class TcpRingCollective implements Collective {
     failure = e;
     close();
     return e;
-  }
-
-  /** Every call starts by checking that both neighbours run the same call on the same length. */
-  private void exchangeHeader(int n, Phase phase, Duration deadline) throws IOException {
-    headerOut.clear();
-    headerOut.putLong(calls).putLong(n).flip();
-    headerIn.clear();
-    exchange(headerOut, headerIn, Stage.HEADER, null, 0, 0, phase, deadline, "start");
-    long leftCall = headerIn.getLong(0);
-    long leftN = headerIn.getLong(8);
-    if (leftCall != calls || leftN != n) {
-      throw new CollectiveException(
-          "rank "
-              + rank
-              + " all-reduces "
-              + n
-              + " floats in call #"
-              + calls
-              + " but its left neighbour rank "
-              + left()
-              + " all-reduces "
-              + leftN
-              + " floats in call #"
-              + leftCall
-              + ": every rank must make the same calls with the same lengths");
-    }
-  }
-
-  private enum Stage {
-    HEADER,
-    REDUCE,
-    REDUCE_LAST,
-    GATHER
-  }
-
-  private void reduceBucket(FloatBuffer data, int off, int len, Phase phase, Duration deadline)
-      throws IOException {
-    int w = worldSize;
-    ensureStaging(len / w + 1);
-    int send = 0;
-    int recv = 1;
-    int next = 2;
-    encode(data, off + chunkStart(len, rank), chunkLength(len, rank), send);
-    // Reduce-scatter: after W−1 steps this rank owns the full sum of chunk r+1.
-    for (int s = 0; s < w - 1; s++) {
-      int sendChunk = Math.floorMod(rank - s, w);
-      int recvChunk = Math.floorMod(rank - s - 1, w);
-      wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
-      wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
-      Stage stage = s == w - 2 ? Stage.REDUCE_LAST : Stage.REDUCE;
-      exchange(
-          wire[send],
-          wire[recv],
-          stage,
-          data,
-          off + chunkStart(len, recvChunk),
-          (recv << 2) | next,
-          phase,
-          deadline,
-          "reduce-scatter step " + (s + 1) + "/" + (w - 1));
-      int t = send;
-      send = next;
-      next = t;
-    }
-    // All-gather: forward the owned, encoded chunk and every chunk received, bytes unchanged.
-    for (int s = 0; s < w - 1; s++) {
-      int sendChunk = Math.floorMod(rank + 1 - s, w);
-      int recvChunk = Math.floorMod(rank - s, w);
-      wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
-      wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
-      exchange(
-          wire[send],
-          wire[recv],
-          Stage.GATHER,
-          data,
-          off + chunkStart(len, recvChunk),
-          recv << 2,
-          phase,
-          deadline,
-          "all-gather step " + (s + 1) + "/" + (w - 1));
-      int t = send;
-      send = recv;
-      recv = t;
-    }
   }
 
   /** Chunk c of a bucket of {@code len} floats: the first {@code len mod W} chunks get one more. */
@@ -413,185 +383,321 @@ public final class TcpRingCollective implements Collective {
     return chunkLength(len, c, worldSize);
   }
 
-  private void ensureStaging(int floats) {
-    int bytes = Math.min(floats, (bucketFloats + worldSize - 1) / worldSize + 1) * wireBytes;
-    if (wire[0] != null && wire[0].capacity() >= bytes) {
-      return;
-    }
-    for (int i = 0; i < 3; i++) {
-      wire[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-      wireFloats[i] = wire[i].asFloatBuffer();
-      wireShorts[i] = wire[i].asShortBuffer();
-    }
-  }
-
-  /** Writes {@code data[off, off+len)} into wire buffer {@code dst} in the wire dtype. */
-  private void encode(FloatBuffer data, int off, int len, int dst) {
-    if (wireBytes == 4) {
-      wireFloats[dst].put(0, data, off, len);
-    } else {
-      ShortBuffer out = wireShorts[dst];
-      for (int i = 0; i < len; i++) {
-        out.put(i, Bf16.fromFloat(data.get(off + i)));
-      }
-    }
-  }
-
   /**
-   * Sends {@code out} to the right neighbour while receiving {@code in} from the left one, and
-   * hands received floats to {@link #consume} as they arrive so reduction overlaps the transfer.
+   * One ring over its own pair of connections, driven by one thread: reduces a contiguous part of
+   * each call's buffer. Several lanes run side by side when {@link RingOptions#channels()} > 1.
    */
-  private void exchange(
-      ByteBuffer out,
-      ByteBuffer in,
-      Stage stage,
-      FloatBuffer data,
-      int dataOff,
-      int buffers,
-      Phase phase,
-      Duration deadline,
-      String step)
-      throws IOException {
-    long deadlineNanos = System.nanoTime() + deadline.toNanos();
-    int consumed = 0;
-    while (out.hasRemaining() || in.hasRemaining()) {
-      boolean moved = false;
-      if (out.hasRemaining() && toRight.write(out) > 0) {
-        moved = true;
+  private final class Lane implements AutoCloseable {
+    private final int index;
+    private final SocketChannel toRight;
+    private final SocketChannel fromLeft;
+    private final Selector selector;
+    private final SelectionKey writeKey;
+    private final SelectionKey readKey;
+    // Staging, reused across calls: three wire buffers rotate between "being sent", "being
+    // received" and "next to send"; each holds one chunk.
+    private final ByteBuffer[] wire = new ByteBuffer[3];
+    private final FloatBuffer[] wireFloats = new FloatBuffer[3];
+    private final ShortBuffer[] wireShorts = new ShortBuffer[3];
+    private final ByteBuffer headerOut = ByteBuffer.allocateDirect(16);
+    private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
+
+    Lane(int index, SocketChannel toRight, SocketChannel fromLeft) throws IOException {
+      this.index = index;
+      this.toRight = toRight;
+      this.fromLeft = fromLeft;
+      tune(toRight);
+      tune(fromLeft);
+      selector = Selector.open();
+      writeKey = toRight.register(selector, 0);
+      readKey = fromLeft.register(selector, 0);
+    }
+
+    private String who() {
+      return lanes.length == 1 ? "rank " + rank : "rank " + rank + " lane " + index;
+    }
+
+    /** All-reduces {@code data[base, base+n)}. */
+    void allReduce(FloatBuffer data, int base, int n, Phase phase, Duration deadline)
+        throws IOException {
+      exchangeHeader(n, phase, deadline);
+      for (int start = 0; start < n; start += bucketFloats) {
+        reduceBucket(data, base + start, Math.min(bucketFloats, n - start), phase, deadline);
       }
-      if (in.hasRemaining()) {
-        int k = fromLeft.read(in);
-        if (k < 0) {
-          throw new CollectiveException(
-              "rank "
-                  + rank
-                  + ": left neighbour rank "
-                  + left()
-                  + " ("
-                  + leftAddress
-                  + ") closed the connection during "
-                  + step
-                  + " (received "
-                  + in.position()
-                  + " of "
-                  + in.limit()
-                  + " bytes); it failed or was stopped");
+    }
+
+    /** Closing the selector first wakes a thread blocked in it, so it fails at once. */
+    @Override
+    public void close() {
+      closeQuietly(selector);
+      closeQuietly(toRight);
+      closeQuietly(fromLeft);
+    }
+
+    /** Every call starts by checking that both neighbours run the same call on the same length. */
+    private void exchangeHeader(int n, Phase phase, Duration deadline) throws IOException {
+      headerOut.clear();
+      headerOut.putLong(calls).putLong(n).flip();
+      headerIn.clear();
+      exchange(headerOut, headerIn, Stage.HEADER, null, 0, 0, phase, deadline, "start");
+      long leftCall = headerIn.getLong(0);
+      long leftN = headerIn.getLong(8);
+      if (leftCall != calls || leftN != n) {
+        throw new CollectiveException(
+            "rank "
+                + rank
+                + " all-reduces "
+                + n
+                + " floats in call #"
+                + calls
+                + " but its left neighbour rank "
+                + left()
+                + " all-reduces "
+                + leftN
+                + " floats in call #"
+                + leftCall
+                + ": every rank must make the same calls with the same lengths");
+      }
+    }
+
+    private enum Stage {
+      HEADER,
+      REDUCE,
+      REDUCE_LAST,
+      GATHER
+    }
+
+    private void reduceBucket(FloatBuffer data, int off, int len, Phase phase, Duration deadline)
+        throws IOException {
+      int w = worldSize;
+      ensureStaging(len / w + 1);
+      int send = 0;
+      int recv = 1;
+      int next = 2;
+      encode(data, off + chunkStart(len, rank), chunkLength(len, rank), send);
+      // Reduce-scatter: after W−1 steps this rank owns the full sum of chunk r+1.
+      for (int s = 0; s < w - 1; s++) {
+        int sendChunk = Math.floorMod(rank - s, w);
+        int recvChunk = Math.floorMod(rank - s - 1, w);
+        wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
+        wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
+        Stage stage = s == w - 2 ? Stage.REDUCE_LAST : Stage.REDUCE;
+        exchange(
+            wire[send],
+            wire[recv],
+            stage,
+            data,
+            off + chunkStart(len, recvChunk),
+            (recv << 2) | next,
+            phase,
+            deadline,
+            "reduce-scatter step " + (s + 1) + "/" + (w - 1));
+        int t = send;
+        send = next;
+        next = t;
+      }
+      // All-gather: forward the owned, encoded chunk and every chunk received, bytes unchanged.
+      for (int s = 0; s < w - 1; s++) {
+        int sendChunk = Math.floorMod(rank + 1 - s, w);
+        int recvChunk = Math.floorMod(rank - s, w);
+        wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
+        wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
+        exchange(
+            wire[send],
+            wire[recv],
+            Stage.GATHER,
+            data,
+            off + chunkStart(len, recvChunk),
+            recv << 2,
+            phase,
+            deadline,
+            "all-gather step " + (s + 1) + "/" + (w - 1));
+        int t = send;
+        send = recv;
+        recv = t;
+      }
+    }
+
+    private void ensureStaging(int floats) {
+      int bytes = Math.min(floats, (bucketFloats + worldSize - 1) / worldSize + 1) * wireBytes;
+      if (wire[0] != null && wire[0].capacity() >= bytes) {
+        return;
+      }
+      for (int i = 0; i < 3; i++) {
+        wire[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        wireFloats[i] = wire[i].asFloatBuffer();
+        wireShorts[i] = wire[i].asShortBuffer();
+      }
+    }
+
+    /** Writes {@code data[off, off+len)} into wire buffer {@code dst} in the wire dtype. */
+    private void encode(FloatBuffer data, int off, int len, int dst) {
+      if (wireBytes == 4) {
+        wireFloats[dst].put(0, data, off, len);
+      } else {
+        ShortBuffer out = wireShorts[dst];
+        for (int i = 0; i < len; i++) {
+          out.put(i, Bf16.fromFloat(data.get(off + i)));
         }
-        if (k > 0) {
+      }
+    }
+
+    /**
+     * Sends {@code out} to the right neighbour while receiving {@code in} from the left one, and
+     * hands received floats to {@link #consume} as they arrive so reduction overlaps the transfer.
+     */
+    private void exchange(
+        ByteBuffer out,
+        ByteBuffer in,
+        Stage stage,
+        FloatBuffer data,
+        int dataOff,
+        int buffers,
+        Phase phase,
+        Duration deadline,
+        String step)
+        throws IOException {
+      long deadlineNanos = System.nanoTime() + deadline.toNanos();
+      int consumed = 0;
+      while (out.hasRemaining() || in.hasRemaining()) {
+        boolean moved = false;
+        if (out.hasRemaining() && toRight.write(out) > 0) {
           moved = true;
-          int ready = in.position() / wireBytes;
-          if (stage != Stage.HEADER
-              && (!in.hasRemaining() || (ready - consumed) * wireBytes >= REDUCE_SLICE_BYTES)) {
-            consume(stage, data, dataOff, buffers, consumed, ready);
-            consumed = ready;
+        }
+        if (in.hasRemaining()) {
+          int k = fromLeft.read(in);
+          if (k < 0) {
+            throw new CollectiveException(
+                "rank "
+                    + rank
+                    + ": left neighbour rank "
+                    + left()
+                    + " ("
+                    + leftAddress
+                    + ") closed the connection during "
+                    + step
+                    + " (received "
+                    + in.position()
+                    + " of "
+                    + in.limit()
+                    + " bytes); it failed or was stopped");
+          }
+          if (k > 0) {
+            moved = true;
+            int ready = in.position() / wireBytes;
+            if (stage != Stage.HEADER
+                && (!in.hasRemaining() || (ready - consumed) * wireBytes >= REDUCE_SLICE_BYTES)) {
+              consume(stage, data, dataOff, buffers, consumed, ready);
+              consumed = ready;
+            }
+          }
+        }
+        if (!moved) {
+          long remaining = deadlineNanos - System.nanoTime();
+          if (remaining <= 0) {
+            throw timeout(out, in, phase, deadline, step);
+          }
+          if (Thread.currentThread().isInterrupted()) {
+            throw new CollectiveException(who() + ": interrupted during " + step);
+          }
+          int writeOps = out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
+          int readOps = in.hasRemaining() ? SelectionKey.OP_READ : 0;
+          if (writeKey.interestOps() != writeOps) {
+            writeKey.interestOps(writeOps);
+          }
+          if (readKey.interestOps() != readOps) {
+            readKey.interestOps(readOps);
+          }
+          selector.select(Math.max(1, (remaining + 999_999) / 1_000_000));
+          selector.selectedKeys().clear();
+        }
+      }
+      if (stage != Stage.HEADER && consumed < in.limit() / wireBytes) {
+        consume(stage, data, dataOff, buffers, consumed, in.limit() / wireBytes);
+      }
+    }
+
+    /** Reduces (or, in all-gather, copies) received floats {@code [from, to)} of a chunk. */
+    private void consume(Stage stage, FloatBuffer data, int off, int buffers, int from, int to) {
+      int recv = buffers >>> 2;
+      int next = buffers & 3;
+      if (wireBytes == 4) {
+        FloatBuffer in = wireFloats[recv];
+        if (stage == Stage.GATHER) {
+          data.put(off + from, in, from, to - from);
+          return;
+        }
+        FloatBuffer out = wireFloats[next];
+        // Fixed order: the partial sum of the ranks to the left, plus this rank's value.
+        for (int i = from; i < to; i++) {
+          out.put(i, in.get(i) + data.get(off + i));
+        }
+        if (stage == Stage.REDUCE_LAST) {
+          data.put(off + from, out, from, to - from);
+        }
+      } else {
+        ShortBuffer in = wireShorts[recv];
+        if (stage == Stage.GATHER) {
+          for (int i = from; i < to; i++) {
+            data.put(off + i, Bf16.toFloat(in.get(i)));
+          }
+          return;
+        }
+        ShortBuffer out = wireShorts[next];
+        boolean last = stage == Stage.REDUCE_LAST;
+        for (int i = from; i < to; i++) {
+          short sum = Bf16.fromFloat(Bf16.toFloat(in.get(i)) + data.get(off + i));
+          out.put(i, sum);
+          if (last) {
+            // The owner keeps exactly what it sends, so all ranks end bitwise identical.
+            data.put(off + i, Bf16.toFloat(sum));
           }
         }
       }
-      if (!moved) {
-        long remaining = deadlineNanos - System.nanoTime();
-        if (remaining <= 0) {
-          throw timeout(out, in, phase, deadline, step);
-        }
-        if (Thread.currentThread().isInterrupted()) {
-          throw new CollectiveException("rank " + rank + ": interrupted during " + step);
-        }
-        int writeOps = out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
-        int readOps = in.hasRemaining() ? SelectionKey.OP_READ : 0;
-        if (writeKey.interestOps() != writeOps) {
-          writeKey.interestOps(writeOps);
-        }
-        if (readKey.interestOps() != readOps) {
-          readKey.interestOps(readOps);
-        }
-        selector.select(Math.max(1, (remaining + 999_999) / 1_000_000));
-        selector.selectedKeys().clear();
-      }
     }
-    if (stage != Stage.HEADER && consumed < in.limit() / wireBytes) {
-      consume(stage, data, dataOff, buffers, consumed, in.limit() / wireBytes);
-    }
-  }
 
-  /** Reduces (or, in all-gather, copies) received floats {@code [from, to)} of a chunk. */
-  private void consume(Stage stage, FloatBuffer data, int off, int buffers, int from, int to) {
-    int recv = buffers >>> 2;
-    int next = buffers & 3;
-    if (wireBytes == 4) {
-      FloatBuffer in = wireFloats[recv];
-      if (stage == Stage.GATHER) {
-        data.put(off + from, in, from, to - from);
-        return;
+    private DeadlineExceededException timeout(
+        ByteBuffer out, ByteBuffer in, Phase phase, Duration deadline, String step) {
+      String what;
+      if (in.hasRemaining()) {
+        what =
+            "left neighbour rank "
+                + left()
+                + " ("
+                + leftAddress
+                + ") sent "
+                + in.position()
+                + " of "
+                + in.limit()
+                + " bytes";
+      } else {
+        what =
+            "right neighbour rank "
+                + right()
+                + " ("
+                + rightAddress
+                + ") accepted "
+                + out.position()
+                + " of "
+                + out.limit()
+                + " bytes";
       }
-      FloatBuffer out = wireFloats[next];
-      // Fixed order: the partial sum of the ranks to the left, plus this rank's value.
-      for (int i = from; i < to; i++) {
-        out.put(i, in.get(i) + data.get(off + i));
-      }
-      if (stage == Stage.REDUCE_LAST) {
-        data.put(off + from, out, from, to - from);
-      }
-    } else {
-      ShortBuffer in = wireShorts[recv];
-      if (stage == Stage.GATHER) {
-        for (int i = from; i < to; i++) {
-          data.put(off + i, Bf16.toFloat(in.get(i)));
-        }
-        return;
-      }
-      ShortBuffer out = wireShorts[next];
-      boolean last = stage == Stage.REDUCE_LAST;
-      for (int i = from; i < to; i++) {
-        short sum = Bf16.fromFloat(Bf16.toFloat(in.get(i)) + data.get(off + i));
-        out.put(i, sum);
-        if (last) {
-          // The owner keeps exactly what it sends, so all ranks end bitwise identical.
-          data.put(off + i, Bf16.toFloat(sum));
-        }
-      }
+      return new DeadlineExceededException(
+          "rank "
+              + rank
+              + ": "
+              + what
+              + " within the "
+              + phase
+              + " deadline of "
+              + deadline
+              + " during "
+              + step
+              + " of call #"
+              + calls
+              + "; the peer is dead, stuck or slower than the deadline allows",
+          deadline);
     }
-  }
-
-  private DeadlineExceededException timeout(
-      ByteBuffer out, ByteBuffer in, Phase phase, Duration deadline, String step) {
-    String what;
-    if (in.hasRemaining()) {
-      what =
-          "left neighbour rank "
-              + left()
-              + " ("
-              + leftAddress
-              + ") sent "
-              + in.position()
-              + " of "
-              + in.limit()
-              + " bytes";
-    } else {
-      what =
-          "right neighbour rank "
-              + right()
-              + " ("
-              + rightAddress
-              + ") accepted "
-              + out.position()
-              + " of "
-              + out.limit()
-              + " bytes";
-    }
-    return new DeadlineExceededException(
-        "rank "
-            + rank
-            + ": "
-            + what
-            + " within the "
-            + phase
-            + " deadline of "
-            + deadline
-            + " during "
-            + step
-            + " of call #"
-            + calls
-            + "; the peer is dead, stuck or slower than the deadline allows",
-        deadline);
   }
 
   private int left() {
@@ -665,6 +771,8 @@ public final class TcpRingCollective implements Collective {
     private final SecretKeySpec key;
     private final SecureRandom random = new SecureRandom();
     private final List<String> refusals = new ArrayList<>();
+    /** Incoming connection of each channel, once its left neighbour has authenticated. */
+    private SocketChannel[] joined = new SocketChannel[0];
 
     Handshake(int rank, int worldSize, Session session, RingOptions options, byte[] secret) {
       if (secret == null || secret.length < 16) {
@@ -677,43 +785,57 @@ public final class TcpRingCollective implements Collective {
       this.key = new SecretKeySpec(secret, "HmacSHA256");
     }
 
-    /** Returns {to right, from left}, both non-blocking. */
-    SocketChannel[] establish(
+    /** Returns {to right, from left} per channel, all non-blocking. */
+    SocketChannel[][] establish(
         ServerSocketChannel listener, InetSocketAddress right, Duration deadline) {
+      int k = options.channels();
       long deadlineNanos = System.nanoTime() + deadline.toNanos();
       List<Inbound> pending = new ArrayList<>();
-      Outbound outbound = new Outbound(right);
-      SocketChannel fromLeft = null;
+      List<Outbound> outbound = new ArrayList<>(k);
+      for (int c = 0; c < k; c++) {
+        outbound.add(new Outbound(right, c));
+      }
+      joined = new SocketChannel[k];
+      int joinedCount = 0;
       try (Selector selector = Selector.open()) {
         listener.configureBlocking(false);
         SelectionKey acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
-        outbound.start(selector);
-        while (fromLeft == null || !outbound.done()) {
-          long remaining = deadlineNanos - System.nanoTime();
+        for (Outbound out : outbound) {
+          out.start(selector);
+        }
+        while (joinedCount < k || !outbound.stream().allMatch(Outbound::done)) {
+          long now = System.nanoTime();
+          long remaining = deadlineNanos - now;
           if (remaining <= 0) {
-            throw connectTimeout(deadline, outbound, fromLeft != null);
+            throw connectTimeout(deadline, outbound, joinedCount);
           }
           long wait = remaining;
-          if (outbound.retryAt != 0) {
-            wait = Math.min(wait, outbound.retryAt - System.nanoTime());
+          for (Outbound out : outbound) {
+            if (out.retryAt != 0) {
+              wait = Math.min(wait, out.retryAt - now);
+            }
           }
           selector.select(Math.max(1, (wait + 999_999) / 1_000_000));
           Iterator<SelectionKey> it = selector.selectedKeys().iterator();
           while (it.hasNext()) {
-            SelectionKey k = it.next();
+            SelectionKey key = it.next();
             it.remove();
-            if (!k.isValid()) {
+            if (!key.isValid()) {
               continue;
             }
-            if (k == acceptKey) {
+            if (key == acceptKey) {
               acceptAll(listener, selector, pending);
-            } else if (k.attachment() == outbound) {
-              outbound.step(k);
-            } else if (k.attachment() instanceof Inbound in) {
-              if (in.step(k)) {
-                fromLeft = in.channel;
-                pending.remove(in);
-                k.cancel();
+            } else if (key.attachment() instanceof Outbound out) {
+              out.step(key);
+            } else if (key.attachment() instanceof Inbound in && in.step(key)) {
+              pending.remove(in);
+              key.cancel();
+              if (joined[in.lane] != null) {
+                closeQuietly(in.channel); // a duplicate that raced the first one
+                continue;
+              }
+              joined[in.lane] = in.channel;
+              if (++joinedCount == k) {
                 acceptKey.cancel();
                 for (Inbound other : pending) {
                   closeQuietly(other.channel);
@@ -722,21 +844,24 @@ public final class TcpRingCollective implements Collective {
               }
             }
           }
-          if (outbound.retryAt != 0 && System.nanoTime() >= outbound.retryAt) {
-            outbound.start(selector);
+          for (Outbound out : outbound) {
+            if (out.retryAt != 0 && System.nanoTime() >= out.retryAt) {
+              out.start(selector);
+            }
           }
         }
-        SocketChannel toRight = outbound.channel;
-        // Closing the selector deregisters both channels; the data phase registers them anew.
-        return new SocketChannel[] {toRight, fromLeft};
+        // Closing the selector deregisters every channel; the lanes register them anew.
+        SocketChannel[][] links = new SocketChannel[k][];
+        for (int c = 0; c < k; c++) {
+          links[c] = new SocketChannel[] {outbound.get(c).channel, joined[c]};
+        }
+        return links;
       } catch (IOException e) {
-        closeQuietly(outbound.channel);
-        closeQuietly(fromLeft);
+        closeAll(outbound);
         throw new CollectiveException(
             "rank " + rank + ": cannot connect the ring (right neighbour " + right + "): " + e, e);
       } catch (RuntimeException e) {
-        closeQuietly(outbound.channel);
-        closeQuietly(fromLeft);
+        closeAll(outbound);
         throw e;
       } finally {
         for (Inbound in : pending) {
@@ -745,25 +870,42 @@ public final class TcpRingCollective implements Collective {
       }
     }
 
+    private void closeAll(List<Outbound> outbound) {
+      for (Outbound out : outbound) {
+        closeQuietly(out.channel);
+      }
+      for (SocketChannel ch : joined) {
+        closeQuietly(ch);
+      }
+    }
+
     private CollectiveException connectTimeout(
-        Duration deadline, Outbound outbound, boolean leftJoined) {
+        Duration deadline, List<Outbound> outbound, int joinedCount) {
       StringBuilder m = new StringBuilder("rank ").append(rank)
           .append(": ring not connected within ").append(deadline).append(": ");
+      boolean leftJoined = joinedCount == joined.length;
       if (!leftJoined) {
         m.append("left neighbour rank ").append(left()).append(" did not join");
+        if (joined.length > 1) {
+          m.append(" (").append(joinedCount).append(" of ").append(joined.length)
+              .append(" channels joined)");
+        }
         if (!refusals.isEmpty()) {
           m.append(" (refused ").append(refusals.size()).append(" connection(s): ")
               .append(String.join("; ", refusals.subList(0, Math.min(5, refusals.size()))))
               .append(")");
         }
       }
-      if (!outbound.done()) {
-        if (!leftJoined) {
-          m.append("; ");
+      for (Outbound out : outbound) {
+        if (!out.done()) {
+          if (!leftJoined) {
+            m.append("; ");
+          }
+          m.append("right neighbour rank ").append((rank + 1) % worldSize).append(" at ")
+              .append(out.address).append(" did not complete the handshake")
+              .append(out.lastError == null ? "" : " (" + out.lastError + ")");
+          break;
         }
-        m.append("right neighbour rank ").append((rank + 1) % worldSize).append(" at ")
-            .append(outbound.address).append(" did not complete the handshake")
-            .append(outbound.lastError == null ? "" : " (" + outbound.lastError + ")");
       }
       return new DeadlineExceededException(m.toString(), deadline);
     }
@@ -808,15 +950,16 @@ public final class TcpRingCollective implements Collective {
       return (rank + worldSize - 1) % worldSize;
     }
 
-    byte[] body(int senderRank, byte[] clientChallenge) {
+    byte[] body(int senderRank, int lane, byte[] clientChallenge) {
       byte[] run = session.runId().getBytes(StandardCharsets.UTF_8);
       byte[] nonce = session.attemptNonce().getBytes(StandardCharsets.UTF_8);
       ByteBuffer b = ByteBuffer.allocate(2 + run.length + 8 + 2 + nonce.length + 4 + 4 + 1 + 4
-          + CHALLENGE_BYTES);
+          + 4 + 4 + CHALLENGE_BYTES);
       b.putShort((short) run.length).put(run).putLong(session.segment());
       b.putShort((short) nonce.length).put(nonce);
       b.putInt(senderRank).putInt(worldSize).put((byte) options.wireDtype().ordinal());
-      b.putInt(options.bucketBytes()).put(clientChallenge);
+      b.putInt(options.bucketBytes()).putInt(options.channels());
+      b.putInt(lane).put(clientChallenge);
       return b.array();
     }
 
@@ -842,12 +985,16 @@ public final class TcpRingCollective implements Collective {
 
     /** Why an authenticated body does not belong to this ring, or null if it does. */
     String mismatch(byte[] body) {
-      byte[] expected = body(left(), new byte[CHALLENGE_BYTES]);
-      int fixed = expected.length - CHALLENGE_BYTES;
+      byte[] expected = body(left(), 0, new byte[CHALLENGE_BYTES]);
+      int fixed = expected.length - CHALLENGE_BYTES - 4; // all but lane and challenge
       if (body.length == expected.length
           && MessageDigest.isEqual(
               java.util.Arrays.copyOf(body, fixed), java.util.Arrays.copyOf(expected, fixed))) {
-        return null;
+        int lane = laneOf(body);
+        if (lane < 0 || lane >= joined.length) {
+          return "channel " + lane + " out of range";
+        }
+        return joined[lane] != null ? "channel " + lane + " already joined" : null;
       }
       // Describe the difference for the log; the body is authenticated, so it is well formed.
       try {
@@ -861,6 +1008,7 @@ public final class TcpRingCollective implements Collective {
         int world = b.getInt();
         int dtype = b.get();
         int bucket = b.getInt();
+        int channels = b.getInt();
         if (!new String(run, StandardCharsets.UTF_8).equals(session.runId())) {
           return "different run id";
         }
@@ -876,13 +1024,19 @@ public final class TcpRingCollective implements Collective {
         if (senderRank != left()) {
           return "rank " + senderRank + " is not the left neighbour " + left();
         }
-        if (dtype != options.wireDtype().ordinal() || bucket != options.bucketBytes()) {
-          return "different ring options (wire dtype or bucket bytes)";
+        if (dtype != options.wireDtype().ordinal()
+            || bucket != options.bucketBytes()
+            || channels != options.channels()) {
+          return "different ring options (wire dtype, bucket bytes or channels)";
         }
         return "malformed handshake body";
       } catch (RuntimeException e) {
         return "malformed handshake body";
       }
+    }
+
+    static int laneOf(byte[] body) {
+      return ByteBuffer.wrap(body, body.length - CHALLENGE_BYTES - 4, 4).getInt();
     }
 
     /** Acceptor side of one incoming connection. */
@@ -892,6 +1046,7 @@ public final class TcpRingCollective implements Collective {
       ByteBuffer buf;
       int state; // 0 send challenge, 1 read header, 2 read body+mac, 3 send reply
       byte[] body;
+      int lane;
 
       Inbound(SocketChannel channel) {
         this.channel = channel;
@@ -959,6 +1114,7 @@ public final class TcpRingCollective implements Collective {
           drop(k, why);
           return false;
         }
+        lane = laneOf(body);
         byte[] clientChallenge =
             java.util.Arrays.copyOfRange(body, body.length - CHALLENGE_BYTES, body.length);
         buf = ByteBuffer.allocate(MAGIC.length + MAC_BYTES);
@@ -977,6 +1133,7 @@ public final class TcpRingCollective implements Collective {
     /** Connector side: the connection to the right neighbour. */
     private final class Outbound {
       final InetSocketAddress address;
+      final int lane;
       SocketChannel channel;
       ByteBuffer buf;
       int state; // 0 connecting, 1 read challenge, 2 send hello, 3 read reply, 4 done
@@ -986,8 +1143,9 @@ public final class TcpRingCollective implements Collective {
       byte[] body;
       String lastError;
 
-      Outbound(InetSocketAddress address) {
+      Outbound(InetSocketAddress address, int lane) {
         this.address = address;
+        this.lane = lane;
       }
 
       boolean done() {
@@ -1064,7 +1222,7 @@ public final class TcpRingCollective implements Collective {
           serverChallenge = new byte[CHALLENGE_BYTES];
           buf.get(serverChallenge);
           clientChallenge = challenge();
-          body = body(rank, clientChallenge);
+          body = body(rank, lane, clientChallenge);
           buf = ByteBuffer.allocate(MAGIC.length + 8 + body.length + MAC_BYTES);
           buf.put(MAGIC).putInt(VERSION).putInt(body.length).put(body);
           buf.put(mac("client", serverChallenge, body)).flip();

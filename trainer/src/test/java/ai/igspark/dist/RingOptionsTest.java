@@ -28,6 +28,14 @@ class RingOptionsTest {
   }
 
   @Test
+  void channelCountOutOfRangeIsRejectedWithItsKeyAndValue() {
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> RingOptions.defaults().withChannels(0));
+    assertTrue(e.getMessage().contains("ring.channels"), e.getMessage());
+    assertTrue(e.getMessage().contains("got 0"), e.getMessage());
+  }
+
+  @Test
   void eachPhaseHasItsOwnDeadline() {
     RingOptions o =
         RingOptions.defaults()

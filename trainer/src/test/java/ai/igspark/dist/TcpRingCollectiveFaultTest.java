@@ -85,6 +85,36 @@ class TcpRingCollectiveFaultTest {
   }
 
   @Test
+  void silentPeerMakesEveryChannelOfEveryOtherRankFailWithinTheDeadline() throws Exception {
+    int w = 3;
+    CountDownLatch othersDone = new CountDownLatch(w - 1);
+    try (RingFixture ring = RingFixture.connect(w, shortDeadlines().withChannels(3))) {
+      List<Outcome<Void>> out =
+          ring.runEach(
+              r -> {
+                try {
+                  if (r == 0) {
+                    othersDone.await(60, TimeUnit.SECONDS);
+                    return null;
+                  }
+                  ring.ranks[r].allReduceSum(new float[1 << 20]);
+                  return null;
+                } catch (InterruptedException e) {
+                  throw new IllegalStateException(e);
+                } finally {
+                  othersDone.countDown();
+                }
+              },
+              Duration.ofSeconds(60));
+      assertFailedWithin(out.get(1), DEADLINE.plus(MARGIN), "rank 1");
+      assertFailedWithin(out.get(2), DEADLINE.plus(MARGIN), "rank 2");
+      // A failed multi-channel ring stays failed and has closed every lane.
+      assertThrows(
+          Collective.CollectiveException.class, () -> ring.ranks[1].allReduceSum(new float[8]));
+    }
+  }
+
+  @Test
   void closedPeerMakesEveryOtherRankFailPromptly() throws Exception {
     int w = 3;
     RingOptions longDeadline = shortDeadlines().withStepDeadline(Duration.ofSeconds(30));

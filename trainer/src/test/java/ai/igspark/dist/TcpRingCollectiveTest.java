@@ -62,11 +62,25 @@ class TcpRingCollectiveTest {
 
   /** The sum the ring computes: chunk c summed left to right from rank c (class javadoc). */
   static float[] fixedOrderSum(float[][] inputs, int bucketFloats) {
+    return fixedOrderSum(inputs, bucketFloats, 1);
+  }
+
+  /** The same with the buffer cut into one part per channel, each bucketed on its own. */
+  static float[] fixedOrderSum(float[][] inputs, int bucketFloats, int channels) {
+    int total = inputs[0].length;
+    float[] out = new float[total];
+    for (int lane = 0; lane < channels; lane++) {
+      int base = TcpRingCollective.chunkStart(total, lane, channels);
+      int n = TcpRingCollective.chunkLength(total, lane, channels);
+      sumPart(inputs, bucketFloats, base, n, out);
+    }
+    return out;
+  }
+
+  private static void sumPart(float[][] inputs, int bucketFloats, int base, int n, float[] out) {
     int w = inputs.length;
-    int n = inputs[0].length;
-    float[] out = new float[n];
-    for (int b0 = 0; b0 < n; b0 += bucketFloats) {
-      int len = Math.min(bucketFloats, n - b0);
+    for (int b0 = base; b0 < base + n; b0 += bucketFloats) {
+      int len = Math.min(bucketFloats, base + n - b0);
       for (int c = 0; c < w; c++) {
         int start = TcpRingCollective.chunkStart(len, c, w);
         for (int j = 0; j < TcpRingCollective.chunkLength(len, c, w); j++) {
@@ -79,7 +93,6 @@ class TcpRingCollectiveTest {
         }
       }
     }
-    return out;
   }
 
   @ParameterizedTest(name = "W={0}, n={1}, bucket={2} B")
@@ -250,6 +263,37 @@ class TcpRingCollectiveTest {
                   : integers(0, n)[i] + integers(1, n)[i] + integers(2, n)[i];
           assertEquals(expected, got[i], "rank " + r + " element " + i);
         }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "W={0}, channels={1}")
+  @CsvSource({"2, 2", "3, 3", "4, 2"})
+  void severalChannelsGiveTheFixedOrderSumOnEveryRank(int w, int channels) throws Exception {
+    int n = 20011;
+    int bucketBytes = 4 * 700;
+    RingOptions lanes = options(bucketBytes).withChannels(channels);
+    try (RingFixture ring = RingFixture.connect(w, lanes)) {
+      float[][] in = new float[w][];
+      float[][] work = new float[w][];
+      for (int r = 0; r < w; r++) {
+        in[r] = randoms(r, n, 5);
+        work[r] = in[r].clone();
+      }
+      List<Outcome<Void>> out =
+          ring.runEach(
+              r -> {
+                for (int call = 0; call < 3; call++) {
+                  float[] x = call == 2 ? work[r] : new float[n + call];
+                  ring.ranks[r].allReduceSum(x);
+                }
+                return null;
+              },
+              WAIT);
+      float[] expected = fixedOrderSum(in, bucketBytes / 4, channels);
+      for (int r = 0; r < w; r++) {
+        assertNull(out.get(r).error(), String.valueOf(out.get(r)));
+        assertArrayEquals(expected, work[r], "rank " + r);
       }
     }
   }
