@@ -41,8 +41,8 @@ public final class RingBenchmark {
    * @param medianSeconds median call
    * @param busBandwidth 2(W−1)/W · bytes / bestSeconds, bytes per second
    * @param tcpBandwidth one plain TCP stream over loopback, bytes per second, same run
-   * @param cpuSecondsPerCall mean CPU time of rank 0's thread per call: the cost independent of
-   *     how busy the machine is
+   * @param cpuSecondsPerCall mean CPU time per rank per call (all its threads): the cost
+   *     independent of how busy the machine is
    * @param tcpCpuSeconds mean CPU time (writer plus reader) of the plain stream of {@code bytes}
    */
   public record Result(
@@ -158,7 +158,10 @@ public final class RingBenchmark {
     }
   }
 
-  /** Wall seconds of each timed call, then this rank's mean thread CPU seconds per call. */
+  /**
+   * Wall seconds of each timed call, then the mean CPU seconds per rank per call: the process's
+   * CPU time over the timed calls (all ranks and their lane threads) divided by W and the count.
+   */
   private static double[] timeCalls(TcpRingCollective ring, int floats, int iterations) {
     FloatBuffer data =
         ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -167,19 +170,25 @@ public final class RingBenchmark {
     }
     ring.allReduceSum(data); // warm-up: connections, staging buffers, JIT
     double[] seconds = new double[iterations + 1];
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    long cpu = 0;
+    ring.barrier(Collective.Phase.STEP);
+    long cpu0 = processCpuNanos();
     for (int k = 0; k < iterations; k++) {
       ring.barrier(Collective.Phase.STEP);
-      long c0 = mx.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       ring.allReduceSum(data);
       seconds[k] = (System.nanoTime() - t0) / 1e9;
-      cpu += mx.getCurrentThreadCpuTime() - c0;
     }
-    seconds[iterations] = cpu / 1e9 / iterations;
+    ring.barrier(Collective.Phase.STEP);
+    seconds[iterations] = (processCpuNanos() - cpu0) / 1e9 / ring.worldSize() / iterations;
     return seconds;
   }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
 
   /**
    * One TCP stream over loopback: a writer thread sends {@code bytes} from a direct buffer, the
@@ -247,7 +256,7 @@ public final class RingBenchmark {
   public static String table(List<Result> results) {
     StringBuilder s = new StringBuilder();
     s.append("| W | size | wire | iters | best | median | bus bw | 1-stream TCP | bus/TCP |"
-        + " CPU/call (rank 0) | TCP CPU | bus/TCP per CPU-s |\n");
+        + " CPU/call/rank | TCP CPU | bus/TCP per CPU-s |\n");
     s.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
       s.append(
