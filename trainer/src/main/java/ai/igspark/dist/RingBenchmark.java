@@ -288,8 +288,8 @@ public final class RingBenchmark {
 
   /**
    * Usage: {@code RingBenchmark [--world 2,4] [--mib 1,4,16,64,256] [--floats N] [--iters 5]
-   * [--wire fp32|bf16] [--bucket-mib 32] [--channels 1]}. {@code --floats} adds one size given in floats (e.g.
-   * 131700000 for a SiT-B/2 gradient).
+   * [--wire fp32|bf16] [--bucket-mib 32] [--channels 1]}. {@code --floats} adds one size given in
+   * floats (e.g. 131700000 for a SiT-B/2 gradient).
    */
   public static void main(String[] args) throws Exception {
     int[] worlds = {2, 4};
