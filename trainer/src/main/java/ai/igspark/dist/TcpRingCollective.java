@@ -919,8 +919,15 @@ public final class TcpRingCollective implements Collective {
       SocketChannel ch;
       while ((ch = listener.accept()) != null) {
         if (pending.size() >= MAX_PENDING) {
-          refuse(ch, "too many pending connections");
-          continue;
+          // Make room by evicting the oldest connection that has not yet sent a valid header, so
+          // silent clients that came first cannot lock the neighbour out.
+          Inbound idle = pending.stream().filter(p -> p.state < 2).findFirst().orElse(null);
+          if (idle == null) {
+            refuse(ch, "too many pending connections");
+            continue;
+          }
+          pending.remove(idle);
+          refuse(idle.channel, "evicted: too many pending connections");
         }
         Inbound in = new Inbound(ch);
         pending.add(in);

@@ -274,6 +274,43 @@ class TcpRingCollectiveFaultTest {
   }
 
   @Test
+  void moreSilentClientsThanThePendingLimitCannotLockOutTheNeighbour() throws Exception {
+    List<SocketChannel> strays = new ArrayList<>();
+    try (RingFixture ring = RingFixture.bind(2)) {
+      RingOptions options = shortDeadlines().withStepDeadline(Duration.ofSeconds(20));
+      List<Future<TcpRingCollective>> ranks = new ArrayList<>();
+      for (int r = 0; r < 2; r++) {
+        int rank = r;
+        if (rank == 1) {
+          // Rank 0 is accepting: flood it with more silent clients than it keeps pending (64)
+          // before its real left neighbour arrives.
+          for (int i = 0; i < 100; i++) {
+            strays.add(SocketChannel.open(ring.addresses.get(0)));
+          }
+        }
+        ranks.add(
+            ring.submit(
+                () ->
+                    TcpRingCollective.connect(
+                        rank,
+                        ring.addresses,
+                        ring.listeners.get(rank),
+                        RingFixture.SESSION,
+                        RingFixture.SECRET,
+                        options)));
+      }
+      for (int r = 0; r < 2; r++) {
+        ring.ranks[r] = ranks.get(r).get(60, TimeUnit.SECONDS);
+      }
+      assertRingSums(ring);
+    } finally {
+      for (SocketChannel s : strays) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void connectionsToARunningRingAreRefusedAndTheRingStillSums() throws Exception {
     try (RingFixture ring = RingFixture.connect(3, shortDeadlines())) {
       for (InetSocketAddress a : ring.addresses) {
