@@ -448,8 +448,7 @@ public final class TcpRingCollective implements Collective {
       long leftN = headerIn.getLong(8);
       if (leftCall != calls || leftN != n) {
         throw new CollectiveException(
-            "rank "
-                + rank
+            who()
                 + " all-reduces "
                 + n
                 + " floats in call #"
@@ -572,8 +571,7 @@ public final class TcpRingCollective implements Collective {
           int k = fromLeft.read(in);
           if (k < 0) {
             throw new CollectiveException(
-                "rank "
-                    + rank
+                who()
                     + ": left neighbour rank "
                     + left()
                     + " ("
@@ -687,8 +685,7 @@ public final class TcpRingCollective implements Collective {
                 + " bytes";
       }
       return new DeadlineExceededException(
-          "rank "
-              + rank
+          who()
               + ": "
               + what
               + " within the "
