@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
 import java.nio.ByteBuffer;
@@ -128,6 +129,11 @@ public final class LatentDataset implements AutoCloseable {
       xs.put(i * sampleSize, row);
     }
     return new LatentBatch(x, manager.create(y, new Shape(b)));
+  }
+
+  /** Gathers one rank's training slice: flips and posterior noise keyed by (seed, epoch, index). */
+  public LatentBatch gather(BatchSlice slice, long seed, FlipMode flip, NDManager manager) {
+    return gather(slice.sampleIndices(), SampleNoise.training(seed, slice, flip), manager);
   }
 
   /**

@@ -322,4 +322,19 @@ class LatentDatasetTest {
       }
     }
   }
+
+  @Test
+  void aTrainingSliceIsGatheredWithItsEpochsAndNoise() {
+    try (LatentDataset ds = open(writeMoments());
+        NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      ai.igspark.data.sampling.EpochSampler sampler =
+          new ai.igspark.data.sampling.EpochSampler(21, N, 4);
+      ai.igspark.data.sampling.BatchSlice slice = sampler.globalBatch(2); // epochs 0, 0, 1, 1
+      LatentBatch b = ds.gather(slice, 21, FlipMode.NONE, manager);
+      float[] want = gather(ds, slice.sampleIndices(),
+          SampleNoise.training(21, slice.epochs(), FlipMode.NONE), null);
+      assertArrayEquals(want, b.x().toFloatArray());
+      assertEquals(slice.size(), b.size());
+    }
+  }
 }
