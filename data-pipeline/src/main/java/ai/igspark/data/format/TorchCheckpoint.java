@@ -215,8 +215,10 @@ public final class TorchCheckpoint {
     }
 
     /**
-     * Pyrolite builds dicts as {@code HashMap}s and fills them through a {@code HashMap}, which
-     * loses the key order a state dict needs; these three opcodes are redone order-preserving.
+     * Opcodes redone here: Pyrolite builds dicts as {@code HashMap}s and fills them through a
+     * {@code HashMap}, which loses the key order a state dict needs; it fails on any object of an
+     * unregistered class that takes constructor arguments; and its BUILD looks {@code
+     * __setstate__} up by the state's exact class.
      */
     @Override
     protected Object dispatch(short key) throws IOException {
@@ -231,6 +233,19 @@ public final class TorchCheckpoint {
           stack.add(dict);
           return NO_RETURN_VALUE;
         }
+        case 'R', 0x81 -> { // REDUCE, NEWOBJ
+          Object[] args = (Object[]) stack.pop();
+          Object callable = stack.pop();
+          stack.add(callable instanceof ClassDictConstructor unknown && args.length > 0
+              ? opaque(unknown, args)
+              : ((IObjectConstructor) callable).construct(args));
+          return NO_RETURN_VALUE;
+        }
+        case 'b' -> { // BUILD: Pyrolite looks __setstate__ up by the state's exact class
+          Object state = stack.pop();
+          build(stack.peek(), state);
+          return NO_RETURN_VALUE;
+        }
         case 'u' -> { // SETITEMS
           List<Object> pairs = stack.pop_all_since_marker();
           @SuppressWarnings("unchecked")
@@ -242,6 +257,36 @@ public final class TorchCheckpoint {
           return super.dispatch(key);
         }
       }
+    }
+
+    /**
+     * An object of a class nothing is registered for (argparse.Namespace, numpy scalars and
+     * arrays in an "args" entry, …): kept as a ClassDict with its constructor arguments rather
+     * than failing the whole checkpoint over metadata no one reads.
+     */
+    private static ClassDict opaque(ClassDictConstructor type, Object[] args) {
+      ClassDict dict = (ClassDict) type.construct(new Object[0]);
+      dict.put("__args__", args);
+      return dict;
+    }
+
+    private static void build(Object instance, Object state) {
+      for (java.lang.reflect.Method m : instance.getClass().getMethods()) {
+        if (m.getName().equals("__setstate__") && m.getParameterCount() == 1
+            && m.getParameterTypes()[0].isInstance(state)) {
+          try {
+            m.invoke(instance, state);
+            return;
+          } catch (ReflectiveOperationException e) {
+            throw new PickleException("cannot set the state of " + describe(instance) + ": " + e);
+          }
+        }
+      }
+      if (instance instanceof ClassDict cd) {
+        cd.put("__state__", state); // e.g. (dict, slots) tuples: kept, not interpreted
+        return;
+      }
+      throw new PickleException("cannot set the state of " + describe(instance));
     }
 
     private static void putPairs(Map<Object, Object> dict, List<Object> pairs) {

@@ -134,4 +134,15 @@ class TorchCheckpointTest {
     assertTrue(e.getMessage().contains("legacy.pt") && e.getMessage().contains("not a torch"),
         e.getMessage());
   }
+
+  @Test
+  void objectsOfUnknownClassesAreKeptOpaque() {
+    TorchCheckpoint ckpt = TorchCheckpoint.read(Fixtures.path("torch/extras.pt"));
+    assertEquals(List.of("model", "args", "np", "arr"), ckpt.keys());
+    assertArrayEquals(new float[] {0, 1, 2}, ckpt.stateDict("model").get("w").toFloats());
+    Map<?, ?> args = (Map<?, ?>) ((Map<?, ?>) ckpt.root()).get("args"); // argparse.Namespace
+    assertEquals("argparse.Namespace", args.get("__class__"));
+    assertEquals("SiT-XL/2", args.get("model"));
+    assertEquals(80, ((Number) args.get("epochs")).intValue());
+  }
 }
