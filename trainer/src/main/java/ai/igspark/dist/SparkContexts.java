@@ -153,11 +153,6 @@ public final class SparkContexts {
       conf.set("spark.executorEnv.OPT_OUT_TRACKING", "true");
       conf.set("spark.executorEnv.DJL_OFFLINE", "true");
       conf.set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
-      String javaOptions = conf.get("spark.executor.extraJavaOptions", "");
-      if (!javaOptions.contains(EXECUTOR_JAVA_OPTIONS)) {
-        conf.set(
-            "spark.executor.extraJavaOptions", (javaOptions + " " + EXECUTOR_JAVA_OPTIONS).strip());
-      }
 
       conf.set("spark.executor.cores", Integer.toString(executorCores));
       boolean local = resolvedMaster.startsWith("local");
@@ -190,6 +185,12 @@ public final class SparkContexts {
         conf.set("spark.jars", String.join(",", jars));
       }
       extra.forEach(conf::set);
+      // Added to, never replaced: executors must stay offline whatever else they are given.
+      String javaOptions = conf.get("spark.executor.extraJavaOptions", "");
+      if (!javaOptions.contains(EXECUTOR_JAVA_OPTIONS)) {
+        conf.set(
+            "spark.executor.extraJavaOptions", (javaOptions + " " + EXECUTOR_JAVA_OPTIONS).strip());
+      }
       return conf;
     }
 
