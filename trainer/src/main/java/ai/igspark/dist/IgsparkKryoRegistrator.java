@@ -22,6 +22,8 @@ public final class IgsparkKryoRegistrator implements KryoRegistrator {
     kryo.register(RankResult[].class);
     registerRecord(kryo, MetricRecord.class);
     kryo.register(MetricRecord[].class);
+    registerRecord(kryo, ClusterCheck.RankReport.class);
+    kryo.register(ClusterCheck.RankReport[].class);
 
     // Plain containers that results are made of.
     kryo.register(ArrayList.class);
