@@ -45,6 +45,7 @@ public final class MetricsStream implements AutoCloseable {
   private final Consumer<MetricRecord> listener;
   private final SecureRandom random = new SecureRandom();
   private final List<Socket> clients = new CopyOnWriteArrayList<>();
+  private final List<Thread> readers = new CopyOnWriteArrayList<>();
   private final AtomicInteger rejected = new AtomicInteger();
   private final Thread acceptor;
 
@@ -81,16 +82,25 @@ public final class MetricsStream implements AutoCloseable {
     return rejected.get();
   }
 
+  /**
+   * Stops accepting, lets each connection deliver what its rank already sent (ranks close theirs
+   * when their task ends) for up to 2 s, then closes whatever is left.
+   */
   @Override
   public void close() throws IOException {
     server.close();
-    for (Socket client : clients) {
-      client.close();
-    }
     try {
-      acceptor.join(5_000);
+      acceptor.join(2_000);
+      long deadline = System.nanoTime() + 2_000_000_000L;
+      for (Thread reader : readers) {
+        reader.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
     }
   }
 
@@ -101,6 +111,7 @@ public final class MetricsStream implements AutoCloseable {
         clients.add(client);
         Thread reader = new Thread(() -> serve(client), "igspark-metrics-" + client.getPort());
         reader.setDaemon(true);
+        readers.add(reader);
         reader.start();
       } catch (IOException e) {
         if (!server.isClosed()) {
@@ -145,6 +156,7 @@ public final class MetricsStream implements AutoCloseable {
       LOG.warn("metrics connection {} dropped: {}", client.getRemoteSocketAddress(), e.toString());
     } finally {
       clients.remove(client);
+      readers.remove(Thread.currentThread());
     }
   }
 

@@ -220,7 +220,7 @@ public final class SegmentJob {
       Duration timeout = Duration.ofMillis(spec.connectTimeoutMillis());
       BarrierRendezvous.Peers peers = BarrierRendezvous.join(barrier, nonce);
       try (ServerSocketChannel listener = peers.listener();
-          MetricsPublisher metrics = MetricsPublisher.connect(spec.metrics(), rank, timeout)) {
+          MetricsPublisher metrics = connectMetrics(rank, timeout)) {
         RankContext context = new RankContext(rank, spec.worldSize(), spec.runId(),
             spec.segment(), nonce, peers.peers(), listener, devices, metrics);
         long start = System.nanoTime();
@@ -231,6 +231,16 @@ public final class SegmentJob {
             spec.worldSize(), spec.runId(), spec.segment(), peers.allGatherMillis(), taskMillis);
         return new RankResult<>(rank, host, value, peers.allGatherMillis(), taskMillis,
             System.currentTimeMillis());
+      }
+    }
+
+    private MetricsPublisher connectMetrics(int rank, Duration timeout) throws IOException {
+      try {
+        return MetricsPublisher.connect(spec.metrics(), rank, timeout);
+      } catch (IOException e) {
+        throw new IOException("rank " + rank + " cannot reach the driver's metrics stream at "
+            + spec.metrics() + " (executors must reach spark.driver.host; on a multi-host"
+            + " cluster set SPARK_LOCAL_IP to the driver's cluster address): " + e, e);
       }
     }
   }
