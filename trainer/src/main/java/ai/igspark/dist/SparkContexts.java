@@ -160,6 +160,8 @@ public final class SparkContexts {
       conf.set("spark.dynamicAllocation.enabled", "false");
       if (!local) {
         conf.set("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        // Spark's 30 s default runs out on a loaded machine while executor JVMs still start.
+        conf.setIfMissing("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         if (resolvedMaster.startsWith("spark://")) {
           conf.set("spark.cores.max", Integer.toString(worldSize * executorCores));
         } else {

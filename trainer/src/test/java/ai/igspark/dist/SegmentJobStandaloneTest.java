@@ -29,7 +29,7 @@ class SegmentJobStandaloneTest {
   private static JavaSparkContext sc;
 
   @BeforeAll
-  static void startSpark() throws IOException {
+  static void startSpark() throws IOException, InterruptedException {
     long start = System.nanoTime();
     sc = SparkContexts.builder()
         .master(CLUSTER.masterUrl())
@@ -39,6 +39,11 @@ class SegmentJobStandaloneTest {
         .executorClassPath(CLUSTER.executorClassPath())
         .uiEnabled(false)
         .start();
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (SegmentJob.availableSlots(sc) < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(2, SegmentJob.availableSlots(sc), "executors did not register");
     LOG.info("cluster start {} ms, SparkContext with registered executors {} ms",
         CLUSTER.startMillis(), (System.nanoTime() - start) / 1_000_000);
   }
@@ -96,5 +101,6 @@ class SegmentJobStandaloneTest {
     assertTrue(millis < 15_000, "took " + millis + " ms");
     assertEquals(3, e.worldSize());
     assertEquals(2, e.availableSlots());
+    assertTrue(e.getMessage().contains("offers only 2"), e.getMessage());
   }
 }

@@ -49,6 +49,7 @@ class SparkContextsTest {
     assertEquals("2", conf.get("spark.executor.cores"));
     assertEquals("2", conf.get("spark.task.cpus")); // one task per executor JVM
     assertEquals("1.0", conf.get("spark.scheduler.minRegisteredResourcesRatio"));
+    assertEquals("120s", conf.get("spark.scheduler.maxRegisteredResourcesWaitingTime"));
   }
 
   @Test
