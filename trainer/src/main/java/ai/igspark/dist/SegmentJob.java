@@ -1,6 +1,7 @@
 package ai.igspark.dist;
 
 import ai.djl.Device;
+import ai.igspark.data.LoopbackOnly;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.channels.ServerSocketChannel;
@@ -115,7 +116,8 @@ public final class SegmentJob {
       slots = availableSlots(sc);
     }
     if (slots < worldSize) {
-      throw new NotEnoughSlotsException(worldSize, slots, (System.nanoTime() - start) / 1_000_000);
+      throw NotEnoughSlotsException.tooFew(worldSize, slots,
+          (System.nanoTime() - start) / 1_000_000);
     }
   }
 
@@ -130,8 +132,11 @@ public final class SegmentJob {
         launched = launched || stageLaunched(future);
         if (!launched && System.nanoTime() - submitted > slotWait.toNanos()) {
           future.cancel(true);
-          throw new NotEnoughSlotsException(worldSize, availableSlots(sc),
-              (System.nanoTime() - submitted) / 1_000_000);
+          long waited = (System.nanoTime() - submitted) / 1_000_000;
+          int slots = availableSlots(sc);
+          throw slots < worldSize
+              ? NotEnoughSlotsException.tooFew(worldSize, slots, waited)
+              : NotEnoughSlotsException.notLaunched(worldSize, slots, waited);
         }
       } catch (InterruptedException e) {
         future.cancel(true);
@@ -209,6 +214,7 @@ public final class SegmentJob {
     }
 
     private RankResult<R> runRank() throws Exception {
+      LoopbackOnly.apply(); // before anything on this executor can load DJL's engine
       BarrierTaskContext barrier = BarrierTaskContext.get();
       int rank = barrier.partitionId();
       if (barrier.getTaskInfos().length != spec.worldSize()) {

@@ -37,6 +37,14 @@ class DeviceAssignmentTest {
   }
 
   @Test
+  void zeroCpuReplicasIsRejectedWithTheValue() {
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> DeviceAssignment.fromGpuAddresses(List.of(), 0));
+
+    assertTrue(e.getMessage().contains("cpu replicas must be >= 1, got 0"), e.getMessage());
+  }
+
+  @Test
   void outsideASparkTaskThereIsNoAssignment() {
     assertThrows(IllegalStateException.class, () -> DeviceAssignment.forCurrentTask(1));
   }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +97,29 @@ class SegmentJobLocalTest {
     assertTrue(e.getMessage().startsWith("world size 3 needs 3 concurrent task slots"),
         e.getMessage());
     assertTrue(e.getMessage().contains("offers only 2"), e.getMessage());
+  }
+
+  @Test
+  void aStageThatCannotLaunchBecauseSlotsAreBusyIsCancelledAfterTheSlotWait() throws Exception {
+    // Holds one of the two local slots, so the 2-task barrier stage can never launch meanwhile.
+    JavaFutureAction<Void> blocker =
+        sc.parallelize(List.of(1), 1).foreachAsync(x -> Thread.sleep(8_000));
+    try {
+      long start = System.nanoTime();
+      NotEnoughSlotsException e = assertThrows(NotEnoughSlotsException.class,
+          () -> SegmentJob.builder(sc)
+              .worldSize(2)
+              .slotWait(Duration.ofSeconds(2))
+              .build()
+              .run(context -> "never runs"));
+      long millis = (System.nanoTime() - start) / 1_000_000;
+
+      assertTrue(millis < 7_000, "took " + millis + " ms");
+      assertTrue(e.getMessage().contains("did not launch"), e.getMessage());
+      assertEquals(2, e.availableSlots());
+    } finally {
+      blocker.get();
+    }
   }
 
   /**
