@@ -79,7 +79,7 @@ if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
   elif compgen -G "$IGSPARK_LIB/spark-core_*.jar" >/dev/null; then
     link_jars_from "$IGSPARK_LIB"
   else
-    echo "start-loopback-cluster: filling $spark_home/jars with mvn dependency:copy-dependencies" >&2
+    echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
     copy=(dependency:copy-dependencies -DincludeScope=runtime
           "-DexcludeGroupIds=ai.djl,ai.djl.pytorch" -DoutputDirectory="$spark_home/jars")
     mvn -B -q -o -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}" \
@@ -115,7 +115,8 @@ fail() {
 start_daemon() {
   local name="$1"
   shift
-  nohup java "${IGSPARK_JVM_OPTS[@]}" "${daemon_conf[@]}" -Xmx"$daemon_heap" -cp "$SPARK_HOME/jars/*" "$@" \
+  nohup java "${IGSPARK_JVM_OPTS[@]}" "${daemon_conf[@]}" -Xmx"$daemon_heap" \
+    -cp "$SPARK_HOME/jars/*" "$@" \
     >"$dir/logs/$name.log" 2>&1 </dev/null &
   echo "$!" >"$dir/pids/$name.pid"
   started+=("$name")

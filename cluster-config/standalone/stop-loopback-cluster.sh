@@ -19,7 +19,8 @@ done
 
 # True when $1 is alive and still one of our Spark daemons (guards against PID reuse).
 ours() {
-  [[ -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'org\.apache\.spark\.deploy\.'
+  [[ -r "/proc/$1/cmdline" ]] \
+    && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'org\.apache\.spark\.deploy\.'
 }
 
 pid_files=()

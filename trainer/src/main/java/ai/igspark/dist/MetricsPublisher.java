@@ -30,8 +30,9 @@ public final class MetricsPublisher implements AutoCloseable {
       throws IOException {
     Socket socket = new Socket();
     try {
-      socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), (int) timeout.toMillis());
-      socket.setSoTimeout((int) timeout.toMillis());
+      int millis = (int) timeout.toMillis();
+      socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), millis);
+      socket.setSoTimeout(millis);
       socket.setTcpNoDelay(true);
       BufferedReader in = new BufferedReader(
           new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));

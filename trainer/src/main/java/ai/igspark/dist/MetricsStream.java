@@ -51,8 +51,8 @@ public final class MetricsStream implements AutoCloseable {
 
   private MetricsStream(ServerSocket server, byte[] secret, Consumer<MetricRecord> listener) {
     this.server = server;
-    this.endpoint =
-        new MetricsEndpoint(server.getInetAddress().getHostAddress(), server.getLocalPort(), secret);
+    String host = server.getInetAddress().getHostAddress();
+    this.endpoint = new MetricsEndpoint(host, server.getLocalPort(), secret);
     this.listener = listener;
     this.acceptor = new Thread(this::acceptLoop, "igspark-metrics-accept");
     acceptor.setDaemon(true);
@@ -131,8 +131,8 @@ public final class MetricsStream implements AutoCloseable {
       OutputStream out = client.getOutputStream();
       out.write((GREETING + challenge + "\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      BufferedReader in =
-          new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
       int rank = authenticate(in.readLine(), challenge);
       if (rank < 0) {
         rejected.incrementAndGet();

@@ -67,8 +67,9 @@ class SegmentJobStandaloneTest {
         .build()
         .run(context -> SegmentJobLocalTest.greetNextRank(context) + " pid "
             + ProcessHandle.current().pid());
-    LOG.info("submit -> result {} ms, allGather {} / {} ms", (System.nanoTime() - start) / 1_000_000,
-        results.get(0).allGatherMillis(), results.get(1).allGatherMillis());
+    LOG.info("submit -> result {} ms, allGather {} / {} ms",
+        (System.nanoTime() - start) / 1_000_000, results.get(0).allGatherMillis(),
+        results.get(1).allGatherMillis());
 
     assertEquals(2, results.size());
     String pid0 = results.get(0).value().replaceAll(".* pid ", "");
