@@ -23,7 +23,7 @@ import org.apache.spark.serializer.KryoSerializer;
  *       (YARN, Kubernetes) sized to the world size, with {@code
  *       spark.scheduler.minRegisteredResourcesRatio=1.0}: without both, a barrier stage is
  *       submitted before executors register and retries every 15 s.
- *   <li>No dynamic allocation: barrier stages refuse it (SPARK-24954).
+ *   <li>No dynamic allocation (barrier stages refuse it, SPARK-24954) and no speculation.
  *   <li>The driver bound to {@code SPARK_LOCAL_IP} when that is set (127.0.0.1 on a laptop and in
  *       tests), so nothing listens beyond loopback.
  * </ul>
@@ -158,6 +158,8 @@ public final class SparkContexts {
       boolean local = resolvedMaster.startsWith("local");
       conf.set("spark.task.cpus", Integer.toString(local ? 1 : executorCores));
       conf.set("spark.dynamicAllocation.enabled", "false");
+      // A speculative copy of a rank would join the rendezvous as a second member.
+      conf.set("spark.speculation", "false");
       if (!local) {
         conf.set("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         // Spark's 30 s default runs out on a loaded machine while executor JVMs still start.

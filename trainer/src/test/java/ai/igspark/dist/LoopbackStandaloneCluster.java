@@ -46,6 +46,7 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
   private String webUiUrl;
   private Path sparkHome;
   private long startMillis;
+  private Thread stopOnExit;
 
   private LoopbackStandaloneCluster(int workers, String workerMemory) {
     this.workers = workers;
@@ -94,6 +95,9 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     dir = projectDir.resolve("trainer/target/loopback-cluster")
         .resolve(context.getRequiredTestClass().getSimpleName() + "-" + System.currentTimeMillis());
     Files.createDirectories(dir);
+    // If the test JVM dies before afterAll, still stop the daemons this class started.
+    stopOnExit = new Thread(this::stopQuietly, "stop-loopback-cluster");
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
     long start = System.nanoTime();
     String env = runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--workers",
         Integer.toString(workers), "--worker-memory", workerMemory);
@@ -108,8 +112,19 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
+    if (stopOnExit != null) {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    }
     if (dir != null) {
       runScript("stop-loopback-cluster.sh", "--dir", dir.toString());
+    }
+  }
+
+  private void stopQuietly() {
+    try {
+      runScript("stop-loopback-cluster.sh", "--dir", dir.toString());
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      System.err.println("could not stop the loopback cluster in " + dir + ": " + e);
     }
   }
 

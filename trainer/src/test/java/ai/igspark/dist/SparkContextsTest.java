@@ -19,6 +19,7 @@ class SparkContextsTest {
     assertEquals("true", conf.get("spark.kryo.registrationRequired"));
     assertEquals(IgsparkKryoRegistrator.class.getName(), conf.get("spark.kryo.registrator"));
     assertEquals("false", conf.get("spark.dynamicAllocation.enabled"));
+    assertEquals("false", conf.get("spark.speculation"));
     assertFalse(conf.contains("spark.cores.max"));
   }
 
