@@ -43,7 +43,7 @@ public final class SparkContexts {
     private String master;
     private String appName;
     private int worldSize = 1;
-    private int executorCores = 1;
+    private Integer executorCores;
     private String executorMemory;
     private boolean uiEnabled = true;
     private String executorClassPath;
@@ -77,7 +77,10 @@ public final class SparkContexts {
       return this;
     }
 
-    /** Cores per executor JVM; a rank's task takes all of them. */
+    /**
+     * Cores per executor JVM; a rank's task takes all of them. Unset: {@code
+     * spark.executor.cores} from spark-submit's profile, else 1.
+     */
     public Builder executorCores(int executorCores) {
       if (executorCores < 1) {
         throw new IllegalArgumentException("executor cores must be >= 1, got " + executorCores);
@@ -154,9 +157,10 @@ public final class SparkContexts {
       conf.set("spark.executorEnv.DJL_OFFLINE", "true");
       conf.set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
 
-      conf.set("spark.executor.cores", Integer.toString(executorCores));
+      int cores = executorCores != null ? executorCores : conf.getInt("spark.executor.cores", 1);
+      conf.set("spark.executor.cores", Integer.toString(cores));
       boolean local = resolvedMaster.startsWith("local");
-      conf.set("spark.task.cpus", Integer.toString(local ? 1 : executorCores));
+      conf.set("spark.task.cpus", Integer.toString(local ? 1 : cores));
       conf.set("spark.dynamicAllocation.enabled", "false");
       // A speculative copy of a rank would join the rendezvous as a second member.
       conf.set("spark.speculation", "false");
@@ -165,7 +169,7 @@ public final class SparkContexts {
         // Spark's 30 s default runs out on a loaded machine while executor JVMs still start.
         conf.setIfMissing("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         if (resolvedMaster.startsWith("spark://")) {
-          conf.set("spark.cores.max", Integer.toString(worldSize * executorCores));
+          conf.set("spark.cores.max", Integer.toString(worldSize * cores));
         } else {
           conf.set("spark.executor.instances", Integer.toString(worldSize));
         }

@@ -54,6 +54,23 @@ class SparkContextsTest {
   }
 
   @Test
+  void executorCoresFromSparkSubmitsProfileAreKept() {
+    System.setProperty("spark.executor.cores", "4");
+    try {
+      SparkConf conf = SparkContexts.builder()
+          .environment(Map.of())
+          .master("spark://127.0.0.1:7077")
+          .worldSize(2)
+          .conf();
+
+      assertEquals("4", conf.get("spark.task.cpus"));
+      assertEquals("8", conf.get("spark.cores.max"));
+    } finally {
+      System.clearProperty("spark.executor.cores");
+    }
+  }
+
+  @Test
   void yarnAndKubernetesAskForWorldSizeExecutorInstances() {
     SparkConf conf = SparkContexts.builder()
         .environment(Map.of())
