@@ -26,7 +26,10 @@ igspark_home="$(cd "$here/../.." && pwd)"
 : "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to the Hadoop configuration directory of the cluster}"
 config="${CONFIG:-$igspark_home/configs/sit-xl2-ig.yaml}"
 deploy_mode="${DEPLOY_MODE:-cluster}"
-[[ -f "$config" ]] || { echo "submit-example: no run configuration at $config (set CONFIG)" >&2; exit 2; }
+if [[ ! -f "$config" ]]; then
+  echo "submit-example: no run configuration at $config (set CONFIG)" >&2
+  exit 2
+fi
 
 submit=(--profile yarn --deploy-mode "$deploy_mode")
 [[ -n "${QUEUE:-}" ]] && submit+=(--conf "spark.yarn.queue=$QUEUE")

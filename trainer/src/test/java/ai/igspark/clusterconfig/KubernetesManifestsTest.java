@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -131,7 +132,7 @@ class KubernetesManifestsTest {
   }
 
   private static Map<String, String> sparkConf() {
-    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    Map<String, String> conf = new LinkedHashMap<>();
     application.get("spec").get("sparkConf").fields()
         .forEachRemaining(f -> conf.put(f.getKey(), f.getValue().asText()));
     return conf;

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.internal.config.ConfigEntry;
@@ -230,9 +231,10 @@ class SparkDefaultsTemplatesTest {
     return SparkDefaults.read(ClusterConfigTree.file(name + "/spark-defaults.conf"));
   }
 
-  private static Stream<DynamicTest> perFile(java.util.function.Consumer<SparkDefaults> check) {
+  private static Stream<DynamicTest> perFile(Consumer<SparkDefaults> check) {
     List<Path> files = ClusterConfigTree.sparkDefaultsFiles();
-    assertFalse(files.isEmpty(), "no spark-defaults.conf under " + ClusterConfigTree.clusterConfig());
+    assertFalse(
+        files.isEmpty(), "no spark-defaults.conf under " + ClusterConfigTree.clusterConfig());
     return files.stream()
         .map(
             file ->
