@@ -94,23 +94,33 @@ class SparkDefaultsTemplatesTest {
 
   @TestFactory
   Stream<DynamicTest> everyValueHasTheTypeSparkDeclares() {
-    return perFile(
-        defaults ->
-            defaults.properties().forEach(
-                (key, value) -> {
-                  ConfigEntry<?> entry = ConfigEntry.findEntry(key);
-                  if (entry == null) {
-                    return;
-                  }
-                  SparkConf conf = new SparkConf(false).set(key, value);
-                  try {
-                    conf.get(entry);
-                  } catch (RuntimeException e) {
-                    throw new AssertionError(
-                        defaults.file() + ": " + key + "=" + value + " is not valid for Spark: "
-                            + e.getMessage(), e);
-                  }
-                }));
+    return perFile(SparkDefaultsTemplatesTest::assertValuesValid);
+  }
+
+  @Test
+  void valueOfTheWrongTypeIsReportedWithItsKey() {
+    SparkDefaults conf =
+        SparkDefaults.parse(Path.of("t.conf"), "spark.master yarn\nspark.task.cpus eight\n");
+    AssertionError e = assertThrows(AssertionError.class, () -> assertValuesValid(conf));
+    assertTrue(e.getMessage().contains("spark.task.cpus=eight"), e.getMessage());
+  }
+
+  /** Each value converts with the type of its ConfigEntry, as Spark will convert it. */
+  static void assertValuesValid(SparkDefaults defaults) {
+    defaults.properties().forEach(
+        (key, value) -> {
+          ConfigEntry<?> entry = ConfigEntry.findEntry(key);
+          if (entry == null) {
+            return; // a family key or a launcher constant: plain strings
+          }
+          try {
+            new SparkConf(false).set(key, value).get(entry);
+          } catch (RuntimeException e) {
+            throw new AssertionError(
+                defaults.file() + ": " + key + "=" + value + " is not valid for Spark: "
+                    + e.getMessage(), e);
+          }
+        });
   }
 
   @TestFactory
