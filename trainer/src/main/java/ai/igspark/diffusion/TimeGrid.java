@@ -45,9 +45,9 @@ public final class TimeGrid {
     }
     double[] out = new double[sitGrid.length];
     for (int k = 0; k < sitGrid.length; k++) {
-      double tLd = 1.0 - sitGrid[k];
-      double shiftedLd = shift * tLd / (1.0 + (shift - 1.0) * tLd);
-      out[k] = 1.0 - shiftedLd;
+      // 1 − s·t_ld/(1 + (s−1)·t_ld) with t_ld = 1 − τ, simplified so 0 and 1 stay exact
+      double tau = sitGrid[k];
+      out[k] = tau / (1.0 + (shift - 1.0) * (1.0 - tau));
     }
     return out;
   }
