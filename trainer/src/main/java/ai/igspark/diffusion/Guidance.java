@@ -12,8 +12,8 @@ import ai.igspark.data.InvalidInputException;
  * {@code [a, b]} in its own time is {@code [1−b, 1−a]} here (see {@link #lightningDitInterval}).
  *
  * @param igScale w_ig; IG is applied when {@code w_ig ≠ 1} and {@code igLow ≤ t ≤ igHigh}
- * @param cfgScale w_cfg; CFG is applied (batch doubled) when {@code w_cfg ≠ 1} and {@code cfgLow
- *     ≤ t ≤ cfgHigh}
+ * @param cfgScale w_cfg; CFG is applied (batch doubled) when {@code w_cfg ≠ 1} and {@code cfgLow ≤
+ *     t ≤ cfgHigh}
  */
 public record Guidance(
     float igScale, float igLow, float igHigh, float cfgScale, float cfgLow, float cfgHigh) {

@@ -7,9 +7,9 @@ import ai.igspark.data.InvalidInputException;
 import java.util.random.RandomGenerator;
 
 /**
- * The IG training loss (internal-guidance.md §2.3–2.4), in SiT time: linear interpolant {@code
- * x_t = (1−t)·x0 + t·ε}, velocity target {@code v* = ε − x0}, MSE over (C, H, W) on both heads,
- * {@code l = L_final + λ·L_inter}, plus LightningDiT's cosine term on the final head when enabled.
+ * The IG training loss (internal-guidance.md §2.3–2.4), in SiT time: linear interpolant {@code x_t
+ * = (1−t)·x0 + t·ε}, velocity target {@code v* = ε − x0}, MSE over (C, H, W) on both heads, {@code
+ * l = L_final + λ·L_inter}, plus LightningDiT's cosine term on the final head when enabled.
  *
  * <p>The network must speak SiT time (see {@link TimeConvention#toSitTime}); the adapter makes this
  * loss equal to LightningDiT's own for LightningDiT nets.

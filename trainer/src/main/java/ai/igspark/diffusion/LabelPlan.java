@@ -4,8 +4,8 @@ import ai.igspark.data.InvalidInputException;
 import java.util.SplittableRandom;
 
 /**
- * Class labels for sample indices 0, 1, 2, ... of a sampling run. A label depends only on its
- * index (and seed), so any partition of the indices over ranks or batches gives the same labels.
+ * Class labels for sample indices 0, 1, 2, ... of a sampling run. A label depends only on its index
+ * (and seed), so any partition of the indices over ranks or batches gives the same labels.
  */
 @FunctionalInterface
 public interface LabelPlan {
@@ -46,7 +46,8 @@ public interface LabelPlan {
       long[] out = new long[count];
       for (int i = 0; i < count; i++) {
         // One generator per index keeps labels independent of how indices are partitioned.
-        out[i] = new SplittableRandom(seed ^ ((first + i) * 0x9E3779B97F4A7C15L)).nextInt(numClasses);
+        out[i] =
+            new SplittableRandom(seed ^ ((first + i) * 0x9E3779B97F4A7C15L)).nextInt(numClasses);
       }
       return out;
     };

@@ -3,7 +3,9 @@ package ai.igspark.diffusion;
 import ai.djl.ndarray.NDArray;
 import java.util.random.RandomGenerator;
 
-/** The Gaussian noise an SDE sampler injects, one draw per stochastic step; injectable for tests. */
+/**
+ * The Gaussian noise an SDE sampler injects, one draw per stochastic step; injectable for tests.
+ */
 @FunctionalInterface
 public interface NoiseStream {
 

@@ -39,7 +39,10 @@ public enum Sampler {
       }
     }
     throw new InvalidInputException(
-        key + ": unknown sampler '" + value + "', expected ode-euler, ode-heun, ode-heun2 or sde-em");
+        key
+            + ": unknown sampler '"
+            + value
+            + "', expected ode-euler, ode-heun, ode-heun2 or sde-em");
   }
 
   /**

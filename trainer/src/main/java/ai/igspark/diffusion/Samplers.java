@@ -7,12 +7,12 @@ import ai.djl.ndarray.NDScope;
  * ODE and SDE samplers in SiT time (internal-guidance.md §3.4), k-diffusion style: pure functions
  * of a velocity field, an initial state and a time grid from 1 (noise) to 0 (data).
  *
- * <p>The state stays float32: the official EM sampler keeps it in float64, but the network runs
- * in fp32 anyway, and the parity test against a float64 PyTorch reference agrees within 1e-4.
+ * <p>The state stays float32: the official EM sampler keeps it in float64, but the network runs in
+ * fp32 anyway, and the parity test against a float64 PyTorch reference agrees within 1e-4.
  *
  * <p>Memory: every array a step creates is closed at the end of the step except the new state;
- * intermediate states are closed as soon as they are replaced. The caller keeps ownership of
- * {@code x} and receives a new array (attached to the manager of the field's output).
+ * intermediate states are closed as soon as they are replaced. The caller keeps ownership of {@code
+ * x} and receives a new array (attached to the manager of the field's output).
  */
 public final class Samplers {
   private Samplers() {}

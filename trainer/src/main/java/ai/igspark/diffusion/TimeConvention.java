@@ -7,9 +7,10 @@ import ai.igspark.data.InvalidInputException;
  * The two time conventions of official IG checkpoints (internal-guidance.md §2.3, §10).
  *
  * <ul>
- *   <li>{@link #SIT}: {@code t = 1} is noise, {@code x_t = (1−t)·x0 + t·ε}, velocity {@code ε − x0}.
- *   <li>{@link #LIGHTNINGDIT}: {@code t = 1} is data, {@code x_t = t·x1 + (1−t)·ε}, velocity
- *       {@code x1 − ε}. With {@code t_ld = 1 − t_sit} the state is the same and the velocity is the
+ *   <li>{@link #SIT}: {@code t = 1} is noise, {@code x_t = (1−t)·x0 + t·ε}, velocity {@code ε −
+ *       x0}.
+ *   <li>{@link #LIGHTNINGDIT}: {@code t = 1} is data, {@code x_t = t·x1 + (1−t)·ε}, velocity {@code
+ *       x1 − ε}. With {@code t_ld = 1 − t_sit} the state is the same and the velocity is the
  *       negative, so a LightningDiT net is turned into a SiT-time net by feeding {@code 1 − t} and
  *       negating both heads. MSE and cosine losses are invariant under that sign flip, and uniform
  *       and logit-normal time sampling are symmetric about 0.5, so the loss computed in SiT time on
@@ -30,7 +31,9 @@ public enum TimeConvention {
     return configName;
   }
 
-  /** Parses the model config's {@code time_convention} value ({@code sit} or {@code lightningdit}). */
+  /**
+   * Parses the model config's {@code time_convention} value ({@code sit} or {@code lightningdit}).
+   */
   public static TimeConvention parse(String key, String value) {
     for (TimeConvention c : values()) {
       if (c.configName.equals(value)) {

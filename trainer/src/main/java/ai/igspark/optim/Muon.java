@@ -15,8 +15,8 @@ import java.util.Map;
  * NewtonSchulz(g')·sqrt(max(1, rows/cols))}, {@code p ← p·(1 − lr·wd)}, {@code p ← p −
  * lr·0.2·sqrt(max(A, B))·O} with A, B the first two dims of the parameter. Parameters with {@code
  * ndim < 2} go to Adam: {@code m ← lerp(m, g, 1−β1)}, {@code v ← lerp(v, g², 1−β2)}, {@code p ← p −
- * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default). Newton–Schulz
- * runs in float32 instead of bf16 (see {@link NewtonSchulz}).
+ * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default).
+ * Newton–Schulz runs in float32 instead of bf16 (see {@link NewtonSchulz}).
  */
 public final class Muon implements ParamOptimizer {
 

@@ -24,7 +24,8 @@ final class OptimizerState {
 
   /** The buffer {@code name}; created as zeros on first use, shape-checked after a load. */
   NDArray buffer(String name, Shape shape) {
-    NDArray b = buffers.computeIfAbsent(name, k -> persistent(manager.zeros(shape, DataType.FLOAT32)));
+    NDArray b =
+        buffers.computeIfAbsent(name, k -> persistent(manager.zeros(shape, DataType.FLOAT32)));
     if (!b.getShape().equals(shape)) {
       throw new InvalidInputException(
           "optimizer state '" + name + "': shape " + b.getShape() + ", expected " + shape);
@@ -76,7 +77,11 @@ final class OptimizerState {
       NDArray src = e.getValue();
       if (src.getDataType() != DataType.FLOAT32) {
         throw new InvalidInputException(
-            "optimizer state '" + e.getKey() + "': dtype " + src.getDataType() + ", expected float32");
+            "optimizer state '"
+                + e.getKey()
+                + "': dtype "
+                + src.getDataType()
+                + ", expected float32");
       }
       loaded.put(e.getKey(), persistent(manager.create(src.toFloatArray(), src.getShape())));
     }

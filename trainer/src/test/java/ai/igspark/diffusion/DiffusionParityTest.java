@@ -19,8 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Parity against the independent PyTorch reference (src/test/python/diffusion_reference.py, run
- * by gen_diffusion_parity.py with torch 1.13), tolerance 1e-4 absolute.
+ * Parity against the independent PyTorch reference (src/test/python/diffusion_reference.py, run by
+ * gen_diffusion_parity.py with torch 1.13), tolerance 1e-4 absolute.
  */
 class DiffusionParityTest {
   static final double TOL = 1e-4;
@@ -69,8 +69,7 @@ class DiffusionParityTest {
         loss.compute(
             sitView, npy(manager, "loss.x0"), npy(manager, "loss.y"), draws(), GLOBAL_BATCH);
     assertClose(npy(manager, "loss.lightningdit.total"), terms.total().reshape(1), TOL, "total");
-    assertClose(
-        npy(manager, "loss.lightningdit.per_sample"), terms.perSample(), TOL, "per sample");
+    assertClose(npy(manager, "loss.lightningdit.per_sample"), terms.perSample(), TOL, "per sample");
   }
 
   private static final Map<String, Guidance> GUIDANCES =
@@ -148,7 +147,8 @@ class DiffusionParityTest {
 
   @Test
   void adamWTwoStepsMatchReference() {
-    checkOptimizer(new AdamW(manager, new AdamW.Config(0.9f, 0.999f, 1e-8f, 0.05f)), "adamw", 1e-3f);
+    checkOptimizer(
+        new AdamW(manager, new AdamW.Config(0.9f, 0.999f, 1e-8f, 0.05f)), "adamw", 1e-3f);
   }
 
   @Test

@@ -40,8 +40,17 @@ public final class Fixtures {
     }
     if (!(worst <= tol)) {
       org.junit.jupiter.api.Assertions.fail(
-          what + ": max |diff| " + worst + " at " + at + " (expected " + e[at] + ", got " + a[at]
-              + "), tolerance " + tol);
+          what
+              + ": max |diff| "
+              + worst
+              + " at "
+              + at
+              + " (expected "
+              + e[at]
+              + ", got "
+              + a[at]
+              + "), tolerance "
+              + tol);
     }
   }
 }

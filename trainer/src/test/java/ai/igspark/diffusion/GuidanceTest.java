@@ -40,8 +40,7 @@ class GuidanceTest {
   @Test
   void unitScalesGiveExactlyTheUnguidedSamplesForEverySampler() {
     VelocityField plain =
-        (xs, t) ->
-            net.predict(xs, manager.full(new Shape(xs.getShape().get(0)), t), y).vFinal();
+        (xs, t) -> net.predict(xs, manager.full(new Shape(xs.getShape().get(0)), t), y).vFinal();
     Guidance unit = new Guidance(1f, 0.3f, 1f, 1f, 0f, 0.7f);
     VelocityField guided = unit.field(net, y, K);
     for (Sampler s : Sampler.values()) {

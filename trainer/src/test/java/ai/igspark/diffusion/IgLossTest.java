@@ -73,8 +73,7 @@ class IgLossTest {
         };
     boolean[] drop = {true, false, false, true, false, false};
     LossDraws d =
-        new LossDraws(
-            manager.full(new Shape(6), 0.5f), x0.zerosLike(), manager.create(drop));
+        new LossDraws(manager.full(new Shape(6), 0.5f), x0.zerosLike(), manager.create(drop));
     IgLoss.sit(K).compute(recording, x0, y, d, 6);
     assertArrayEquals(new long[] {K, 1, 2, K, 1, 2}, seen.get(0));
   }

@@ -38,7 +38,8 @@ class LabelPlanTest {
   @Test
   void givenLabelOutOfRangeIsRejectedWithItsIndex() {
     InvalidInputException e =
-        assertThrows(InvalidInputException.class, () -> LabelPlan.given(new long[] {3, 1000}, 1000));
+        assertThrows(
+            InvalidInputException.class, () -> LabelPlan.given(new long[] {3, 1000}, 1000));
     assertTrue(e.getMessage().contains("labels[1]: 1000"), e.getMessage());
   }
 

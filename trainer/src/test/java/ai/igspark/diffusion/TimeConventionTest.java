@@ -47,6 +47,7 @@ class TimeConventionTest {
         assertThrows(
             InvalidInputException.class,
             () -> TimeConvention.parse("model.time_convention", "edm"));
-    assertTrue(e.getMessage().contains("model.time_convention") && e.getMessage().contains("'edm'"));
+    assertTrue(
+        e.getMessage().contains("model.time_convention") && e.getMessage().contains("'edm'"));
   }
 }

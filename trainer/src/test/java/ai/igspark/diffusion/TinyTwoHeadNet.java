@@ -23,8 +23,17 @@ import java.util.SplittableRandom;
 public final class TinyTwoHeadNet implements TrainableNet {
   static final List<String> NAMES =
       List.of(
-          "in.weight", "in.bias", "t.weight", "y.embedding", "pos.embedding", "head_i.weight",
-          "head_i.bias", "mid.weight", "mid.bias", "head_f.weight", "head_f.bias");
+          "in.weight",
+          "in.bias",
+          "t.weight",
+          "y.embedding",
+          "pos.embedding",
+          "head_i.weight",
+          "head_i.bias",
+          "mid.weight",
+          "mid.bias",
+          "head_f.weight",
+          "head_f.bias");
 
   private final Map<String, NDArray> params;
   private final int numClasses;
@@ -46,7 +55,13 @@ public final class TinyTwoHeadNet implements TrainableNet {
   }
 
   public static TinyTwoHeadNet random(
-      NDManager manager, int channels, int hidden, int numClasses, int height, int width, long seed) {
+      NDManager manager,
+      int channels,
+      int hidden,
+      int numClasses,
+      int height,
+      int width,
+      long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, NDArray> p = new LinkedHashMap<>();
     p.put("in.weight", normal(manager, rng, 0.5f, hidden, channels));
@@ -85,8 +100,10 @@ public final class TinyTwoHeadNet implements TrainableNet {
     long h = s.get(2);
     long w = s.get(3);
     NDArray xs = x.transpose(0, 2, 3, 1).reshape(n, h * w, c);
-    NDArray emb = y.toType(DataType.INT64, false).oneHot(numClasses + 1, DataType.FLOAT32)
-        .matMul(params.get("y.embedding"));
+    NDArray emb =
+        y.toType(DataType.INT64, false)
+            .oneHot(numClasses + 1, DataType.FLOAT32)
+            .matMul(params.get("y.embedding"));
     NDArray pre =
         xs.matMul(params.get("in.weight").transpose())
             .add(params.get("in.bias"))
@@ -95,7 +112,8 @@ public final class TinyTwoHeadNet implements TrainableNet {
             .add(params.get("pos.embedding").expandDims(0));
     NDArray hid = pre.tanh();
     NDArray vi = hid.matMul(params.get("head_i.weight").transpose()).add(params.get("head_i.bias"));
-    NDArray h2 = hid.matMul(params.get("mid.weight").transpose()).add(params.get("mid.bias")).tanh();
+    NDArray h2 =
+        hid.matMul(params.get("mid.weight").transpose()).add(params.get("mid.bias")).tanh();
     NDArray vf = h2.matMul(params.get("head_f.weight").transpose()).add(params.get("head_f.bias"));
     return new Velocities(
         vf.reshape(n, h, w, c).transpose(0, 3, 1, 2), vi.reshape(n, h, w, c).transpose(0, 3, 1, 2));

@@ -64,7 +64,11 @@ class EmaClipScheduleTest {
 
   @Test
   void emaLoadRejectsAMissingParameterByName() {
-    Ema ema = new Ema(manager, Map.of("blocks.0.w", manager.zeros(new ai.djl.ndarray.types.Shape(2))), 0.9999f);
+    Ema ema =
+        new Ema(
+            manager,
+            Map.of("blocks.0.w", manager.zeros(new ai.djl.ndarray.types.Shape(2))),
+            0.9999f);
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> ema.load(Map.of()));
     assertTrue(e.getMessage().contains("blocks.0.w") && e.getMessage().contains("missing"));
   }

@@ -132,7 +132,8 @@ class TrainStepTest {
     }
     step.gradientsFrom(FloatBuffer.wrap(doubled));
     assertArrayEquals(doubled, flat(step), 0f);
-    assertEquals(doubled[0], net.trainableParameters().get("in.weight").getGradient().toFloatArray()[0]);
+    assertEquals(
+        doubled[0], net.trainableParameters().get("in.weight").getGradient().toFloatArray()[0]);
   }
 
   @Test
@@ -181,8 +182,7 @@ class TrainStepTest {
    * Every array a step creates is freed: the number of live NDArrays in the whole manager tree is
    * the same after 10 and after 1,000 steps (exact), and VmRSS does not grow between 1,000 and
    * 2,000 steps (within 5%). VmRSS itself grows by about 20% over the first ~500 steps of a JVM
-   * (allocator and JVM warm-up; measured with a constant array count), so it is compared once
-   * warm.
+   * (allocator and JVM warm-up; measured with a constant array count), so it is compared once warm.
    */
   @Test
   void memoryIsFlatOverThousandsOfSteps() throws IOException {
@@ -230,9 +230,10 @@ class TrainStepTest {
       }
       x = m.create(v, new Shape(8, C, H, W));
       y = m.create(new long[] {0, 1, 2, 0, 1, 2, 0, 1});
-      flat = ByteBuffer.allocateDirect(4 * (int) step.gradientSize())
-          .order(ByteOrder.nativeOrder())
-          .asFloatBuffer();
+      flat =
+          ByteBuffer.allocateDirect(4 * (int) step.gradientSize())
+              .order(ByteOrder.nativeOrder())
+              .asFloatBuffer();
     }
 
     void run(int steps) {
