@@ -44,7 +44,7 @@ def main():
     noise = torch.randn(N, C, H, W, generator=gen)
     drop = torch.tensor([False, True, False, False])
     save("loss.x0", x0); save("loss.y", y); save("loss.t", t); save("loss.noise", noise)
-    save("loss.drop", drop)
+    save("loss.drop", drop.to(torch.uint8))  # Npy reads u1, not bool
     total, per = ref.sit_loss(net, x0, y, t, noise, drop, K, LAM, GLOBAL_BATCH)
     save("loss.sit.total", total.reshape(1)); save("loss.sit.per_sample", per)
     total, per = ref.lightningdit_loss(net, x0, y, t, noise, drop, K, LAM, GLOBAL_BATCH)

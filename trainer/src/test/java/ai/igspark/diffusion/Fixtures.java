@@ -1,12 +1,10 @@
 package ai.igspark.diffusion;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import ai.djl.ndarray.types.Shape;
+import ai.igspark.data.format.HostTensor;
+import ai.igspark.data.format.Npy;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -16,12 +14,16 @@ public final class Fixtures {
 
   private Fixtures() {}
 
+  /** Reads {@code name.npy}: f4 as float32, i8 as int64, u1 (a numpy bool mask) as boolean. */
   public static NDArray npy(NDManager manager, String name) {
-    try (InputStream in = Files.newInputStream(DIR.resolve(name + ".npy"))) {
-      return NDList.decode(manager, in).singletonOrThrow();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    HostTensor t = Npy.read(DIR.resolve(name + ".npy"));
+    Shape shape = new Shape(t.shape());
+    return switch (t.dtype()) {
+      case F32 -> manager.create(t.toFloats(), shape);
+      case I64 -> manager.create(t.toLongs(), shape);
+      case U8 -> manager.create(t.toFloats(), shape).gt(0.5f);
+      default -> throw new IllegalArgumentException(name + ": unexpected dtype " + t.dtype());
+    };
   }
 
   public static void assertClose(NDArray expected, NDArray actual, double tol, String what) {
