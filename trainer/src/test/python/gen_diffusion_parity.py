@@ -70,6 +70,11 @@ def main():
             save(f"sample.ode-heun.{gname}", ref.ode_heun(net, x_init, ys, K, g, heun_steps))
             save(f"sample.sde-em.{gname}",
                  ref.sde_em(net, x_init, ys, K, g, sde_steps, sde_noise))
+        # the official step count, to show a float32 state is enough over 250 noisy steps
+        long_noise = torch.randn(249, N, C, H, W, generator=gen)
+        save("sample.sde_noise_250", long_noise)
+        save("sample.sde-em.both.250",
+             ref.sde_em(net, x_init, ys, K, guidances["both"], 250, long_noise))
         # LightningDiT: the same weights read as a LightningDiT-time net, heun2 over 13 grid
         # points with shift 0.3, IG at all t, CFG only for LightningDiT t >= 0.19
         g_ld = dict(ig=1.4, ig_lo=0.0, ig_hi=1.0, cfg=1.45, cfg_lo=0.19, cfg_hi=1.0)

@@ -2,6 +2,7 @@ package ai.igspark.diffusion;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.igspark.optim.GradModeOff;
 
 /**
  * ODE and SDE samplers in SiT time (internal-guidance.md §3.4), k-diffusion style: pure functions
@@ -9,6 +10,9 @@ import ai.djl.ndarray.NDScope;
  *
  * <p>The state stays float32: the official EM sampler keeps it in float64, but the network runs in
  * fp32 anyway, and the parity test against a float64 PyTorch reference agrees within 1e-4.
+ *
+ * <p>Grad mode is switched off for the whole run (it is thread-local and ON in fresh threads such
+ * as Spark tasks, where the forward passes would otherwise record autograd graphs).
  *
  * <p>Memory: every array a step creates is closed at the end of the step except the new state;
  * intermediate states are closed as soon as they are replaced. The caller keeps ownership of {@code
@@ -19,6 +23,12 @@ public final class Samplers {
 
   /** Explicit Euler: {@code x ← x + (t_{k+1} − t_k)·v(x, t_k)}. */
   public static NDArray euler(VelocityField v, NDArray x, double[] grid) {
+    try (GradModeOff off = new GradModeOff()) {
+      return eulerSteps(v, x, grid);
+    }
+  }
+
+  private static NDArray eulerSteps(VelocityField v, NDArray x, double[] grid) {
     NDArray cur = x;
     for (int k = 0; k + 1 < grid.length; k++) {
       float dt = (float) (grid[k + 1] - grid[k]);
@@ -41,6 +51,13 @@ public final class Samplers {
    *     t = 0, as torchdiffeq's fixed-grid {@code heun2} in LightningDiT ({@code ode-heun2})
    */
   public static NDArray heun(VelocityField v, NDArray x, double[] grid, boolean correctLastStep) {
+    try (GradModeOff off = new GradModeOff()) {
+      return heunSteps(v, x, grid, correctLastStep);
+    }
+  }
+
+  private static NDArray heunSteps(
+      VelocityField v, NDArray x, double[] grid, boolean correctLastStep) {
     NDArray cur = x;
     int steps = grid.length - 1;
     for (int k = 0; k < steps; k++) {
@@ -68,6 +85,13 @@ public final class Samplers {
    * last step (to t = 0) is deterministic. {@code noise} is asked for N−1 draws.
    */
   public static NDArray eulerMaruyama(
+      VelocityField v, NDArray x, double[] grid, NoiseStream noise) {
+    try (GradModeOff off = new GradModeOff()) {
+      return eulerMaruyamaSteps(v, x, grid, noise);
+    }
+  }
+
+  private static NDArray eulerMaruyamaSteps(
       VelocityField v, NDArray x, double[] grid, NoiseStream noise) {
     NDArray cur = x;
     int steps = grid.length - 1;

@@ -93,6 +93,16 @@ public final class TrainStep {
     }
   }
 
+  /** Number of updates counted so far (the LR schedule's step is this + 1). */
+  public long completedSteps() {
+    return updates;
+  }
+
+  /** Sets the update count when resuming from a checkpoint taken after {@code steps} updates. */
+  public void resumeAt(long steps) {
+    updates = steps;
+  }
+
   /** Number of floats in the flat gradient. */
   public long gradientSize() {
     return FlatGradients.size(net.trainableParameters().values());

@@ -2,6 +2,7 @@ package ai.igspark.diffusion;
 
 import static ai.igspark.diffusion.Fixtures.assertClose;
 import static ai.igspark.diffusion.Fixtures.npy;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -111,6 +112,19 @@ class DiffusionParityTest {
           }
           return like -> draws.remove(0);
         });
+  }
+
+  @Test
+  void sdeEulerMaruyamaOver250StepsStaysWithinToleranceOfTheFloat64Reference() {
+    NDArray all = npy(manager, "sample.sde_noise_250");
+    int[] next = {0};
+    NoiseStream noise = like -> all.get(next[0]++);
+    VelocityField field = GUIDANCES.get("both").field(net, npy(manager, "sample.y"), NUM_CLASSES);
+    NDArray out =
+        Sampler.SDE_EM.run(
+            field, npy(manager, "sample.x_init"), Sampler.SDE_EM.grid(250, 1), noise);
+    assertEquals(249, next[0]);
+    assertClose(npy(manager, "sample.sde-em.both.250"), out, TOL, "sde-em 250 steps");
   }
 
   @Test
