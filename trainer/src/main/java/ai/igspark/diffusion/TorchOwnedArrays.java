@@ -9,8 +9,8 @@ import java.nio.ByteOrder;
 /**
  * Float32 arrays filled from the Java heap into memory that libtorch allocates. {@code
  * NDManager.create(float[])} instead copies into a fresh Java direct buffer that the tensor
- * borrows; such buffers are only returned after a Java GC, so per-step noise (4 MB for a 256×4×32×32
- * batch) would pile up as native memory between collections.
+ * borrows; such buffers are only returned after a Java GC, so per-step noise (4 MB for a
+ * 256×4×32×32 batch) would pile up as native memory between collections.
  */
 final class TorchOwnedArrays {
   private TorchOwnedArrays() {}

@@ -89,7 +89,11 @@ class TrainStepTest {
     }
     System.out.printf(
         "overfit: loss %.5f -> %.5f, final MSE sum %.5f -> %.5f, intermediate %.5f -> %.5f%n",
-        first.loss(), last.loss(), first.sumFinal(), last.sumFinal(), first.sumIntermediate(),
+        first.loss(),
+        last.loss(),
+        first.sumFinal(),
+        last.sumFinal(),
+        first.sumIntermediate(),
         last.sumIntermediate());
     assertTrue(last.loss() * 10 <= first.loss(), "loss " + first.loss() + " -> " + last.loss());
     assertTrue(last.sumFinal() * 10 <= first.sumFinal(), "final head did not learn");
@@ -221,7 +225,13 @@ class TrainStepTest {
     long rss2000 = settledRssKb();
     assertEquals(arrays10, manager.getManagedArrays().size(), "NDArrays leaked into the managers");
     String figures =
-        "native RSS after 10 / 1000 / 2000 steps: " + rss10 + " / " + rss1000 + " / " + rss2000 + " kB";
+        "native RSS after 10 / 1000 / 2000 steps: "
+            + rss10
+            + " / "
+            + rss1000
+            + " / "
+            + rss2000
+            + " kB";
     System.out.println(figures);
     assertTrue(Math.abs(rss2000 - rss1000) <= 0.05 * rss1000, figures);
   }
@@ -315,5 +325,4 @@ class TrainStepTest {
     }
     return total;
   }
-
 }
