@@ -104,14 +104,19 @@ def metric_label(metric):
 
 
 def setting_label(row, keys=("label_mode", "ig_scale", "cfg_scale")):
-    """A short legend label, e.g. 'balanced, IG 1.5, CFG 1'."""
+    """A short legend label, e.g. 'balanced, IG 1.5, CFG 1' (other keys as 'sampler sde')."""
     names = {"ig_scale": "IG", "cfg_scale": "CFG"}
     parts = []
     for k in keys:
         v = row.get(k)
         if v is None or (isinstance(v, float) and pd.isna(v)):
             continue
-        parts.append(f"{names[k]} {v:g}" if k in names else str(v))
+        if k in names:
+            parts.append(f"{names[k]} {v:g}")
+        elif k == "label_mode":
+            parts.append(str(v))
+        else:
+            parts.append(f"{k} {list(v) if isinstance(v, tuple) else v}")
     return ", ".join(parts)
 
 
@@ -155,7 +160,13 @@ class Run:
         for k in ("ig_interval", "cfg_interval"):
             if k in df:
                 df[k] = df[k].map(_hashable)
-        df["label"] = [setting_label(r) for r in df.to_dict("records")]
+        # Label mode, IG and CFG always; other setting keys only when they vary in this run, so
+        # that one curve never mixes two settings.
+        keys = ["label_mode", "ig_scale", "cfg_scale"] + [
+            k for k in SETTING_KEYS
+            if k not in ("metric", "label_mode", "ig_scale", "cfg_scale") and k in df
+            and df[k].map(repr).nunique() > 1]
+        df["label"] = [setting_label(r, keys) for r in df.to_dict("records")]
         return df
 
     def relogged_steps(self):

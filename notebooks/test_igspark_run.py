@@ -92,6 +92,13 @@ class ReadRecordsTest(unittest.TestCase):
         self.assertEqual((200, "fd_fmnist", "balanced"), (step, metric, label_mode))
         self.assertEqual(3, len(rows))
 
+    def test_eval_labels_name_setting_keys_that_vary_in_the_run(self):
+        other = dict(_eval(100, 1.5, 1.0, 20.0), ig_interval=[0.0, 0.5])
+        _write(self.run / "metrics.jsonl", [_eval(100, 1.5, 1.0, 21.0), other])
+        labels = igspark_run.Run(self.run).evals()["label"].tolist()
+        self.assertEqual(["balanced, IG 1.5, CFG 1, ig_interval [0.0, 1.0]",
+                          "balanced, IG 1.5, CFG 1, ig_interval [0.0, 0.5]"], labels)
+
 
 class LabelsTest(unittest.TestCase):
     def test_fd_fmnist_is_never_labelled_fid(self):

@@ -45,6 +45,7 @@ class NotebooksTest {
   private static final String PYTHON = "/usr/bin/python3";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, JsonNode> EXECUTED = new HashMap<>();
+  private static List<String> nbconvert;
 
   @TempDir static Path tmp;
   static Path repo;
@@ -152,7 +153,10 @@ class NotebooksTest {
    * How to run nbconvert: Debian's jupyter-nbconvert, else Debian's python with nbconvert.
    * Fails naming the packages when neither works or the kernel's libraries are missing.
    */
-  private static List<String> nbconvert() throws Exception {
+  private static synchronized List<String> nbconvert() throws Exception {
+    if (nbconvert != null) {
+      return nbconvert;
+    }
     String imports = "import nbconvert, nbformat, ipykernel, matplotlib, pandas";
     Result libs = Files.isExecutable(Path.of(PYTHON))
         ? run(List.of(PYTHON, "-c", imports), tmp, 60)
@@ -164,9 +168,10 @@ class NotebooksTest {
           + " does it as root)");
     }
     Path binary = Path.of("/usr/bin/jupyter-nbconvert");
-    return Files.isExecutable(binary)
+    nbconvert = Files.isExecutable(binary)
         ? List.of(binary.toString())
         : List.of(PYTHON, "-m", "nbconvert");
+    return nbconvert;
   }
 
   private static String python() throws Exception {
@@ -189,6 +194,7 @@ class NotebooksTest {
     env.put("MPLCONFIGDIR", home.resolve("matplotlib").toString());
     env.put("MPLBACKEND", "module://matplotlib_inline.backend_inline");
     env.put("PATH", "/usr/bin:/bin:" + env.getOrDefault("PATH", ""));
+    env.put("PYTHONDONTWRITEBYTECODE", "1"); // no __pycache__ in the checkout
     env.remove("PYTHONPATH");
     env.remove("PYTHONHOME");
     Path log = Files.createTempFile(tmp, "process", ".log");
