@@ -28,15 +28,20 @@ SETTING_KEYS = ("metric", "label_mode", "sampler", "steps", "num_samples",
 # FD-FMNIST is a Frechet distance in a small classifier's feature space: never call it FID.
 METRIC_LABELS = {"fid": "FID", "fd_fmnist": "FD-FMNIST"}
 
+CHECKOUT = Path(__file__).resolve().parent.parent
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
 def default_run_dir():
-    """$IGSPARK_RUN_DIR, else the demo's run directory runs/demo-fmnist of this checkout."""
+    """$IGSPARK_RUN_DIR, else the demo's run directory runs/demo-fmnist of this checkout.
+
+    A relative $IGSPARK_RUN_DIR is taken from the checkout's root, where bin/igspark runs (the
+    kernel's working directory is notebooks/, not the shell's).
+    """
     env = os.environ.get("IGSPARK_RUN_DIR")
     if env:
-        return Path(_local(env))
-    return Path(__file__).resolve().parent.parent / "runs" / "demo-fmnist"
+        return CHECKOUT / _local(env)  # an absolute path replaces CHECKOUT
+    return CHECKOUT / "runs" / "demo-fmnist"
 
 
 def _local(location):

@@ -115,6 +115,11 @@ class RunDirTest(unittest.TestCase):
         with mock.patch.dict(os.environ, {"IGSPARK_RUN_DIR": "file:///tmp/some-run"}):
             self.assertEqual(Path("/tmp/some-run"), igspark_run.default_run_dir())
 
+    def test_a_relative_run_directory_is_taken_from_the_checkout_root(self):
+        with mock.patch.dict(os.environ, {"IGSPARK_RUN_DIR": "runs/x"}):
+            self.assertEqual(Path(__file__).resolve().parent.parent / "runs" / "x",
+                             igspark_run.default_run_dir())
+
     def test_default_is_the_demo_run_of_this_checkout(self):
         with mock.patch.dict(os.environ, {}, clear=True):
             self.assertEqual(Path(__file__).resolve().parent.parent / "runs" / "demo-fmnist",
