@@ -2,7 +2,13 @@
 # Debian packages the test suite uses. Installed only when missing, and only as root;
 # otherwise the missing ones are named so a person can install them.
 set -euo pipefail
-needed=(shellcheck)
+needed=(
+  # cluster-config and bin/ scripts are checked with shellcheck (ShellScriptsTest)
+  shellcheck
+  # notebooks/ (trainer NotebooksTest executes them headless)
+  jupyter-nbconvert python3-nbconvert python3-ipykernel python3-matplotlib python3-pandas
+  python3-nbformat
+)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
