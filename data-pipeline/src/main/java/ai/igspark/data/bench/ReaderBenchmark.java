@@ -52,12 +52,14 @@ public final class ReaderBenchmark {
    * @param readerSamplesPerCpuSecond gatherInto throughput per second of this thread's CPU time
    *     (user + system): the one-core figure, robust to other processes sharing the machine
    * @param ndArraySamplesPerSecond gather (with DJL arrays) throughput, or 0 when not measured
+   * @param ndArraySamplesPerCpuSecond the same per second of this thread's CPU time
    * @param batches batches gathered by the reader measurement
    * @param writeSeconds time to write the synthetic dataset
    * @param datasetBytes bytes of shards on disk
    */
   public record Result(Settings settings, double readerSamplesPerSecond,
-      double readerSamplesPerCpuSecond, double ndArraySamplesPerSecond, long batches,
+      double readerSamplesPerCpuSecond, double ndArraySamplesPerSecond,
+      double ndArraySamplesPerCpuSecond, long batches,
       double writeSeconds, long datasetBytes) {
     public String summary() {
       Settings s = settings;
@@ -69,7 +71,8 @@ public final class ReaderBenchmark {
           readerSamplesPerSecond, readerSamplesPerCpuSecond, s.channels(), s.height(), s.width(),
           s.stored(), s.batch(),
           s.samples(), datasetBytes / 1e6,
-          ndArraySamplesPerSecond > 0 ? String.format("%,.0f samples/s", ndArraySamplesPerSecond)
+          ndArraySamplesPerSecond > 0 ? String.format("%,.0f samples/s wall, %,.0f samples/s per "
+              + "CPU-second", ndArraySamplesPerSecond, ndArraySamplesPerCpuSecond)
               : "not measured",
           writeSeconds);
     }
@@ -117,9 +120,11 @@ public final class ReaderBenchmark {
         double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         double readerCpu = batches * s.batch() / cpuSeconds;
         double withNd = 0;
+        double withNdCpu = 0;
         if (s.withNdArrays()) {
           try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             long nd = 0;
+            cpuStart = threads.getCurrentThreadCpuTime();
             start = System.nanoTime();
             end = start + (long) (s.seconds() * 1e9);
             do {
@@ -130,9 +135,10 @@ public final class ReaderBenchmark {
               }
             } while ((now = System.nanoTime()) < end);
             withNd = nd / ((now - start) / 1e9);
+            withNdCpu = nd / ((threads.getCurrentThreadCpuTime() - cpuStart) / 1e9);
           }
         }
-        return new Result(s, reader, readerCpu, withNd, batches, writeSeconds, bytes);
+        return new Result(s, reader, readerCpu, withNd, withNdCpu, batches, writeSeconds, bytes);
       }
     } finally {
       deleteRecursively(dir);

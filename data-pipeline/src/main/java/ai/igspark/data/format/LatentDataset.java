@@ -2,11 +2,14 @@ package ai.igspark.data.format;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.file.Path;
@@ -108,13 +111,29 @@ public final class LatentDataset implements AutoCloseable {
   /** Gathers samples into DJL arrays owned by {@code manager}. */
   public LatentBatch gather(long[] sampleIndices, SampleNoise noise, NDManager manager) {
     int b = sampleIndices.length;
-    float[] x = new float[b * sampleSize];
+    Gatherer g = new Gatherer(noise, b);
+    // Samples are built in a small (cache-resident) row and copied once, straight into the
+    // memory of an uninitialised libtorch tensor (toByteBuffer(true) shares it on CPU).
+    NDArray x = manager.create(new Shape(b, manifest.channels(), manifest.height(),
+        manifest.width()), DataType.FLOAT32);
+    ByteBuffer memory = x.toByteBuffer(true);
+    if (!memory.isDirect()) {
+      x.close();
+      throw new IllegalStateException("the engine did not expose the tensor's memory");
+    }
+    FloatBuffer xs = memory.order(ByteOrder.nativeOrder()).asFloatBuffer();
+    float[] row = new float[sampleSize];
     long[] y = new long[b];
-    gatherInto(sampleIndices, noise, x, y);
-    NDArray xs = manager.create(x, new Shape(b, manifest.channels(), manifest.height(),
-        manifest.width()));
-    NDArray ys = manager.create(y, new Shape(b));
-    return new LatentBatch(xs, ys);
+    for (int i = 0; i < b; i++) {
+      y[i] = g.sample(i, sampleIndices[i], row, 0);
+      xs.put(i * sampleSize, row);
+    }
+    return new LatentBatch(x, manager.create(y, new Shape(b)));
+  }
+
+  /** Gathers one rank's training slice: flips and posterior noise keyed by (seed, epoch, index). */
+  public LatentBatch gather(BatchSlice slice, long seed, FlipMode flip, NDManager manager) {
+    return gather(slice.sampleIndices(), SampleNoise.training(seed, slice, flip), manager);
   }
 
   /**
@@ -126,24 +145,40 @@ public final class LatentDataset implements AutoCloseable {
     if (x.length < (long) b * sampleSize || y.length < b) {
       throw new IllegalArgumentException("output arrays are too small for " + b + " samples");
     }
-    if (noise.epochs() != null && noise.epochs().length != b) {
-      throw new IllegalArgumentException(
-          "noise has " + noise.epochs().length + " epochs for " + b + " samples");
-    }
-    if (noise.flip() == FlipMode.STORED && !manifest.hasFlip()) {
-      throw new InvalidInputException(manifestPath + ": stored flips were requested but the "
-          + "dataset has no latents_flip (has_flip is false); use flip mode none or mirror");
-    }
-    boolean moments = manifest.kind() == DatasetKind.MOMENTS;
-    short[] halfScratch = manifest.storedDType() == DType.F32 ? null : new short[sampleSize];
-    float[] std = moments && noise.samplePosterior() ? new float[sampleSize] : null;
-    float[] eps = std == null ? null : new float[sampleSize];
+    Gatherer g = new Gatherer(noise, b);
     for (int i = 0; i < b; i++) {
-      long index = sampleIndices[i];
+      y[i] = g.sample(i, sampleIndices[i], x, i * sampleSize);
+    }
+  }
+
+  /** One batch's settings and scratch space. */
+  private final class Gatherer {
+    final SampleNoise noise;
+    final short[] halfScratch;
+    final float[] std; // posterior std row, when moments are sampled
+    final float[] eps;
+
+    Gatherer(SampleNoise noise, int batch) {
+      if (noise.epochs() != null && noise.epochs().length != batch) {
+        throw new IllegalArgumentException(
+            "noise has " + noise.epochs().length + " epochs for " + batch + " samples");
+      }
+      if (noise.flip() == FlipMode.STORED && !manifest.hasFlip()) {
+        throw new InvalidInputException(manifestPath + ": stored flips were requested but the "
+            + "dataset has no latents_flip (has_flip is false); use flip mode none or mirror");
+      }
+      this.noise = noise;
+      this.halfScratch = manifest.storedDType() == DType.F32 ? null : new short[sampleSize];
+      boolean moments = manifest.kind() == DatasetKind.MOMENTS;
+      this.std = moments && noise.samplePosterior() ? new float[sampleSize] : null;
+      this.eps = std == null ? null : new float[sampleSize];
+    }
+
+    /** Writes the i-th sample (dataset index {@code index}) at {@code x[off]}; returns its label. */
+    long sample(int i, long index, float[] x, int off) {
       int s = shardOf(index);
       Shard shard = shard(s);
       int row = (int) (index - starts[s]);
-      int off = i * sampleSize;
       boolean flipped = noise.flipped(i, index);
       Object first = flipped && noise.flip() == FlipMode.STORED ? shard.second : shard.first;
       if (std == null) {
@@ -160,7 +195,7 @@ public final class LatentDataset implements AutoCloseable {
       if (flipped && noise.flip() == FlipMode.MIRROR) {
         mirror(x, off); // commutes with the per-channel normalisation
       }
-      y[i] = shard.labels[row];
+      return shard.labels[row];
     }
   }
 

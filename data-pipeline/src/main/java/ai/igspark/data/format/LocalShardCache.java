@@ -36,6 +36,18 @@ public final class LocalShardCache {
     return new LocalShardCache(Path.of(System.getProperty("java.io.tmpdir"), "igspark-shards"));
   }
 
+  /**
+   * The cache of one Spark application on this machine ({@code
+   * <java.io.tmpdir>/igspark-shards/<applicationId>}), shared by its executors' tasks and JVMs.
+   */
+  public static LocalShardCache forApplication(String applicationId) {
+    if (applicationId.isEmpty() || applicationId.contains("/") || applicationId.contains("..")) {
+      throw new IllegalArgumentException("bad application id '" + applicationId + "'");
+    }
+    return new LocalShardCache(
+        Path.of(System.getProperty("java.io.tmpdir"), "igspark-shards", applicationId));
+  }
+
   public Path localDir() {
     return localDir;
   }

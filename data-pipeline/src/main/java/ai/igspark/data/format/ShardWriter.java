@@ -104,17 +104,8 @@ public final class ShardWriter {
       throw new InvalidInputException(
           "label " + label + " is outside [0, " + spec.numClasses() + ")");
     }
-    if (first == null) {
-      int capacity = spec.samplesPerShard();
-      long bytes = (long) capacity * sampleSize * spec.storedDType().byteSize();
-      if (bytes > Integer.MAX_VALUE - 64) {
-        throw new IllegalArgumentException(
-            "shards of " + capacity + " samples exceed 2 GiB per tensor; use smaller shards");
-      }
-      first = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-      second = b == null ? null
-          : ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-      labels = new long[capacity];
+    if (first == null || count == labels.length) {
+      grow(b != null);
     }
     store(first, a);
     if (b != null) {
@@ -124,6 +115,33 @@ public final class ShardWriter {
     if (count == spec.samplesPerShard()) {
       flush();
     }
+  }
+
+  /**
+   * Makes room for more samples: buffers start small and double up to a full shard, so a small
+   * dataset (or the last shard) does not hold a whole shard's worth of memory.
+   */
+  private void grow(boolean withSecond) {
+    int capacity = first == null ? Math.min(spec.samplesPerShard(), 256)
+        : (int) Math.min(spec.samplesPerShard(), 2L * labels.length);
+    long bytes = (long) capacity * sampleSize * spec.storedDType().byteSize();
+    if (bytes > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException(
+          "shards of " + spec.samplesPerShard() + " samples exceed 2 GiB per tensor; use smaller "
+              + "shards");
+    }
+    first = copyInto(first, (int) bytes);
+    second = withSecond ? copyInto(second, (int) bytes) : null;
+    labels = labels == null ? new long[capacity] : java.util.Arrays.copyOf(labels, capacity);
+  }
+
+  private static ByteBuffer copyInto(ByteBuffer old, int bytes) {
+    ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (old != null) {
+      old.flip();
+      b.put(old);
+    }
+    return b;
   }
 
   private void checkLength(float[] v) {

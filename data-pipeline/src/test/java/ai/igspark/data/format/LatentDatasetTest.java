@@ -303,4 +303,38 @@ class LatentDatasetTest {
       assertEquals(m, in.readObject());
     }
   }
+
+  @Test
+  void shardBuffersGrowPastTheirInitialCapacity() {
+    Path dir = tmp.resolve("big-shard");
+    DatasetWriter w = builder(dir).samplesPerShard(1000).withFlips(true).build();
+    for (int i = 0; i < 700; i++) {
+      w.add(sample(i, false), sample(i, true), i % 5);
+    }
+    assertEquals(List.of(700L), w.commit().shards().stream().map(ShardEntry::count).toList());
+    try (LatentDataset ds = open(dir)) {
+      long[] idx = {0, 255, 256, 511, 512, 699};
+      long[] y = new long[idx.length];
+      float[] x = gather(ds, idx, SampleNoise.none(), y);
+      for (int i = 0; i < idx.length; i++) {
+        assertEquals(value((int) idx[i], 3, false), x[i * C * H * W + 3], "sample " + idx[i]);
+        assertEquals(idx[i] % 5, y[i]);
+      }
+    }
+  }
+
+  @Test
+  void aTrainingSliceIsGatheredWithItsEpochsAndNoise() {
+    try (LatentDataset ds = open(writeMoments());
+        NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      ai.igspark.data.sampling.EpochSampler sampler =
+          new ai.igspark.data.sampling.EpochSampler(21, N, 4);
+      ai.igspark.data.sampling.BatchSlice slice = sampler.globalBatch(2); // epochs 0, 0, 1, 1
+      LatentBatch b = ds.gather(slice, 21, FlipMode.NONE, manager);
+      float[] want = gather(ds, slice.sampleIndices(),
+          SampleNoise.training(21, slice.epochs(), FlipMode.NONE), null);
+      assertArrayEquals(want, b.x().toFloatArray());
+      assertEquals(slice.size(), b.size());
+    }
+  }
 }
