@@ -1,0 +1,27 @@
+package ai.igspark.optim;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Map;
+
+/**
+ * An optimizer over named parameters, updated in place. Parameters and gradients are given as
+ * ordered maps with the same keys (official parameter names); state tensors are exported and
+ * imported by name for checkpoints.
+ */
+public interface ParamOptimizer {
+
+  /** One update with learning rate {@code lr}; gradients are read, not modified or zeroed. */
+  void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr);
+
+  /** Number of updates applied so far. */
+  long steps();
+
+  /**
+   * The live state tensors by name ({@code "<param>.<buffer>"}, plus {@code "step"}), owned by the
+   * optimizer: read or copy them, do not close them. Empty before the first step.
+   */
+  Map<String, NDArray> state();
+
+  /** Replaces the state by copies of {@code state} (as exported by {@link #state()}). */
+  void loadState(Map<String, NDArray> state);
+}
