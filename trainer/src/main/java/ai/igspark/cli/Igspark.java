@@ -14,7 +14,11 @@ import picocli.CommandLine.Command;
       "Train, sample and evaluate class-conditional latent diffusion transformers with",
       "Internal Guidance (IG) on Apache Spark."
     },
-    subcommands = {PrepareCommand.class, ModelInfoCommand.class})
+    subcommands = {
+      PrepareCommand.class,
+      ModelInfoCommand.class,
+      ClusterCheckCommand.class,
+    })
 public final class Igspark {
 
   public static void main(String[] args) {

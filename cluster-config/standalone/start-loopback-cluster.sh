@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Starts a Spark standalone cluster on this machine from the build's own jars (no Spark
+# distribution needed): one Master and N Workers, every listener bound to 127.0.0.1.
+#
+#   start-loopback-cluster.sh --dir DIR [--workers 2] [--worker-cores 1] [--worker-memory 1g]
+#       [--master-port 0] [--master-webui-port 0] [--spark-home DIR] [--jars-from DIR]
+#       [--timeout 120]
+#
+# Port 0 means "any free port" (read back from the logs). DIR receives logs/, pids/ (one file per
+# JVM we started; stop-loopback-cluster.sh kills exactly those), work/worker-<i>/ (executor work
+# dirs) and cluster.env (MASTER_URL, MASTER_WEBUI_URL, SPARK_HOME, WORKERS), which it also prints.
+#
+# SPARK_HOME is a directory whose jars/ holds Spark's runtime jars (platform-notes.md §2). When
+# jars/ is empty it is filled, DJL and igspark excluded (the application ships those), from
+# --jars-from, else trainer/target/lib (bin/igspark builds it), else
+# `mvn dependency:copy-dependencies` on the data-pipeline module. bin/spark-submit is added so
+# bin/igspark-submit can submit to this cluster.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../../bin/lib/jvm.sh
+source "$here/../../bin/lib/jvm.sh"
+
+dir=""
+workers=2
+worker_cores=1
+worker_memory=1g
+master_port=0
+master_webui_port=0
+spark_home="$IGSPARK_HOME/trainer/target/spark-home"
+jars_from=""
+timeout=120
+daemon_heap=512m
+
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dir) dir="$2"; shift 2 ;;
+    --workers) workers="$2"; shift 2 ;;
+    --worker-cores) worker_cores="$2"; shift 2 ;;
+    --worker-memory) worker_memory="$2"; shift 2 ;;
+    --master-port) master_port="$2"; shift 2 ;;
+    --master-webui-port) master_webui_port="$2"; shift 2 ;;
+    --spark-home) spark_home="$2"; shift 2 ;;
+    --jars-from) jars_from="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "start-loopback-cluster: unknown option '$1'" >&2; usage ;;
+  esac
+done
+[[ -n "$dir" ]] || { echo "start-loopback-cluster: --dir is required" >&2; usage; }
+for n in "$workers" "$worker_cores" "$master_port" "$master_webui_port" "$timeout"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || { echo "start-loopback-cluster: '$n' is not a number" >&2; exit 2; }
+done
+[[ "$workers" -ge 1 ]] || { echo "start-loopback-cluster: --workers must be >= 1" >&2; exit 2; }
+
+mkdir -p "$dir/logs" "$dir/pids" "$dir/work"
+dir="$(cd "$dir" && pwd)"
+if compgen -G "$dir/pids/*.pid" >/dev/null; then
+  echo "start-loopback-cluster: $dir already has a running cluster (pids/); stop it first" >&2
+  exit 1
+fi
+
+# Links every jar of $1 into $spark_home/jars except DJL's and igspark's own.
+link_jars_from() {
+  local jar name
+  for jar in "$1"/*.jar; do
+    name="$(basename "$jar")"
+    case "$name" in
+      api-[0-9]*|pytorch-*|igspark-*) continue ;;
+    esac
+    ln -sf "$(cd "$(dirname "$jar")" && pwd)/$name" "$spark_home/jars/$name"
+  done
+}
+
+mkdir -p "$spark_home/jars" "$spark_home/bin"
+if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
+  if [[ -n "$jars_from" ]]; then
+    link_jars_from "$jars_from"
+  elif compgen -G "$IGSPARK_LIB/spark-core_*.jar" >/dev/null; then
+    link_jars_from "$IGSPARK_LIB"
+  else
+    echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
+    copy=(dependency:copy-dependencies -DincludeScope=runtime
+          "-DexcludeGroupIds=ai.djl,ai.djl.pytorch" -DoutputDirectory="$spark_home/jars")
+    mvn -B -q -o -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}" \
+      || mvn -B -q -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}"
+  fi
+fi
+compgen -G "$spark_home/jars/spark-core_*.jar" >/dev/null \
+  || { echo "start-loopback-cluster: no spark-core jar in $spark_home/jars" >&2; exit 1; }
+cp "$here/spark-submit" "$spark_home/bin/spark-submit"
+chmod +x "$spark_home/bin/spark-submit"
+
+# Workers launch executors through Spark's launcher, which needs both (platform-notes.md §2).
+export SPARK_HOME="$spark_home"
+export SPARK_SCALA_VERSION=2.13
+export SPARK_LOCAL_IP=127.0.0.1
+export SPARK_LOCAL_DIRS="$dir/work/tmp"
+mkdir -p "$SPARK_LOCAL_DIRS"
+
+started=()
+daemon_conf=()
+fail() {
+  echo "start-loopback-cluster: $1" >&2
+  local log
+  for log in "$dir"/logs/*.log; do
+    echo "--- tail of $log" >&2
+    tail -n 20 "$log" >&2
+  done
+  "$here/stop-loopback-cluster.sh" --dir "$dir" >&2 || true
+  exit 1
+}
+
+# Starts a daemon JVM in the background; $1 names its log and pid files.
+start_daemon() {
+  local name="$1"
+  shift
+  nohup java "${IGSPARK_JVM_OPTS[@]}" "${daemon_conf[@]}" -Xmx"$daemon_heap" \
+    -cp "$SPARK_HOME/jars/*" "$@" \
+    >"$dir/logs/$name.log" 2>&1 </dev/null &
+  echo "$!" >"$dir/pids/$name.pid"
+  started+=("$name")
+}
+
+# Prints the first match of the extended regex $2 in log $1, waiting up to the timeout.
+await_log() {
+  local log="$1" pattern="$2" deadline=$((SECONDS + timeout)) match
+  while ((SECONDS < deadline)); do
+    match="$(grep -oE "$pattern" "$log" 2>/dev/null | head -n 1 || true)"
+    if [[ -n "$match" ]]; then
+      echo "$match"
+      return 0
+    fi
+    kill -0 "$(cat "$dir/pids/$(basename "$log" .log).pid")" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+t0=$SECONDS
+# The REST submission server would take the fixed port 6066; the JSON web UI is enough.
+daemon_conf+=(-Dspark.master.rest.enabled=false)
+start_daemon master org.apache.spark.deploy.master.Master --host 127.0.0.1 \
+  --port "$master_port" --webui-port "$master_webui_port"
+master_url="$(await_log "$dir/logs/master.log" 'spark://127\.0\.0\.1:[0-9]+')" \
+  || fail "the Master did not start"
+webui_port="$(await_log "$dir/logs/master.log" "service 'MasterUI' on port [0-9]+")" \
+  || fail "the Master web UI did not start"
+webui_url="http://127.0.0.1:${webui_port##* }"
+
+for ((i = 1; i <= workers; i++)); do
+  mkdir -p "$dir/work/worker-$i"
+  start_daemon "worker-$i" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 \
+    --port 0 --webui-port 0 --cores "$worker_cores" --memory "$worker_memory" \
+    --work-dir "$dir/work/worker-$i" "$master_url"
+done
+for ((i = 1; i <= workers; i++)); do
+  await_log "$dir/logs/worker-$i.log" 'Successfully registered with master' >/dev/null \
+    || fail "worker-$i did not register with $master_url"
+done
+
+cat >"$dir/cluster.env" <<ENV
+MASTER_URL=$master_url
+MASTER_WEBUI_URL=$webui_url
+SPARK_HOME=$SPARK_HOME
+WORKERS=$workers
+WORKER_CORES=$worker_cores
+ENV
+echo "start-loopback-cluster: ${started[*]} up in $((SECONDS - t0)) s" >&2
+cat "$dir/cluster.env"
