@@ -4,13 +4,18 @@ torch 1.13). Values are deterministic so the test can recompute them without pyt
   ckpt.pt       {"model": OrderedDict, "ema": OrderedDict, "steps": 3, "args": {...}}
   bare.pt       a bare OrderedDict state dict
   unknown.pt    holds a torch.ComplexFloatStorage-backed tensor (unsupported type)
+  extras.pt     {"model": ..., "args": argparse.Namespace, "np": numpy scalar, "arr": numpy
+                array}: metadata of classes the reader does not know, as official checkpoints
+                carry
   values.json   the expected tensors (dtype, shape, values as float/int lists)
 """
+import argparse
 import collections
 import json
 import os
 import sys
 
+import numpy as np
 import torch
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -44,6 +49,10 @@ torch.save({"model": model, "ema": ema, "steps": 3, "args": {"model": "SiT-XS/2"
 torch.save(model, os.path.join(out, "bare.pt"))
 torch.save({"model": {"w": torch.zeros(2, dtype=torch.complex64)}},
            os.path.join(out, "unknown.pt"))
+torch.save({"model": collections.OrderedDict(w=torch.arange(3, dtype=torch.float32)),
+            "args": argparse.Namespace(model="SiT-XL/2", lr=1e-4, epochs=80),
+            "np": np.float64(1.5), "arr": np.arange(3)},
+           os.path.join(out, "extras.pt"))
 
 
 def describe(t):

@@ -174,7 +174,7 @@ public final class LatentDataset implements AutoCloseable {
       this.eps = std == null ? null : new float[sampleSize];
     }
 
-    /** Writes the i-th sample (dataset index {@code index}) at {@code x[off]}; returns its label. */
+    /** Writes sample i (dataset index {@code index}) at {@code x[off]}; returns its label. */
     long sample(int i, long index, float[] x, int off) {
       int s = shardOf(index);
       Shard shard = shard(s);

@@ -71,6 +71,20 @@ public final class TorchCheckpoint {
 
   /** Reads a whole checkpoint into memory. */
   public static TorchCheckpoint read(Path file) {
+    return load(file, null);
+  }
+
+  /**
+   * Reads only the tensors of one top-level entry (e.g. "ema"): the storages of every other
+   * entry (model, optimizer moments) are never loaded, so a 10 GB training checkpoint can be
+   * imported with the memory of its EMA weights. Contiguous tensors that fill their storage share
+   * its bytes instead of being copied.
+   */
+  public static Map<String, HostTensor> readStateDict(Path file, String key) {
+    return load(file, key).stateDict(key);
+  }
+
+  private static TorchCheckpoint load(Path file, String onlyKey) {
     String source = file.toString();
     try (ZipFile zip = new ZipFile(file.toFile())) {
       ZipEntry pkl = Collections.list(zip.entries()).stream()
@@ -90,11 +104,21 @@ public final class TorchCheckpoint {
           }
         }
       }
-      StorageUnpickler unpickler = new StorageUnpickler(zip, prefix, source);
+      StorageUnpickler unpickler = new StorageUnpickler(zip, prefix);
       Object root;
       try (InputStream in = zip.getInputStream(pkl)) {
         root = unpickler.load(in);
       }
+      if (onlyKey != null && root instanceof Map<?, ?> m) {
+        if (!m.containsKey(onlyKey)) {
+          throw new InvalidInputException(source + ": no key '" + onlyKey + "' (the checkpoint "
+              + "has " + m.keySet() + ")");
+        }
+        Map<String, Object> only = new LinkedHashMap<>();
+        only.put(onlyKey, m.get(onlyKey));
+        root = only;
+      }
+      // storages are read here, while the archive is open, and only for what is kept
       return new TorchCheckpoint(file, normalize(root));
     } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       throw new InvalidInputException(source + ": no such file");
@@ -192,8 +216,47 @@ public final class TorchCheckpoint {
     }
   }
 
-  /** One raw storage: all of its elements, shared by every tensor that views it. */
-  private record Storage(String key, DType dtype, ByteBuffer bytes) {}
+  /** One raw storage, shared by every tensor that views it; its bytes are read on first use. */
+  private static final class Storage {
+    final String key;
+    final DType dtype;
+    final long numel;
+    private final ZipFile zip;
+    private final String entry;
+    private ByteBuffer bytes;
+
+    Storage(String key, DType dtype, long numel, ZipFile zip, String entry) {
+      this.key = key;
+      this.dtype = dtype;
+      this.numel = numel;
+      this.zip = zip;
+      this.entry = entry;
+    }
+
+    ByteBuffer bytes() {
+      if (bytes == null) {
+        ZipEntry e = zip.getEntry(entry);
+        if (e == null) {
+          throw new PickleException("storage " + key + " is missing from the archive");
+        }
+        byte[] data;
+        try (InputStream in = zip.getInputStream(e)) {
+          data = in.readAllBytes();
+        } catch (IOException ex) {
+          throw new PickleException("cannot read storage " + key + ": " + ex.getMessage());
+        }
+        if (data.length != numel * dtype.byteSize()) {
+          throw new PickleException("storage " + key + " has " + data.length + " bytes, expected "
+              + numel + " x " + dtype);
+        }
+        bytes = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+      }
+      return bytes;
+    }
+  }
+
+  /** A tensor as the pickle describes it: a strided view of a storage, not yet read. */
+  private record TensorView(Storage storage, long offset, long[] shape, long[] stride) {}
 
   private static final class UnsupportedStorage extends RuntimeException {
     UnsupportedStorage(String message) {
@@ -205,18 +268,18 @@ public final class TorchCheckpoint {
   private static final class StorageUnpickler extends Unpickler {
     private final ZipFile zip;
     private final String prefix;
-    private final String source;
-    private final Map<String, Storage> loaded = new HashMap<>();
+    private final Map<String, Storage> storages = new HashMap<>();
 
-    StorageUnpickler(ZipFile zip, String prefix, String source) {
+    StorageUnpickler(ZipFile zip, String prefix) {
       this.zip = zip;
       this.prefix = prefix;
-      this.source = source;
     }
 
     /**
-     * Pyrolite builds dicts as {@code HashMap}s and fills them through a {@code HashMap}, which
-     * loses the key order a state dict needs; these three opcodes are redone order-preserving.
+     * Opcodes redone here: Pyrolite builds dicts as {@code HashMap}s and fills them through a
+     * {@code HashMap}, which loses the key order a state dict needs; it fails on any object of an
+     * unregistered class that takes constructor arguments; and its BUILD looks {@code
+     * __setstate__} up by the state's exact class.
      */
     @Override
     protected Object dispatch(short key) throws IOException {
@@ -231,6 +294,19 @@ public final class TorchCheckpoint {
           stack.add(dict);
           return NO_RETURN_VALUE;
         }
+        case 'R', 0x81 -> { // REDUCE, NEWOBJ
+          Object[] args = (Object[]) stack.pop();
+          Object callable = stack.pop();
+          stack.add(callable instanceof ClassDictConstructor unknown && args.length > 0
+              ? opaque(unknown, args)
+              : ((IObjectConstructor) callable).construct(args));
+          return NO_RETURN_VALUE;
+        }
+        case 'b' -> { // BUILD: Pyrolite looks __setstate__ up by the state's exact class
+          Object state = stack.pop();
+          build(stack.peek(), state);
+          return NO_RETURN_VALUE;
+        }
         case 'u' -> { // SETITEMS
           List<Object> pairs = stack.pop_all_since_marker();
           @SuppressWarnings("unchecked")
@@ -242,6 +318,36 @@ public final class TorchCheckpoint {
           return super.dispatch(key);
         }
       }
+    }
+
+    /**
+     * An object of a class nothing is registered for (argparse.Namespace, numpy scalars and
+     * arrays in an "args" entry, …): kept as a ClassDict with its constructor arguments rather
+     * than failing the whole checkpoint over metadata no one reads.
+     */
+    private static ClassDict opaque(ClassDictConstructor type, Object[] args) {
+      ClassDict dict = (ClassDict) type.construct(new Object[0]);
+      dict.put("__args__", args);
+      return dict;
+    }
+
+    private static void build(Object instance, Object state) {
+      for (java.lang.reflect.Method m : instance.getClass().getMethods()) {
+        if (m.getName().equals("__setstate__") && m.getParameterCount() == 1
+            && m.getParameterTypes()[0].isInstance(state)) {
+          try {
+            m.invoke(instance, state);
+            return;
+          } catch (ReflectiveOperationException e) {
+            throw new PickleException("cannot set the state of " + describe(instance) + ": " + e);
+          }
+        }
+      }
+      if (instance instanceof ClassDict cd) {
+        cd.put("__state__", state); // e.g. (dict, slots) tuples: kept, not interpreted
+        return;
+      }
+      throw new PickleException("cannot set the state of " + describe(instance));
     }
 
     private static void putPairs(Map<Object, Object> dict, List<Object> pairs) {
@@ -258,28 +364,8 @@ public final class TorchCheckpoint {
       DType dtype = storageDType(t[1]);
       String key = String.valueOf(t[2]);
       long numel = ((Number) t[4]).longValue();
-      Storage cached = loaded.get(key);
-      if (cached != null) {
-        return cached;
-      }
-      ZipEntry entry = zip.getEntry(prefix + "data/" + key);
-      if (entry == null) {
-        throw new PickleException("storage " + key + " is missing from the archive");
-      }
-      byte[] data;
-      try (InputStream in = zip.getInputStream(entry)) {
-        data = in.readAllBytes();
-      } catch (IOException e) {
-        throw new PickleException("cannot read storage " + key + ": " + e.getMessage());
-      }
-      if (data.length != numel * dtype.byteSize()) {
-        throw new PickleException("storage " + key + " has " + data.length + " bytes, expected "
-            + numel + " x " + dtype);
-      }
-      Storage s = new Storage(key, dtype,
-          ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN));
-      loaded.put(key, s);
-      return s;
+      return storages.computeIfAbsent(
+          key, k -> new Storage(k, dtype, numel, zip, prefix + "data/" + k));
     }
 
     private DType storageDType(Object type) {
@@ -296,7 +382,7 @@ public final class TorchCheckpoint {
 
   /**
    * {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks, …)}:
-   * copies the strided view into a C-contiguous tensor.
+   * checks the view against its storage; the bytes are read when the tensor is materialised.
    */
   private static Object rebuild(Object[] args) {
     if (!(args[0] instanceof Storage storage)) {
@@ -309,10 +395,7 @@ public final class TorchCheckpoint {
       throw new PickleException("tensor shape " + Arrays.toString(shape) + " and stride "
           + Arrays.toString(stride) + " differ in rank");
     }
-    int size = storage.dtype().byteSize();
-    long numel = HostTensor.numel(shape);
-    long storageNumel = storage.bytes().capacity() / size;
-    if (numel > 0) {
+    if (HostTensor.numel(shape) > 0) {
       long last = offset;
       for (int i = 0; i < shape.length; i++) {
         if (stride[i] < 0) {
@@ -320,35 +403,47 @@ public final class TorchCheckpoint {
         }
         last += (shape[i] - 1) * stride[i];
       }
-      if (offset < 0 || last >= storageNumel) {
+      if (offset < 0 || last >= storage.numel) {
         throw new PickleException("tensor " + Arrays.toString(shape) + " at offset " + offset
             + " with stride " + Arrays.toString(stride) + " overruns its storage of "
-            + storageNumel + " elements");
+            + storage.numel + " elements");
       }
     }
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(numel * size)).order(
-        ByteOrder.LITTLE_ENDIAN);
-    byte[] src = storage.bytes().array();
+    return new TensorView(storage, offset, shape, stride);
+  }
+
+  /** Copies a strided view into a C-contiguous tensor (or shares a whole contiguous storage). */
+  private static HostTensor materialise(TensorView v) {
+    Storage storage = v.storage();
+    long[] shape = v.shape();
+    long[] stride = v.stride();
+    int size = storage.dtype.byteSize();
+    long numel = HostTensor.numel(shape);
+    ByteBuffer src = storage.bytes();
     if (isContiguous(shape, stride)) {
-      out.put(src, (int) (offset * size), (int) (numel * size));
-    } else {
-      long[] index = new long[shape.length];
-      for (long n = 0; n < numel; n++) {
-        long element = offset;
-        for (int d = 0; d < shape.length; d++) {
-          element += index[d] * stride[d];
+      ByteBuffer view = src.slice((int) (v.offset() * size), (int) (numel * size))
+          .order(ByteOrder.LITTLE_ENDIAN);
+      return new HostTensor(storage.dtype, shape, view);
+    }
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(numel * size))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    byte[] bytes = src.array();
+    long[] index = new long[shape.length];
+    for (long n = 0; n < numel; n++) {
+      long element = v.offset();
+      for (int d = 0; d < shape.length; d++) {
+        element += index[d] * stride[d];
+      }
+      out.put(bytes, (int) (element * size), size);
+      for (int d = shape.length - 1; d >= 0; d--) {
+        if (++index[d] < shape[d]) {
+          break;
         }
-        out.put(src, (int) (element * size), size);
-        for (int d = shape.length - 1; d >= 0; d--) {
-          if (++index[d] < shape[d]) {
-            break;
-          }
-          index[d] = 0;
-        }
+        index[d] = 0;
       }
     }
     out.flip();
-    return new HostTensor(storage.dtype(), shape, out);
+    return new HostTensor(storage.dtype, shape, out);
   }
 
   private static boolean isContiguous(long[] shape, long[] stride) {
@@ -371,10 +466,17 @@ public final class TorchCheckpoint {
     return out;
   }
 
-  /** Turns Pyrolite's dicts into String-keyed insertion-ordered maps, recursively. */
+  /**
+   * Materialises tensors and turns Pyrolite's dicts into String-keyed insertion-ordered maps,
+   * recursively.
+   */
   private static Object normalize(Object v) {
-    if (v instanceof ClassDict) {
-      return v;
+    if (v instanceof TensorView t) {
+      return materialise(t);
+    }
+    if (v instanceof ClassDict cd) {
+      cd.replaceAll((k, x) -> normalize(x));
+      return cd;
     }
     if (v instanceof Map<?, ?> m) {
       Map<String, Object> out = new LinkedHashMap<>();

@@ -134,4 +134,52 @@ class TorchCheckpointTest {
     assertTrue(e.getMessage().contains("legacy.pt") && e.getMessage().contains("not a torch"),
         e.getMessage());
   }
+
+  @Test
+  void objectsOfUnknownClassesAreKeptOpaque() {
+    TorchCheckpoint ckpt = TorchCheckpoint.read(Fixtures.path("torch/extras.pt"));
+    assertEquals(List.of("model", "args", "np", "arr"), ckpt.keys());
+    assertArrayEquals(new float[] {0, 1, 2}, ckpt.stateDict("model").get("w").toFloats());
+    Map<?, ?> args = (Map<?, ?>) ((Map<?, ?>) ckpt.root()).get("args"); // argparse.Namespace
+    assertEquals("argparse.Namespace", args.get("__class__"));
+    assertEquals("SiT-XL/2", args.get("model"));
+    assertEquals(80, ((Number) args.get("epochs")).intValue());
+  }
+
+  @Test
+  void oneStateDictCanBeReadWithoutTheRest() throws IOException {
+    JsonNode want = expected().get("ema");
+    Map<String, HostTensor> ema = TorchCheckpoint.readStateDict(CKPT, "ema");
+    assertEquals(want.size(), ema.size());
+    ema.forEach((name, t) -> assertMatches(want.get(name), t, "ema." + name));
+  }
+
+  @Test
+  void readingAMissingStateDictNamesTheKeys() {
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> TorchCheckpoint.readStateDict(CKPT, "opt"));
+    assertTrue(e.getMessage().contains("ckpt.pt: no key 'opt'")
+        && e.getMessage().contains("steps"), e.getMessage());
+  }
+
+  @Test
+  void storagesOfOtherEntriesAreNeverRead(@TempDir Path dir) throws IOException {
+    // storage 3 holds model.bf only; without it the whole checkpoint is unreadable, "ema" is not
+    Path pruned = dir.resolve("pruned.pt");
+    try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(CKPT.toFile());
+        java.util.zip.ZipOutputStream out =
+            new java.util.zip.ZipOutputStream(Files.newOutputStream(pruned))) {
+      for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+        if (!e.getName().equals("ckpt/data/3")) {
+          out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+          out.write(in.getInputStream(e).readAllBytes());
+          out.closeEntry();
+        }
+      }
+    }
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> TorchCheckpoint.read(pruned));
+    assertTrue(e.getMessage().contains("storage 3 is missing"), e.getMessage());
+    assertEquals(3, TorchCheckpoint.readStateDict(pruned, "ema").size());
+  }
 }
