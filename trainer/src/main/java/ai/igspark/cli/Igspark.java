@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       PrepareCommand.class,
       ModelInfoCommand.class,
       ClusterCheckCommand.class,
+      TrainCommand.class,
     })
 public final class Igspark {
 

@@ -130,11 +130,15 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
       cached.ifPresent(list -> list.forEach(TrainingState::close));
       replicas = new ArrayList<>();
       for (Device device : ctx.devices()) {
-        TrainingState s = TrainingState.create(modelConfig, cfg.train(), device, seed);
-        if (resumeFrom != null) {
-          s.restore(name -> open(resumeFrom, name, conf), startStep, resumeFrom);
-        }
-        replicas.add(s);
+        replicas.add(
+            TrainingState.create(
+                modelConfig,
+                cfg.train(),
+                device,
+                seed,
+                resumeFrom == null ? null : name -> open(resumeFrom, name, conf),
+                startStep,
+                resumeFrom));
       }
     }
     long startMillis = (System.nanoTime() - t0) / 1_000_000;

@@ -64,7 +64,8 @@ public final class TrainDriver {
    * Trains to the configured number of steps with {@code sc} (local or cluster), resuming from
    * the run directory's LATEST checkpoint when there is one.
    */
-  public Outcome run(JavaSparkContext sc) throws IOException, InterruptedException {
+  public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
+      throws IOException, InterruptedException {
     Configuration conf = sc.hadoopConfiguration();
     DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
     checkDataFitsModel(manifest);
@@ -80,6 +81,10 @@ public final class TrainDriver {
       LOG.info("removed {} uncommitted attempt directories", stale);
     }
     Optional<Checkpoint> latest = store.latest();
+    if (requireCheckpoint && latest.isEmpty()) {
+      throw new InvalidInputException(
+          "--resume: " + dir.root() + " has no committed checkpoint to resume from");
+    }
     long step = latest.map(Checkpoint::step).orElse(0L);
     String resumeFrom = latest.map(c -> c.dir().toString()).orElse(null);
     console.printf(

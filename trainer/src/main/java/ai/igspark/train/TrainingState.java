@@ -56,12 +56,44 @@ public final class TrainingState implements AutoCloseable {
   /** A freshly initialised replica on {@code device} (official initialisation from the seed). */
   public static TrainingState create(
       ModelConfig modelConfig, RunConfig.Train train, Device device, long seed) {
+    try {
+      return create(modelConfig, train, device, seed, null, 0, null);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // nothing is read without a checkpoint
+    }
+  }
+
+  /**
+   * A replica on {@code device} restored from a committed checkpoint's files: model, EMA,
+   * optimizer moments and the step count ({@code files} null: the initialisation).
+   */
+  public static TrainingState create(
+      ModelConfig modelConfig,
+      RunConfig.Train train,
+      Device device,
+      long seed,
+      CheckpointFiles files,
+      long completedSteps,
+      String source)
+      throws IOException {
     NDManager manager = NDManager.newBaseManager(device);
     try {
       IgDiT model = IgDiT.create(modelConfig, manager, seed);
-      return new TrainingState(
-          manager, model, new TrainingRecipe(train, modelConfig), train.emaDecay().floatValue());
-    } catch (RuntimeException e) {
+      if (files != null) {
+        // Loading replaces the parameter arrays, so it comes before anything holds them.
+        model.loadStateDict(read(files, MODEL_FILE, source), source + "/" + MODEL_FILE);
+      }
+      TrainingState state =
+          new TrainingState(
+              manager,
+              model,
+              new TrainingRecipe(train, modelConfig),
+              train.emaDecay().floatValue());
+      if (files != null) {
+        state.restoreOptimizerAndEma(files, completedSteps, source);
+      }
+      return state;
+    } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
     }
@@ -112,9 +144,8 @@ public final class TrainingState implements AutoCloseable {
     InputStream open(String fileName) throws IOException;
   }
 
-  /** Restores model, EMA, optimizer moments and the step count from a committed checkpoint. */
-  public void restore(CheckpointFiles files, long completedSteps, String source) throws IOException {
-    model.loadStateDict(read(files, MODEL_FILE, source), source + "/" + MODEL_FILE);
+  private void restoreOptimizerAndEma(CheckpointFiles files, long completedSteps, String source)
+      throws IOException {
     Map<String, HostTensor> emaAll = read(files, EMA_FILE, source);
     Map<String, HostTensor> emaTrainable = new LinkedHashMap<>();
     for (String name : ema.weights().keySet()) {
