@@ -40,8 +40,8 @@ public record LossDraws(NDArray t, NDArray noise, NDArray dropLabel) {
       drop[i] = rng.nextFloat() < labelDropProb;
     }
     return new LossDraws(
-        manager.create(t),
-        manager.create(noise, dataShape),
+        TorchOwnedArrays.floats(manager, t, new Shape(n)),
+        TorchOwnedArrays.floats(manager, noise, dataShape),
         manager.create(drop).toType(DataType.BOOLEAN, false));
   }
 }

@@ -19,7 +19,7 @@ public interface NoiseStream {
       for (int i = 0; i < eps.length; i++) {
         eps[i] = (float) rng.nextGaussian();
       }
-      return like.getManager().create(eps, like.getShape());
+      return TorchOwnedArrays.floats(like.getManager(), eps, like.getShape());
     };
   }
 }

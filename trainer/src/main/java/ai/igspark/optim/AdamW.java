@@ -42,7 +42,7 @@ public final class AdamW implements ParamOptimizer {
     }
   }
 
-  /** One AdamW update of one tensor (also used for Muon's auxiliary group with its own rule). */
+  /** One AdamW update of one tensor, in place. */
   static void update(NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c) {
     double bc1 = 1 - Math.pow(c.beta1(), t);
     double bc2 = 1 - Math.pow(c.beta2(), t);

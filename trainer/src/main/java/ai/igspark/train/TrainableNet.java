@@ -1,7 +1,10 @@
 package ai.igspark.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.igspark.diffusion.Velocities;
 import ai.igspark.diffusion.VelocityNet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** A {@link VelocityNet} whose parameters are trained: they require gradients. */
@@ -12,4 +15,24 @@ public interface TrainableNet extends VelocityNet {
    * read with {@link NDArray#getGradient()}. The same map instance or an equal one every call.
    */
   Map<String, NDArray> trainableParameters();
+
+  /**
+   * Joins a forward function and its parameters, e.g. {@code TrainableNet.of((x, t, y) -> {
+   * ModelOutput o = model.forward(x, t, y); return new Velocities(o.vFinal(), o.vIntermediate());
+   * }, params)}.
+   */
+  static TrainableNet of(VelocityNet forward, Map<String, NDArray> parameters) {
+    Map<String, NDArray> fixed = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    return new TrainableNet() {
+      @Override
+      public Velocities predict(NDArray x, NDArray t, NDArray y) {
+        return forward.predict(x, t, y);
+      }
+
+      @Override
+      public Map<String, NDArray> trainableParameters() {
+        return fixed;
+      }
+    };
+  }
 }

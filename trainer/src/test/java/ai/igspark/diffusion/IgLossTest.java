@@ -89,6 +89,18 @@ class IgLossTest {
   }
 
   @Test
+  void drawsHoldTheGeneratorSequenceInOrderTimesThenNoise() {
+    LossDraws d = IgLoss.sit(K).draw(x0, new SplittableRandom(12));
+    SplittableRandom rng = new SplittableRandom(12);
+    float[] t = new float[6];
+    for (int i = 0; i < 6; i++) {
+      t[i] = rng.nextFloat();
+    }
+    assertArrayEquals(t, d.t().toFloatArray(), 0f);
+    assertEquals((float) rng.nextGaussian(), d.noise().toFloatArray()[0], 0f);
+  }
+
+  @Test
   void lognormalTimesLieStrictlyInsideTheUnitInterval() {
     SplittableRandom rng = new SplittableRandom(3);
     double sum = 0;
