@@ -2,6 +2,7 @@ package ai.igspark.cli;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.LoopbackOnly;
+import ai.igspark.train.TrainDriver;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
       PrepareCommand.class,
       ModelInfoCommand.class,
       ClusterCheckCommand.class,
+      TrainCommand.class,
     })
 public final class Igspark {
 
@@ -49,6 +51,11 @@ public final class Igspark {
     if (cause != null) {
       cli.getErr().println("igspark: error: " + cause.getMessage());
       return 2;
+    }
+    if (e instanceof TrainDriver.TrainingFailedException) {
+      // The message says what happened and how to resume; the cause is in the log above.
+      cli.getErr().println("igspark: training stopped: " + e.getMessage());
+      return 3;
     }
     cli.getErr().println("igspark: failed: " + e);
     e.printStackTrace(cli.getErr());

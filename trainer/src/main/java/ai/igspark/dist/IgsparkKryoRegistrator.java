@@ -25,6 +25,12 @@ public final class IgsparkKryoRegistrator implements KryoRegistrator {
     registerRecord(kryo, ClusterCheck.RankReport.class);
     kryo.register(ClusterCheck.RankReport[].class);
 
+    // Training segment results (ai.igspark.train.SegmentTrainer).
+    registerRecord(kryo, ai.igspark.train.SegmentReport.class);
+    kryo.register(ai.igspark.train.SegmentReport[].class);
+    registerRecord(kryo, ai.igspark.ckpt.FileEntry.class);
+    kryo.register(ai.igspark.ckpt.FileEntry[].class);
+
     // Plain containers that results are made of.
     kryo.register(ArrayList.class);
     kryo.register(HashMap.class);

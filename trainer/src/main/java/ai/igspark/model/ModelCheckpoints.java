@@ -109,10 +109,16 @@ public final class ModelCheckpoints {
 
   /** As {@link #exportSafetensors(IgDiT, Path)}, to a stream (e.g. HDFS); the stream stays open. */
   public static void exportSafetensors(IgDiT model, OutputStream out) throws IOException {
+    exportSafetensors(model.config(), model.hostStateDict(), out);
+  }
+
+  /** Writes a state dict under official names, e.g. EMA weights held apart from a live model. */
+  public static void exportSafetensors(
+      ModelConfig config, Map<String, HostTensor> stateDict, OutputStream out) throws IOException {
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", "pt");
-    metadata.put(CONFIG_METADATA_KEY, JSON.writeValueAsString(model.config().toMap()));
-    new SafetensorsWriter().metadata(metadata).addAll(model.hostStateDict()).write(out);
+    metadata.put(CONFIG_METADATA_KEY, JSON.writeValueAsString(config.toMap()));
+    new SafetensorsWriter().metadata(metadata).addAll(stateDict).write(out);
   }
 
   private static boolean isTorchZip(Path file) {

@@ -1,0 +1,299 @@
+package ai.igspark.train;
+
+import ai.igspark.ckpt.Checkpoint;
+import ai.igspark.ckpt.CheckpointStore;
+import ai.igspark.ckpt.FileEntry;
+import ai.igspark.ckpt.MetricsLog;
+import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.format.DatasetManifest;
+import ai.igspark.data.ingest.HadoopConfiguration;
+import ai.igspark.dist.RankResult;
+import ai.igspark.dist.SegmentJob;
+import ai.igspark.dist.SparkContexts;
+import ai.igspark.model.ModelConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver loop of architecture.md §4: segments of K steps run as barrier jobs, each ending in
+ * a checkpoint the driver commits (MANIFEST last, then LATEST); a failed segment is retried from
+ * the last committed checkpoint with backoff, up to the retry budget. The same command started
+ * again resumes from LATEST.
+ */
+public final class TrainDriver {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainDriver.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What a finished run reports. */
+  public record Outcome(String runDir, long step, long totalSteps, int segments, int retries) {}
+
+  private final RunConfig config;
+  private final String source;
+  private final ModelConfig modelConfig;
+  private final Collection<String> allowedChanges;
+  private final PrintStream console;
+
+  public TrainDriver(
+      RunConfig config, String source, Collection<String> allowedChanges, PrintStream console) {
+    this.config = config;
+    this.source = source;
+    this.modelConfig = ModelConfig.fromTree(config.model(), source + ": model");
+    this.allowedChanges = allowedChanges;
+    this.console = console;
+  }
+
+  public ModelConfig modelConfig() {
+    return modelConfig;
+  }
+
+  /**
+   * Trains to the configured number of steps with {@code sc} (local or cluster), resuming from
+   * the run directory's LATEST checkpoint when there is one.
+   */
+  public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
+      throws IOException, InterruptedException {
+    Configuration conf = sc.hadoopConfiguration();
+    DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
+    checkDataFitsModel(manifest);
+    long total = config.totalSteps(manifest.count());
+    int world = config.cluster().worldSize();
+    config.accumulationSteps(world); // validates global batch vs world size early
+
+    RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
+    RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
+    CheckpointStore store = dir.checkpoints(RunDirectory.policyOf(config));
+    int stale = store.cleanAttempts();
+    if (stale > 0) {
+      LOG.info("removed {} uncommitted attempt directories", stale);
+    }
+    Optional<Checkpoint> latest = store.latest();
+    if (requireCheckpoint && latest.isEmpty()) {
+      throw new InvalidInputException(
+          "--resume: " + dir.root() + " has no committed checkpoint to resume from");
+    }
+    long step = latest.map(Checkpoint::step).orElse(0L);
+    String resumeFrom = latest.map(c -> c.dir().toString()).orElse(null);
+    console.printf(
+        "igspark: run %s (%s), %s, world size %d, %d/%d steps done%n",
+        config.run().name(),
+        dir.root(),
+        check.outcome() == RunDirectory.ConfigOutcome.CREATED ? "new" : "resuming",
+        world,
+        step,
+        total);
+
+    String runYaml = new YAMLMapper().writeValueAsString(config.toTree());
+    String modelJson = JSON.writeValueAsString(modelConfig.toMap());
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    HadoopConfiguration hadoop = new HadoopConfiguration(conf);
+    int retries = 0;
+    int totalRetries = 0;
+    int segments = 0;
+    try (MetricsLog metrics = dir.openMetrics()) {
+      TrainingProgress progress =
+          new TrainingProgress(console, metrics, total, config.train(), world);
+      while (step < total) {
+        long end = Math.min(total, step + config.segmentSteps());
+        long segment = segmentIndex(step);
+        String attempt = store.newAttempt(end);
+        sc.setJobDescription(
+            String.format(
+                "igspark %s: segment %d, steps %d-%d, attempt %s",
+                config.run().name(), segment, step, end, attempt));
+        long t0 = System.nanoTime();
+        SegmentTrainer task =
+            new SegmentTrainer(
+                runYaml,
+                modelJson,
+                step,
+                end,
+                resumeFrom,
+                store.attemptUri(end, attempt).toString(),
+                hadoop,
+                secret,
+                sc.sc().applicationId());
+        List<RankResult<SegmentReport>> results;
+        try {
+          results =
+              SegmentJob.builder(sc)
+                  .runId(config.run().name())
+                  .segment(segment)
+                  .worldSize(world)
+                  .metricsListener(progress::onRecord)
+                  .build()
+                  .run(task);
+        } catch (InvalidInputException e) {
+          throw e; // e.g. not enough slots for the world size: retrying will not help
+        } catch (RuntimeException | IOException e) {
+          progress.breakLine();
+          retries++;
+          totalRetries++;
+          if (retries > config.cluster().maxRetries()) {
+            throw new TrainingFailedException(
+                String.format(
+                    "segment %d (steps %d-%d) failed %d times in a row; giving up. The last"
+                        + " committed checkpoint is step %d in %s. Fix the cause and run the same"
+                        + " command again to resume from there. Last error: %s",
+                    segment, step, end, retries, step, dir.root(), rootMessage(e)),
+                e);
+          }
+          double backoff =
+              Math.min(
+                  config.cluster().maxBackoffSeconds(),
+                  config.cluster().backoffSeconds() * Math.pow(2, retries - 1));
+          LOG.warn(
+              "segment {} failed ({}); retry {}/{} from step {} in {} s",
+              segment,
+              rootMessage(e),
+              retries,
+              config.cluster().maxRetries(),
+              step,
+              backoff);
+          metrics.append(retryRecord(step, segment, attempt, e, backoff));
+          Thread.sleep(Math.round(backoff * 1000));
+          continue;
+        }
+        SegmentReport lead = results.get(0).value();
+        if (lead.divergedAt() >= 0) {
+          progress.breakLine();
+          throw new TrainingFailedException(
+              String.format(
+                  "training stopped at step %d: more than %d consecutive steps had a non-finite"
+                      + " loss or gradient. The last good checkpoint is step %d in %s; lower the"
+                      + " learning rate or check the data before resuming.",
+                  lead.divergedAt() + 1,
+                  config.train().maxConsecutiveSkips(),
+                  step,
+                  dir.root()),
+              null);
+        }
+        long commitStart = System.nanoTime();
+        List<FileEntry> files = new ArrayList<>();
+        for (RankResult<SegmentReport> r : results) {
+          files.addAll(List.of(r.value().files()));
+        }
+        Checkpoint committed = store.commit(end, attempt, state(end, manifest, world), files);
+        store.prune();
+        double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
+        metrics.append(
+            segmentRecord(end, segment, attempt, (System.nanoTime() - t0) / 1e9, lead,
+                commitSeconds));
+        step = end;
+        resumeFrom = committed.dir().toString();
+        retries = 0;
+        segments++;
+      }
+    }
+    progress(console, step, total, dir);
+    return new Outcome(dir.root().toString(), step, total, segments, totalRetries);
+  }
+
+  /** Starts the application's Spark context (local[1] unless spark-submit or --master says so). */
+  public static JavaSparkContext startSpark(RunConfig config, String master) {
+    SparkContexts.Builder b =
+        SparkContexts.builder()
+            .appName("igspark train " + config.run().name())
+            .worldSize(config.cluster().worldSize());
+    if (master != null) {
+      b.master(master);
+    }
+    return b.start();
+  }
+
+  private long segmentIndex(long step) {
+    return step / config.segmentSteps();
+  }
+
+  private void checkDataFitsModel(DatasetManifest m) {
+    List<Integer> expected =
+        List.of(modelConfig.inChannels(), modelConfig.inputSize(), modelConfig.inputSize());
+    if (!m.latentShape().equals(expected)) {
+      throw new InvalidInputException(
+          config.data().manifest() + ": samples are " + m.latentShape()
+              + " but the model (" + source + ": model) expects [in_channels, input_size,"
+              + " input_size] = " + expected);
+    }
+    if (m.numClasses() != modelConfig.numClasses()) {
+      throw new InvalidInputException(
+          config.data().manifest() + ": " + m.numClasses() + " classes, but the model ("
+              + source + ": model) has num_classes " + modelConfig.numClasses());
+    }
+  }
+
+  private ObjectNode state(long step, DatasetManifest manifest, int world) {
+    ObjectNode s = JSON.createObjectNode();
+    s.put("step", step);
+    s.put("epoch", (double) step * config.train().globalBatch() / manifest.count());
+    // The data position is a pure function of (seed, step): architecture.md §2 "Order".
+    s.put("data_position", step * config.train().globalBatch());
+    s.put("seed", config.run().seed());
+    s.put("world_size", world);
+    s.put("global_batch", config.train().globalBatch());
+    return s;
+  }
+
+  private static ObjectNode segmentRecord(
+      long step, long segment, String attempt, double seconds, SegmentReport lead, double commit) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("kind", "segment");
+    r.put("step", step);
+    r.put("segment", segment);
+    r.put("attempt", attempt);
+    r.put("seconds", seconds);
+    r.put("start_seconds", lead.startMillis() / 1000.0);
+    r.put("commit_seconds", commit);
+    r.put("warm_cache", lead.warmStart());
+    r.put("skipped_steps", lead.skippedSteps());
+    r.put("time", Instant.now().toString());
+    return r;
+  }
+
+  private static ObjectNode retryRecord(
+      long step, long segment, String attempt, Exception e, double backoff) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("kind", "retry");
+    r.put("step", step);
+    r.put("segment", segment);
+    r.put("attempt", attempt);
+    r.put("error", rootMessage(e));
+    r.put("backoff_seconds", backoff);
+    r.put("time", Instant.now().toString());
+    return r;
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  private static void progress(PrintStream console, long step, long total, RunDirectory dir) {
+    console.printf(
+        "igspark: trained %d/%d steps; checkpoints in %s/checkpoints, metrics in %s/metrics.jsonl%n",
+        step, total, dir.root(), dir.root());
+  }
+
+  /** The run cannot continue; the message says what happened and how to resume. */
+  public static final class TrainingFailedException extends RuntimeException {
+    TrainingFailedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package ai.igspark.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.dist.SparkContexts;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end training in Spark local mode on a tiny model and dataset. */
+class TrainDriverTest {
+  private static JavaSparkContext sc;
+  @TempDir static Path shared;
+  private static String manifest;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
+    manifest = TinyRun.dataset(shared);
+  }
+
+  @AfterAll
+  static void stop() {
+    WarmCache.clear();
+    sc.stop();
+  }
+
+  private TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
+    RunConfig cfg = RunConfig.load(config);
+    return new TrainDriver(cfg, config.toString(), allowed, quiet()).run(sc, false);
+  }
+
+  private static PrintStream quiet() {
+    return new PrintStream(new ByteArrayOutputStream());
+  }
+
+  private static Path emaOf(Path runDir, long step) {
+    return runDir.resolve("checkpoints").resolve(String.format("step-%08d", step))
+        .resolve(TrainingState.EMA_FILE);
+  }
+
+  @Test
+  void trainingRunsAllSegmentsAndLossFalls() throws Exception {
+    Path run = dir.resolve("run");
+    TrainDriver.Outcome out =
+        train(TinyRun.config(dir, "falls", run.toString(), manifest, 40, 20, 1), Set.of());
+    assertEquals(40, out.step());
+    assertEquals(2, out.segments());
+    List<JsonNode> metrics = RunDirectory.open(run.toString(), new Configuration()).readMetrics();
+    List<JsonNode> train = metrics.stream().filter(m -> m.get("kind").asText().equals("train"))
+        .toList();
+    assertEquals(40, train.size());
+    double first = train.get(0).get("loss").asDouble();
+    double last = train.get(train.size() - 1).get("loss").asDouble();
+    assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
+    assertTrue(train.get(train.size() - 1).get("loss_ig").asDouble() < train.get(0).get("loss_ig")
+        .asDouble(), "the IG head learns too");
+    assertTrue(Files.exists(emaOf(run, 40)));
+  }
+
+  @Test
+  void resumedRunEndsBitwiseEqualToAnUninterruptedRun() throws Exception {
+    Path straight = dir.resolve("straight");
+    train(TinyRun.config(dir, "straight", straight.toString(), manifest, 6, 3, 1), Set.of());
+
+    Path interrupted = dir.resolve("interrupted");
+    train(TinyRun.config(dir, "interrupted", interrupted.toString(), manifest, 3, 3, 1), Set.of());
+    WarmCache.clear(); // a new driver JVM: nothing warm, state comes from the checkpoint
+    train(
+        TinyRun.config(dir, "interrupted", interrupted.toString(), manifest, 6, 3, 1),
+        Set.of("train.steps"));
+
+    assertArrayEquals(
+        TinyRun.tensorBytes(emaOf(straight, 6)), TinyRun.tensorBytes(emaOf(interrupted, 6)));
+    assertArrayEquals(
+        TinyRun.tensorBytes(straight.resolve("checkpoints/step-00000006/optimizer.safetensors")),
+        TinyRun.tensorBytes(
+            interrupted.resolve("checkpoints/step-00000006/optimizer.safetensors")));
+  }
+
+  @Test
+  void warmCacheAndColdStartGiveTheSameWeights() throws Exception {
+    Path warm = dir.resolve("warm");
+    train(TinyRun.config(dir, "warm", warm.toString(), manifest, 4, 2, 1), Set.of());
+    Path cold = dir.resolve("cold");
+    train(TinyRun.config(dir, "cold", cold.toString(), manifest, 2, 2, 1), Set.of());
+    WarmCache.clear();
+    train(TinyRun.config(dir, "cold", cold.toString(), manifest, 4, 2, 1), Set.of("train"));
+    assertArrayEquals(TinyRun.tensorBytes(emaOf(warm, 4)), TinyRun.tensorBytes(emaOf(cold, 4)));
+  }
+
+  @Test
+  void dataThatDoesNotFitTheModelIsRefusedNamingBoth() throws Exception {
+    Path config = TinyRun.config(dir, "misfit", dir.resolve("r").toString(), manifest, 2, 2, 1);
+    Files.writeString(config, Files.readString(config).replace("input_size: 8", "input_size: 16"));
+    var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
+    assertTrue(e.getMessage().contains("[1, 8, 8]"), e.getMessage());
+    assertTrue(e.getMessage().contains("[1, 16, 16]"), e.getMessage());
+  }
+
+  @Test
+  void resumeFlagWithoutACheckpointIsRefused() throws Exception {
+    Path config = TinyRun.config(dir, "fresh", dir.resolve("f").toString(), manifest, 2, 2, 1);
+    RunConfig cfg = RunConfig.load(config);
+    var e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> new TrainDriver(cfg, config.toString(), Set.of(), quiet()).run(sc, true));
+    assertTrue(e.getMessage().contains("no committed checkpoint"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("f").resolve("checkpoints/LATEST")));
+  }
+}
