@@ -10,10 +10,10 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * address 127.0.0.1 with an ephemeral port, client retries shortened so that a stopped DataNode
  * surfaces as an IOException within a second or two instead of after minutes.
  */
-final class MiniHdfs implements AutoCloseable {
-  final MiniDFSCluster cluster;
+public final class MiniHdfs implements AutoCloseable {
+  public final MiniDFSCluster cluster;
 
-  MiniHdfs(String name) throws IOException {
+  public MiniHdfs(String name) throws IOException {
     File base = new File("target/minidfs/" + name + "-" + ProcessHandle.current().pid());
     Configuration conf = new Configuration();
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
@@ -43,12 +43,12 @@ final class MiniHdfs implements AutoCloseable {
   }
 
   /** The client configuration (with fs.defaultFS pointing at this cluster). */
-  Configuration conf() {
+  public Configuration conf() {
     return cluster.getConfiguration(0);
   }
 
   /** {@code hdfs://127.0.0.1:port} + {@code path}. */
-  String uri(String path) {
+  public String uri(String path) {
     return cluster.getURI().toString() + path;
   }
 
