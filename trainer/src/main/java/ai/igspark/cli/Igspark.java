@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       ModelInfoCommand.class,
       ClusterCheckCommand.class,
       TrainCommand.class,
+      SampleCommand.class,
     })
 public final class Igspark {
 
