@@ -1,25 +1,19 @@
 package ai.igspark.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DType;
 import ai.igspark.data.format.HostTensor;
 import ai.igspark.data.format.Npy;
 import ai.igspark.diffusion.Guidance;
-import ai.igspark.diffusion.KeyedNoise;
 import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
-import ai.igspark.diffusion.VelocityNet;
+import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.eval.SampleGrid;
-import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
-import ai.igspark.optim.GradModeOff;
-import ai.igspark.train.IgDiTNet;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -127,33 +121,12 @@ final class SampleCommand implements Callable<Integer> {
       throw new InvalidInputException("--num-samples: " + n + ", expected >= 1");
     }
     long[] y = labelPlan(config, n).labels(0, n);
-    int per = Math.toIntExact(sampleShape.size());
-    float[] out = new float[n * per];
-    try (NDManager manager = NDManager.newBaseManager();
-        IgDiT net = IgDiT.create(config, manager, 0);
-        GradModeOff off = new GradModeOff()) {
-      net.loadStateDict(state, checkpoint.toString());
-      VelocityNet sitNet = IgDiTNet.convention(config).toSitTime(new IgDiTNet(net));
-      KeyedNoise keyed = new KeyedNoise(seed);
-      for (int first = 0; first < n; first += batchSize) {
-        int b = Math.min(batchSize, n - first);
-        try (NDManager batch = manager.newSubManager()) {
-          long[] idx = new long[b];
-          for (int i = 0; i < b; i++) {
-            idx[i] = first + i;
-          }
-          NDArray labelsNd = batch.create(Arrays.copyOfRange(y, first, first + b));
-          NDArray x0 =
-              initial == null
-                  ? keyed.initial(idx, sampleShape, batch)
-                  : batch.create(
-                      Arrays.copyOfRange(initial, first * per, (first + b) * per),
-                      new Shape(b).addAll(sampleShape));
-          NDArray x = plan.run(sitNet, config.nullClass(), x0, labelsNd, keyed.stream(idx));
-          System.arraycopy(x.toFloatArray(), 0, out, first * per, b * per);
-        }
-        System.err.printf("igspark sample: %d/%d%n", Math.min(n, first + b), n);
-      }
+    float[] out;
+    try (CheckpointSampler sampler = new CheckpointSampler(config, state, checkpoint.toString())) {
+      out =
+          sampler.sample(
+              plan, seed, 0, y, initial, batchSize,
+              done -> System.err.printf("igspark sample: %d/%d%n", done, n));
     }
     long[] shape = new long[] {n, sampleShape.get(0), sampleShape.get(1), sampleShape.get(2)};
     if (output != null) {
