@@ -37,7 +37,8 @@ class IgsparkSubmitScriptTest {
 
     assertEquals("2", r[0]);
     assertTrue(r[1].contains("profile 'mesos' has no"), r[1]);
-    assertTrue(r[1].contains("available: local standalone"), r[1]);
+    assertTrue(r[1].contains("available: ") && r[1].contains("local") && r[1].contains("standalone"),
+        r[1]);
   }
 
   @Test
