@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       SampleCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
     })
 public final class Igspark {
 
