@@ -1,0 +1,127 @@
+package ai.igspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.igspark.data.format.HostTensor;
+import ai.igspark.data.format.Npy;
+import ai.igspark.model.ModelCheckpoints;
+import ai.igspark.model.Presets;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SampleCommandTest {
+  @TempDir Path dir;
+
+  private static Path fixture(String name) throws URISyntaxException {
+    return Path.of(
+        SampleCommandTest.class.getResource("/fixtures/model-parity/sit-tiny/" + name).toURI());
+  }
+
+  private CliRun sample(Path checkpoint, String... extra) {
+    return sample(checkpoint, "ode-euler", 2, extra);
+  }
+
+  private CliRun sample(Path checkpoint, String sampler, int batch, String... extra) {
+    String[] base = {
+      "sample", "--checkpoint", checkpoint.toString(), "--sampler", sampler, "--steps", "3",
+      "--num-samples", "5", "--batch-size", Integer.toString(batch), "--ig-scale", "1.5",
+      "--cfg-scale", "2"
+    };
+    String[] args = new String[base.length + extra.length];
+    System.arraycopy(base, 0, args, 0, base.length);
+    System.arraycopy(extra, 0, args, base.length, extra.length);
+    return CliRun.of(args);
+  }
+
+  @Test
+  void officialPtAndExportedSafetensorsGiveTheSameSamples() throws Exception {
+    Path pt = fixture("checkpoint.pt");
+    Path fromPt = dir.resolve("pt.npy");
+    CliRun a = sample(pt, "--model", "sit-tiny", "--output", fromPt.toString());
+    assertEquals(0, a.code(), a.err());
+
+    // The EMA weights of the .pt, exported as safetensors with the model config embedded.
+    Path st = dir.resolve("ema.safetensors");
+    try (var model =
+        ai.igspark.model.IgDiT.create(
+            Presets.get("sit-tiny"), ai.djl.ndarray.NDManager.newBaseManager(), 0)) {
+      model.loadStateDict(ModelCheckpoints.load(pt), pt.toString());
+      ModelCheckpoints.exportSafetensors(model, st);
+    }
+    Path fromSt = dir.resolve("st.npy");
+    CliRun b = sample(st, "--output", fromSt.toString());
+    assertEquals(0, b.code(), b.err());
+
+    HostTensor x = Npy.read(fromPt);
+    assertArrayEquals(new long[] {5, 4, 8, 8}, x.shape());
+    assertArrayEquals(x.toFloats(), Npy.read(fromSt).toFloats());
+  }
+
+  @Test
+  void sdeSamplesDoNotDependOnTheBatchSize() throws Exception {
+    Path pt = fixture("checkpoint.pt");
+    Path small = dir.resolve("small.npy");
+    Path large = dir.resolve("large.npy");
+    assertEquals(
+        0, sample(pt, "sde-em", 2, "--model", "sit-tiny", "--output", small.toString()).code());
+    assertEquals(
+        0, sample(pt, "sde-em", 5, "--model", "sit-tiny", "--output", large.toString()).code());
+    float[] a = Npy.read(small).toFloats();
+    float[] b = Npy.read(large).toFloats();
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(a[i], b[i], 1e-5f, "element " + i);
+    }
+  }
+
+  @Test
+  void noiseOfTheWrongShapeIsRefusedNamingTheFile() throws Exception {
+    Path noise = dir.resolve("noise.npy");
+    Npy.write(noise, HostTensor.ofFloats(new long[] {2, 3, 8, 8}, new float[2 * 3 * 64]));
+    CliRun r = sample(fixture("checkpoint.pt"), "--model", "sit-tiny", "--noise",
+        noise.toString(), "--output", dir.resolve("o.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("noise.npy: expected float32 [N, 4, 8, 8]"), r.err());
+  }
+
+  @Test
+  void labelOutsideTheClassesIsRefusedNamingTheValue() throws Exception {
+    Path labels = dir.resolve("labels.npy");
+    Npy.write(labels, HostTensor.ofLongs(new long[] {5}, new long[] {0, 1, 2, 3, 12}));
+    CliRun r = sample(fixture("checkpoint.pt"), "--model", "sit-tiny", "--labels",
+        labels.toString(), "--output", dir.resolve("o.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("label 12 outside [0, 10]"), r.err());
+  }
+
+  @Test
+  void labelCountMustMatchTheSampleCount() throws Exception {
+    Path labels = dir.resolve("labels.npy");
+    Npy.write(labels, HostTensor.ofInts(new long[] {3}, new int[] {0, 1, 2}));
+    CliRun r = sample(fixture("checkpoint.pt"), "--model", "sit-tiny", "--labels",
+        labels.toString(), "--output", dir.resolve("o.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("3 labels for 5 samples"), r.err());
+  }
+
+  @Test
+  void checkpointOfAnotherModelListsTheOffendingKeys() throws Exception {
+    CliRun r = sample(fixture("checkpoint.pt"), "--model", "lightningdit-tiny", "--output",
+        dir.resolve("o.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("checkpoint.pt"), r.err());
+    assertTrue(r.err().contains("missing keys"), r.err());
+  }
+
+  @Test
+  void ptWithoutAModelChoiceAsksForOne() throws Exception {
+    CliRun r = sample(fixture("checkpoint.pt"), "--output", dir.resolve("o.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("give --model PRESET or --model-config FILE"), r.err());
+    assertTrue(Files.notExists(dir.resolve("o.npy")));
+  }
+}
