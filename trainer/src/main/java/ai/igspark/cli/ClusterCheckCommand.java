@@ -17,8 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "cluster-check",
     mixinStandardHelpOptions = true,
     description = {
-      "Check that Spark can run igspark: every rank joins the barrier rendezvous, sends a",
-      "message to the next rank over its own socket, starts DJL's engine offline and streams a",
+      "Check that Spark can run igspark on this cluster.",
+      "Every rank joins the barrier rendezvous, sends a message to the next rank over its own socket, starts DJL's engine offline and streams a",
       "metric to the driver. With bin/igspark-submit it checks a cluster; with bin/igspark,",
       "local mode (one JVM, ranks as threads)."
     })

@@ -34,8 +34,8 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Fashion-MNIST demo: prepare the data if missing, train a tiny SiT with Internal Guidance",
-      "in Spark local mode (about 10 minutes on 2 CPU cores), then sample it without guidance,",
+      "Fashion-MNIST demo: train a tiny SiT with IG and sample it.",
+      "Prepares the data if missing, trains a tiny SiT with Internal Guidance in Spark local mode (about 10 minutes on 2 CPU cores), then sample it without guidance,",
       "with IG, with CFG and with both. Running it again resumes or reuses the trained run."
     })
 final class DemoCommand implements Callable<Integer> {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
     name = "sample",
     mixinStandardHelpOptions = true,
     description = {
-      "Sample from a checkpoint (.pt as torch.save writes it, or .safetensors) with Internal",
+      "Sample from a checkpoint with IG and/or CFG.",
+      "Reads .pt (as torch.save writes it) or .safetensors weights and samples with Internal",
       "Guidance and/or classifier-free guidance. Writes the final latents as .npy and, for",
       "pixel-space models, a PNG grid. Defaults follow the paper's SiT recipe (SDE, 250 steps,",
       "IG 1.4 at all t)."

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train an IG diffusion transformer as a Spark application (local[1] by default; use",
-      "bin/igspark-submit for a cluster). Starting the same command again resumes from the",
+      "Train an IG diffusion transformer as a Spark application.",
+      "Runs in local[1] by default; use bin/igspark-submit for a cluster. Starting the same command again resumes from the",
       "run directory's last committed checkpoint."
     })
 final class TrainCommand implements Callable<Integer> {
