@@ -11,6 +11,11 @@ package ai.igspark.eval;
  * so singular covariances (fewer samples than dimensions) stay exact to ~1e-13, where sqrtm-like
  * code is off by 1e-6…2e-5 (§5.2). The reference side's factor is computed once per instance.
  *
+ * <p>{@link Method#SYMMETRIC_EIGEN} is route (A) of §5.1: {@code M = F1ᵀ Σ2 F1}, eigenvalues only,
+ * those {@code ≤ 2^-53·max} set to 0, {@code tr = Σ √μ}. It avoids the second eigen-decomposition
+ * with vectors and the SVD, so it is cheaper, and is good to ~1e-7 on singular covariances (enough
+ * for monitoring curves); factor-SVD is the default and the implementation of record.
+ *
  * <p>A slightly negative result (identical sets, rounding) is returned as it is, not clamped.
  */
 public final class FrechetDistance {
@@ -19,11 +24,26 @@ public final class FrechetDistance {
   /** Eigenvalues at or below this fraction (times d) of the largest are numerically zero (§5.1). */
   private static final double EPS = Math.ulp(1.0);
 
+  /** Eigenvalues of M at or below this fraction of the largest are zeroed in route (A) (§5.2). */
+  private static final double M_EPS = Math.ulp(1.0) / 2;
+
+  /** How tr (Σ1Σ2)^{1/2} is computed (evaluation.md §5.1). */
+  public enum Method {
+    /** (B): singular values of F1ᵀF2; exact to ~1e-13 even for singular covariances. */
+    FACTOR_SVD,
+    /** (A): eigenvalues of F1ᵀΣ2F1 with 2^-53 zeroing; cheaper, ~1e-7 on singular ones. */
+    SYMMETRIC_EIGEN
+  }
+
   private final Gaussian reference;
   private final LinearAlgebra linearAlgebra;
+  private final Method method;
   private final Factor referenceFactor;
 
-  /** The terms of one distance; {@code value} is the FID/sFID. */
+  /**
+   * The terms of one distance; {@code value} is the FID/sFID. Ranks are those of the kept factors
+   * ({@code rankOther} is −1 for {@link Method#SYMMETRIC_EIGEN}, which does not factor it).
+   */
   public record Result(
       double value,
       double meanTerm,
@@ -36,19 +56,25 @@ public final class FrechetDistance {
   /** {@code Σ = F Fᵀ}, F of shape d × rank, row-major. */
   private record Factor(double[] f, int rank) {}
 
-  private FrechetDistance(Gaussian reference, LinearAlgebra linearAlgebra) {
+  private FrechetDistance(Gaussian reference, LinearAlgebra linearAlgebra, Method method) {
     this.reference = reference;
     this.linearAlgebra = linearAlgebra;
+    this.method = method;
     this.referenceFactor = factor(reference);
   }
 
   /** Factorises the reference covariance once; call {@link #to} for every evaluation. */
   public static FrechetDistance against(Gaussian reference) {
-    return new FrechetDistance(reference, LinearAlgebra.preferred());
+    return new FrechetDistance(reference, LinearAlgebra.preferred(), Method.FACTOR_SVD);
   }
 
   public static FrechetDistance against(Gaussian reference, LinearAlgebra linearAlgebra) {
-    return new FrechetDistance(reference, linearAlgebra);
+    return new FrechetDistance(reference, linearAlgebra, Method.FACTOR_SVD);
+  }
+
+  public static FrechetDistance against(
+      Gaussian reference, LinearAlgebra linearAlgebra, Method method) {
+    return new FrechetDistance(reference, linearAlgebra, method);
   }
 
   /** One-off distance between two Gaussians. */
@@ -71,15 +97,22 @@ public final class FrechetDistance {
       double diff = reference.mean()[i] - other.mean()[i];
       meanTerm += diff * diff;
     }
-    Factor f2 = factor(other);
     Factor f1 = referenceFactor;
+    int rankOther;
     double traceSqrt = 0;
-    if (f1.rank > 0 && f2.rank > 0) {
-      // tr (Σ1Σ2)^{1/2} = nuclear norm of F1ᵀF2 (evaluation.md §1, §5.1 B).
-      double[] k = linearAlgebra.multiplyTransA(f1.f, f2.f, d, f1.rank, f2.rank);
-      for (double s : linearAlgebra.singularValues(k, f1.rank, f2.rank)) {
-        traceSqrt += s;
+    if (method == Method.FACTOR_SVD) {
+      Factor f2 = factor(other);
+      rankOther = f2.rank;
+      if (f1.rank > 0 && f2.rank > 0) {
+        // tr (Σ1Σ2)^{1/2} = nuclear norm of F1ᵀF2 (evaluation.md §1, §5.1 B).
+        double[] k = linearAlgebra.multiplyTransA(f1.f, f2.f, d, f1.rank, f2.rank);
+        for (double s : linearAlgebra.singularValues(k, f1.rank, f2.rank)) {
+          traceSqrt += s;
+        }
       }
+    } else {
+      rankOther = -1;
+      traceSqrt = traceSqrtSymmetric(f1, other.covariance(), d);
     }
     double tr1 = reference.trace();
     double tr2 = other.trace();
@@ -91,7 +124,26 @@ public final class FrechetDistance {
               + "(means {1}, traces {2} + {3}); reported as computed",
           value, meanTerm, tr1, tr2);
     }
-    return new Result(value, meanTerm, tr1, tr2, traceSqrt, f1.rank, f2.rank);
+    return new Result(value, meanTerm, tr1, tr2, traceSqrt, f1.rank, rankOther);
+  }
+
+  /** Route (A): Σ √μ over the eigenvalues μ of M = F1ᵀ Σ2 F1, zeroing μ ≤ 2^-53·max (§5.2). */
+  private double traceSqrtSymmetric(Factor f1, double[] sigma2, int d) {
+    int r = f1.rank;
+    if (r == 0) {
+      return 0;
+    }
+    double[] t = linearAlgebra.multiplyTransA(sigma2, f1.f, d, d, r); // Σ2ᵀF1 = Σ2F1
+    double[] m = symmetrised(linearAlgebra.multiplyTransA(f1.f, t, d, r, r), r);
+    double[] mu = linearAlgebra.symmetricEigen(m, r, false).values();
+    double max = mu[r - 1];
+    double tr = 0;
+    for (double v : mu) {
+      if (v > M_EPS * max) {
+        tr += Math.sqrt(v);
+      }
+    }
+    return tr;
   }
 
   private Factor factor(Gaussian g) {
