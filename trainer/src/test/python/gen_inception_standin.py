@@ -9,7 +9,8 @@ Outputs written to ../resources/fixtures/inception-standin/:
   reference.npz       arr_0: 48 uint8 images (48,32,32,3) NHWC  (an ADM-style reference batch)
   samples.npz         arr_0: 40 uint8 images (40,32,32,3) NHWC  (an ADM-style sample batch)
   expected.npz        pool/spatial/logits of the first 4 reference images (torch eager),
-                      standin_sha256 (hex digits as uint8), and
+                      standin_sha256 (hex digits as uint8), the samples' pool mean and
+                      pool/spatial covariance traces (for --save-stats), and
                       fid, sfid, is_mean, is_std, precision, recall of samples vs reference,
                       computed here in float64 from the torch features
 
@@ -132,6 +133,10 @@ def main():
              fid=np.float64(fid(rp, sp)), sfid=np.float64(fid(rs, ss)),
              is_mean=np.float64(is_mean), is_std=np.float64(is_std),
              precision=np.float64(precision), recall=np.float64(recall),
+             samples_pool_mean=sp.astype(np.float64).mean(0),
+             samples_pool_trace=np.float64(np.trace(np.cov(sp.astype(np.float64), rowvar=False))),
+             samples_spatial_trace=np.float64(
+                 np.trace(np.cov(ss.astype(np.float64), rowvar=False))),
              standin_sha256=np.frombuffer(sha256(os.path.join(OUT, "standin.pt")).encode(),
                                           dtype=np.uint8))
     print("fid", fid(rp, sp), "sfid", fid(rs, ss), "is", is_mean, "P/R", precision, recall)

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
       "Train, sample and evaluate class-conditional latent diffusion transformers with",
       "Internal Guidance (IG) on Apache Spark."
     },
-    subcommands = {PrepareCommand.class})
+    subcommands = {PrepareCommand.class, EvaluateCommand.class})
 public final class Igspark {
 
   public static void main(String[] args) {
