@@ -17,6 +17,10 @@ import java.util.Arrays;
  * For results that do not depend on how rows are split into partitions, give every partition the
  * same shift (for instance the reference μ) so merging is a plain sum.
  *
+ * <p>Accuracy: entries of Σ are within ~1e-13·√(Σaa·Σbb) of a two-pass computation when the
+ * shift is a rough mean (a first batch's); with the exact mean (everything added in one call) they
+ * match numpy's np.cov to ~1e-15 relative, entry by entry.
+ *
  * <p>Rows are buffered and folded into the scatter matrix with a symmetric rank-k update
  * ({@code dsyrk}) per block, which is far faster than rank-1 updates.
  *
