@@ -163,12 +163,16 @@ public final class TorchScriptInception implements FeatureExtractor {
   private static NDList forward(Block block, NDManager manager, ImageBatch images) {
     // Grad mode is thread-local in libtorch and on in fresh threads (platform-notes §1).
     JniUtils.setGradMode(false);
-    NDArray nhwc =
-        manager.create(
-            ByteBuffer.wrap(images.pixels()),
-            new Shape(images.count(), images.height(), images.width(), 3),
-            DataType.UINT8);
-    NDArray nchw = nhwc.transpose(0, 3, 1, 2);
+    int n = images.count();
+    int h = images.height();
+    int w = images.width();
+    NDArray nchw =
+        images.layout() == ImageBatch.Layout.NCHW
+            ? manager.create(ByteBuffer.wrap(images.pixels()), new Shape(n, 3, h, w),
+                DataType.UINT8)
+            : manager
+                .create(ByteBuffer.wrap(images.pixels()), new Shape(n, h, w, 3), DataType.UINT8)
+                .transpose(0, 3, 1, 2);
     return block.forward(new ParameterStore(manager, false), new NDList(nchw), false);
   }
 

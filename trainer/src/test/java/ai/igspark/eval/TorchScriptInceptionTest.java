@@ -56,6 +56,33 @@ class TorchScriptInceptionTest {
   }
 
   @Test
+  void nchwBatchesGiveTheSameFeaturesAsNhwc() {
+    ImageBatch nhwc;
+    try (Npz npz = Npz.open(StandIn.file("reference.npz"));
+        NpzImages images = NpzImages.open(npz)) {
+      nhwc = images.next(3);
+    }
+    int h = nhwc.height();
+    int w = nhwc.width();
+    byte[] planar = new byte[nhwc.pixels().length];
+    for (int i = 0; i < 3; i++) {
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          for (int c = 0; c < 3; c++) {
+            planar[((i * 3 + c) * h + y) * w + x] = nhwc.pixels()[((i * h + y) * w + x) * 3 + c];
+          }
+        }
+      }
+    }
+    FeatureExtractor.Features a = extractor.extract(nhwc);
+    FeatureExtractor.Features b =
+        extractor.extract(new ImageBatch(planar, 3, h, w, ImageBatch.Layout.NCHW));
+    // Strided and contiguous inputs take different conv kernels: float32 rounding only.
+    assertClose(a.pool(), b.pool(), 1e-5, "pool ");
+    assertClose(a.logits(), b.logits(), 1e-5, "logits ");
+  }
+
+  @Test
   void sha256OfTheFileIsRecorded() {
     assertEquals(StandIn.sha256(), extractor.sha256());
   }
