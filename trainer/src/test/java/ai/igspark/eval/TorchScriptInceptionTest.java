@@ -79,7 +79,7 @@ class TorchScriptInceptionTest {
         extractor.extract(new ImageBatch(planar, 3, h, w, ImageBatch.Layout.NCHW));
     // Strided and contiguous inputs take different conv kernels: float32 rounding only.
     assertClose(a.pool(), b.pool(), 1e-5, "pool ");
-    assertClose(a.logits(), b.logits(), 1e-5, "logits ");
+    assertClose(a.logits(), b.logits(), 1e-4, "logits ");
   }
 
   @Test
