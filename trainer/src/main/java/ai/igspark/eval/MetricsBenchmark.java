@@ -18,6 +18,7 @@ public final class MetricsBenchmark {
 
   /**
    * @param library kernels used ({@link LinearAlgebra#name()})
+   * @param threads threads the kernels use (OpenBLAS: its setting; EJML: all cores)
    * @param dim feature dimension d
    * @param featuresPerSet feature vectors accumulated per set (two sets)
    * @param accumulationFeaturesPerSecond statistics accumulation rate (n, Σx, Σxxᵀ in double)
@@ -33,6 +34,7 @@ public final class MetricsBenchmark {
    */
   public record Result(
       String library,
+      int threads,
       int dim,
       int featuresPerSet,
       double accumulationFeaturesPerSecond,
@@ -68,8 +70,12 @@ public final class MetricsBenchmark {
             .to(b.gaussian)
             .value();
     double fidASeconds = (System.nanoTime() - t2) / 1e9;
+    int threads =
+        kernels instanceof OpenBlasLinearAlgebra openBlas
+            ? openBlas.threads()
+            : Runtime.getRuntime().availableProcessors();
     return new Result(
-        kernels.name(), dim, featuresPerSet, 2.0 * featuresPerSet / accumulateSeconds,
+        kernels.name(), threads, dim, featuresPerSet, 2.0 * featuresPerSet / accumulateSeconds,
         fidSeconds, fidASeconds, fidCpuSeconds, fid, fidA,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         Runtime.getRuntime().availableProcessors());
@@ -137,13 +143,13 @@ public final class MetricsBenchmark {
       throw new IllegalArgumentException("library must be openblas, ejml or both: " + which);
     }
     System.out.printf(
-        "%-9s %5s %8s %13s %10s %12s %10s %19s %19s%n", "library", "d", "n/set",
+        "%-9s %3s %5s %8s %13s %10s %12s %10s %19s %19s%n", "library", "thr", "d", "n/set",
         "accum feat/s", "FID(B) s", "FID(B) cpu s", "FID(A) s", "FID (B)", "FID (A)");
     for (LinearAlgebra la : libs) {
       Result r = run(la, dim, n, 1);
       System.out.printf(
-          "%-9s %5d %8d %13.0f %10.2f %12.2f %10.2f %19.12f %19.12f  (load %.1f, %d cores)%n",
-          r.library(), r.dim(), r.featuresPerSet(), r.accumulationFeaturesPerSecond(),
+          "%-9s %3d %5d %8d %13.0f %10.2f %12.2f %10.2f %19.12f %19.12f  (load %.1f, %d cores)%n",
+          r.library(), r.threads(), r.dim(), r.featuresPerSet(), r.accumulationFeaturesPerSecond(),
           r.fidSeconds(), r.fidCpuSeconds(), r.fidSymmetricEigenSeconds(), r.fid(),
           r.fidSymmetricEigen(),
           r.loadAverage(), r.cores());

@@ -9,23 +9,47 @@ import static org.bytedeco.openblas.global.openblas.LAPACKE_dgesdd;
 import static org.bytedeco.openblas.global.openblas.LAPACKE_dsyevd;
 import static org.bytedeco.openblas.global.openblas.cblas_dgemm;
 import static org.bytedeco.openblas.global.openblas.cblas_dsyrk;
+import static org.bytedeco.openblas.global.openblas_full.openblas_get_num_threads;
+import static org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads;
 
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.global.openblas_full;
 
 /**
  * LAPACK/BLAS through bytedeco's OpenBLAS (natives bundled in the Maven jar, nothing downloaded).
  * {@code dsyevd} (divide and conquer) for eigen-decompositions, {@code dgesdd} for singular values,
- * {@code dsyrk}/{@code dgemm} for products; all multi-threaded.
+ * {@code dsyrk}/{@code dgemm} for products.
+ *
+ * <p>Threads: OpenBLAS runs single-threaded unless the system property {@value #THREADS_PROPERTY}
+ * (or the environment variable {@code OPENBLAS_NUM_THREADS}) asks for more. Measured on the shared
+ * 2-core machine (docs/benchmarks/metrics.md): with other jobs on the cores, OpenBLAS's spinning
+ * worker threads made a d = 2048 FID 5–10× slower in wall time (51–59 s vs 4.8–9.6 s) and 4–6×
+ * costlier in CPU time than one thread; one thread meets the 10 s target, and Spark executors
+ * already parallelise across tasks.
  */
 public final class OpenBlasLinearAlgebra implements LinearAlgebra {
+
+  public static final String THREADS_PROPERTY = "igspark.openblas.threads";
 
   private OpenBlasLinearAlgebra() {}
 
   /** Loads the natives; throws a {@link LinkageError} when the platform has none. */
   public static OpenBlasLinearAlgebra load() {
     Loader.load(openblas.class);
+    Loader.load(openblas_full.class); // the thread controls; same libopenblas underneath
+    String threads = System.getProperty(THREADS_PROPERTY);
+    if (threads != null) {
+      openblas_set_num_threads(Integer.parseInt(threads.trim()));
+    } else if (System.getenv("OPENBLAS_NUM_THREADS") == null) {
+      openblas_set_num_threads(1);
+    }
     return new OpenBlasLinearAlgebra();
+  }
+
+  /** Worker threads OpenBLAS uses. */
+  public int threads() {
+    return openblas_get_num_threads();
   }
 
   @Override
