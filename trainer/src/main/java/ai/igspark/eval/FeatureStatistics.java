@@ -13,7 +13,8 @@ import java.util.Arrays;
  * <p>The shift s is a pilot mean (evaluation.md §5.1): without it, Σxxᵀ − n·μμᵀ cancels badly when
  * the features sit far from 0 (Inception pool features are non-negative). s is the mean of the
  * first batch unless given with {@link #withShift}. Partial accumulators combine with {@link
- * #merge}; when their shifts differ the other side is re-centred exactly in algebra (rounding only).
+ * #merge}; when their shifts differ the other side is re-centred, exactly in algebra (so only
+ * rounding differs).
  * For results that do not depend on how rows are split into partitions, give every partition the
  * same shift (for instance the reference μ) so merging is a plain sum.
  *

@@ -120,7 +120,8 @@ public final class InceptionScore {
     }
     chunkRows++;
     rows++;
-    long end = chunkEnds != null ? chunkEnds[scores.size()] : (long) (scores.size() + 1) * splitSize;
+    long end =
+        chunkEnds != null ? chunkEnds[scores.size()] : (long) (scores.size() + 1) * splitSize;
     if (rows == end) {
       closeChunk();
     }

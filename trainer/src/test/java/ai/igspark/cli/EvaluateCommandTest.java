@@ -140,7 +140,8 @@ class EvaluateCommandTest {
 
   @Test
   void npzWithoutExpectedKeysListsWhatItHas() {
-    Path odd = npz("odd.npz", Map.of("features", HostTensor.ofFloats(new long[] {2}, new float[2])));
+    Path odd =
+        npz("odd.npz", Map.of("features", HostTensor.ofFloats(new long[] {2}, new float[2])));
     Run r = run("evaluate", "--reference", odd.toString(), "--samples",
         statsFile("s.npz", "a1_d8", 1).toString());
     assertEquals(2, r.code());
