@@ -4,9 +4,11 @@ package ai.igspark.eval;
  * The dense double-precision kernels the metrics need. Matrices are row-major {@code double[]}.
  *
  * <p>Two implementations run the same code paths and the same test vectors: {@link
- * OpenBlasLinearAlgebra} (LAPACK/BLAS through bytedeco's bundled OpenBLAS, the default: about 15×
- * faster at d = 2048, see docs/benchmarks/metrics.md) and {@link EjmlLinearAlgebra} (pure Java, the
- * fallback when the natives cannot load).
+ * OpenBlasLinearAlgebra} (LAPACK/BLAS through bytedeco's bundled OpenBLAS) and {@link
+ * EjmlLinearAlgebra} (pure Java). OpenBLAS is the default because it was measured faster at
+ * d = 2048 on the 2-core target (docs/benchmarks/metrics.md): a FID in 4.8–9.6 s against 54 s
+ * (~6× less CPU), statistics accumulation 10–40× faster. EJML is the fallback when the natives
+ * cannot load.
  */
 public interface LinearAlgebra {
 
@@ -51,7 +53,7 @@ public interface LinearAlgebra {
         System.getLogger(LinearAlgebra.class.getName())
             .log(
                 System.Logger.Level.WARNING,
-                "OpenBLAS natives did not load ({0}); using EJML, about 15x slower at d = 2048",
+                "OpenBLAS natives did not load ({0}); using EJML, ~6-10x slower at d = 2048",
                 e.toString());
         return new EjmlLinearAlgebra();
       }

@@ -23,10 +23,9 @@ import org.bytedeco.openblas.global.openblas_full;
  *
  * <p>Threads: OpenBLAS runs single-threaded unless the system property {@value #THREADS_PROPERTY}
  * (or the environment variable {@code OPENBLAS_NUM_THREADS}) asks for more. Measured on the shared
- * 2-core machine (docs/benchmarks/metrics.md): with other jobs on the cores, OpenBLAS's spinning
- * worker threads made a d = 2048 FID 5–10× slower in wall time (51–59 s vs 4.8–9.6 s) and 4–6×
- * costlier in CPU time than one thread; one thread meets the 10 s target, and Spark executors
- * already parallelise across tasks.
+ * 2-core machine (docs/benchmarks/metrics.md): with other jobs on the cores, a d = 2048 FID took
+ * 4.8–144 s with 2 threads (the workers spin-wait) but a steady 4.8–9.6 s with one, which meets the
+ * 10 s target; Spark executors already parallelise across tasks.
  */
 public final class OpenBlasLinearAlgebra implements LinearAlgebra {
 
