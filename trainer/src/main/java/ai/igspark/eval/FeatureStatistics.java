@@ -25,8 +25,10 @@ import java.util.Arrays;
  * <p>Rows are buffered and folded into the scatter matrix with a symmetric rank-k update
  * ({@code dsyrk}) per block, which is far faster than rank-1 updates.
  *
- * <p>For Spark: the class is {@link Serializable}, and {@link #toArray()}/{@link #fromArray}
- * give a flat {@code double[]} form (Kryo needs only {@code double[]} registered).
+ * <p>For Spark: the class is {@link Serializable} (Java serialization flushes pending rows first;
+ * Kryo's field serializer carries them), and {@link #toArray()}/{@link #fromArray} give a flat
+ * {@code double[]} form (with Kryo's registrationRequired, register this class and {@code
+ * double[]}, or ship the flat form).
  */
 public final class FeatureStatistics implements Serializable {
   @Serial private static final long serialVersionUID = 1L;
@@ -37,8 +39,10 @@ public final class FeatureStatistics implements Serializable {
   private double[] shift; // null until the first batch fixes it
   private final double[] sum; // Σ (x − s)
   private final double[] scatter; // Σ (x − s)(x − s)ᵀ, upper triangle authoritative
-  private transient double[] block; // pending centred rows, BLOCK_ROWS × dim
-  private transient int blockRows;
+  // Pending centred rows (BLOCK_ROWS × dim) are state too: serializers that bypass writeObject
+  // (Kryo) must carry them, or rows added since the last flush would be lost.
+  private double[] block;
+  private int blockRows;
   private transient LinearAlgebra linearAlgebra;
 
   private FeatureStatistics(int dim, double[] shift) {
@@ -278,6 +282,7 @@ public final class FeatureStatistics implements Serializable {
   @Serial
   private void writeObject(ObjectOutputStream out) throws IOException {
     flush();
+    block = null; // empty after the flush: not worth its 8 MB on the wire
     out.defaultWriteObject();
   }
 }

@@ -132,6 +132,20 @@ class FeatureStatisticsTest {
   }
 
   @Test
+  void kryoRoundTripKeepsRowsNotYetFolded() {
+    double[] all = FidVectors.npy("b1_500x64_X2").toDoubles();
+    FeatureStatistics s = FeatureStatistics.create(64).add(all, 400); // 400 < one 512-row block
+    var kryo = new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf())
+        .newInstance();
+    scala.reflect.ClassTag<FeatureStatistics> tag =
+        scala.reflect.ClassTag$.MODULE$.apply(FeatureStatistics.class);
+    FeatureStatistics back = kryo.deserialize(kryo.serialize(s, tag), tag);
+    assertEquals(400, back.count());
+    assertRelativelyClose(
+        FidVectors.doubles("b1_500x64_sigma2_expected"), back.gaussian().covariance(), 1e-12);
+  }
+
+  @Test
   void floatFeaturesAreAccumulatedInDouble() {
     float[] rows = {1e7f, 1f, 1e7f + 1f, 2f, 1e7f + 2f, 3f};
     Gaussian g = FeatureStatistics.create(2).add(rows, 3).gaussian();
