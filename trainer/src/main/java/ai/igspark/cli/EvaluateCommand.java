@@ -98,7 +98,7 @@ final class EvaluateCommand implements Callable<Integer> {
         EvaluationSide refSide =
             side(ref, refStats, refImages && (precisionRecall || !refStats), extractor,
                 precisionRecall, false);
-        report = Evaluation.compare(refSide, sampleSide, null, extractor);
+        report = Evaluation.compare(refSide, sampleSide, extractor);
       }
     }
     PrintWriter out = spec.commandLine().getOut();

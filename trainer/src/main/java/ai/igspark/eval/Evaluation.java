@@ -14,14 +14,22 @@ public final class Evaluation {
 
   private Evaluation() {}
 
+  /** One-off comparison: the reference factorisations are computed here. */
+  public static MetricsReport compare(
+      EvaluationSide reference, EvaluationSide samples, FeatureExtractor extractor) {
+    return compare(reference, samples, null, null, extractor);
+  }
+
   /**
-   * @param referenceDistance a cached reference factorisation to reuse for the FID (or null)
+   * @param poolReference cached factorisation of {@code reference.pool()} (FID), or null
+   * @param spatialReference cached factorisation of {@code reference.spatial()} (sFID), or null
    * @param extractor the extractor that produced image features (null when none ran)
    */
   public static MetricsReport compare(
       EvaluationSide reference,
       EvaluationSide samples,
-      FrechetDistance referenceDistance,
+      FrechetDistance poolReference,
+      FrechetDistance spatialReference,
       FeatureExtractor extractor) {
     List<String> warnings = new ArrayList<>();
     if (samples.count() == 1) {
@@ -33,18 +41,14 @@ public final class Evaluation {
       checkDims("pool (FID)", reference, reference.pool(), samples, samples.pool());
       smallSampleWarning("FID", reference, reference.pool(), warnings);
       smallSampleWarning("FID", samples, samples.pool(), warnings);
-      FrechetDistance ref =
-          referenceDistance != null && referenceDistance.reference() == reference.pool()
-              ? referenceDistance
-              : FrechetDistance.against(reference.pool());
-      fid = ref.to(samples.pool()).value();
+      fid = cached(poolReference, reference.pool()).to(samples.pool()).value();
     }
     Double sfid = null;
     if (reference.spatial() != null && samples.spatial() != null) {
       checkDims("spatial (sFID)", reference, reference.spatial(), samples, samples.spatial());
       smallSampleWarning("sFID", reference, reference.spatial(), warnings);
       smallSampleWarning("sFID", samples, samples.spatial(), warnings);
-      sfid = FrechetDistance.between(reference.spatial(), samples.spatial()).value();
+      sfid = cached(spatialReference, reference.spatial()).to(samples.spatial()).value();
     }
     Double precision = null;
     Double recall = null;
@@ -75,6 +79,12 @@ public final class Evaluation {
         extractor != null ? extractor.sha256() : null,
         LinearAlgebra.preferred().name(),
         List.copyOf(warnings));
+  }
+
+  private static FrechetDistance cached(FrechetDistance cache, Gaussian reference) {
+    return cache != null && cache.reference() == reference
+        ? cache
+        : FrechetDistance.against(reference);
   }
 
   private static void checkDims(
