@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       ClusterCheckCommand.class,
       TrainCommand.class,
       SampleCommand.class,
+      EvaluateCommand.class,
       DemoCommand.class,
       BenchCommand.class,
     })
