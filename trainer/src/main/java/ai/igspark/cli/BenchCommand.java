@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.cli.bench.MetricsBenchCommand;
 import ai.igspark.cli.bench.ReaderBenchCommand;
 import ai.igspark.cli.bench.RingBenchCommand;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       ReaderBenchCommand.class,
       RingBenchCommand.class,
+      MetricsBenchCommand.class,
     })
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
