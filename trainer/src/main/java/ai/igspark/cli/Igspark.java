@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
       "Train, sample and evaluate class-conditional latent diffusion transformers with",
       "Internal Guidance (IG) on Apache Spark."
     },
-    subcommands = {PrepareCommand.class, ModelInfoCommand.class})
+    subcommands = {PrepareCommand.class, ModelInfoCommand.class, EvaluateCommand.class})
 public final class Igspark {
 
   public static void main(String[] args) {

@@ -1,0 +1,215 @@
+package ai.igspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.igspark.data.format.HostTensor;
+import ai.igspark.data.format.Npy;
+import ai.igspark.data.format.Npz;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class EvaluateCommandTest {
+  private static final Path VECTORS =
+      Path.of(System.getProperty("igspark.shared.dir"), "reference", "fid-vectors");
+
+  @TempDir Path tmp;
+
+  /** Exit code, stdout and stderr of one CLI run. */
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    CommandLine cli = Igspark.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static Path fixture(String name) {
+    try {
+      return Path.of(
+          EvaluateCommandTest.class.getResource("/fixtures/inception-standin/" + name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static double expected(String key) {
+    return Npz.readAll(fixture("expected.npz")).get(key).toDoubles()[0];
+  }
+
+  private Path statsFile(String name, String prefix, int which) {
+    Map<String, HostTensor> arrays = new LinkedHashMap<>();
+    arrays.put("mu", Npy.read(VECTORS.resolve(prefix + "_mu" + which + ".npy")));
+    arrays.put("sigma", Npy.read(VECTORS.resolve(prefix + "_sigma" + which + ".npy")));
+    Path p = tmp.resolve(name);
+    Npz.write(p, arrays);
+    return p;
+  }
+
+  private Path npz(String name, Map<String, HostTensor> arrays) {
+    Path p = tmp.resolve(name);
+    Npz.write(p, arrays);
+    return p;
+  }
+
+  @Test
+  void imagesThroughTheStandInGiveEveryMetricInJson() throws Exception {
+    Path json = tmp.resolve("metrics.json");
+    Run r =
+        run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+            fixture("samples.npz").toString(), "--inception", fixture("standin.pt").toString(),
+            "--output", json.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode m = new ObjectMapper().readTree(json.toFile());
+    // Features come from libtorch 2.7 here and torch 1.13 in the generator: float32-level gaps.
+    assertEquals(expected("fid"), m.get("fid").asDouble(), 1e-4 * expected("fid"));
+    assertEquals(expected("sfid"), m.get("sfid").asDouble(), 1e-4 * expected("sfid"));
+    assertEquals(expected("is_mean"), m.get("inception_score").asDouble(), 1e-5);
+    assertEquals(expected("precision"), m.get("precision").asDouble(), 0.0);
+    assertEquals(expected("recall"), m.get("recall").asDouble(), 0.0);
+    assertEquals(40, m.get("sample_count").asLong());
+    assertEquals(48, m.get("reference_count").asLong());
+    assertEquals(64, m.get("extractor_sha256").asText().length());
+    assertTrue(m.get("warnings").toString().contains("biased upward"), m.toString());
+  }
+
+  @Test
+  void statisticsOnlyFilesGiveFidDirectlyWithTenSignificantDigits() throws Exception {
+    Path json = tmp.resolve("m.json");
+    Run r =
+        run("evaluate", "--reference", statsFile("ref.npz", "a2_d64", 1).toString(),
+            "--samples", statsFile("smp.npz", "a2_d64", 2).toString(), "--output",
+            json.toString());
+    assertEquals(0, r.code(), r.err());
+    // expected.csv: a2_d64.fid = 0.7999357736249303
+    assertTrue(r.out().contains("0.79993577362"), r.out());
+    JsonNode m = new ObjectMapper().readTree(json.toFile());
+    assertEquals(0.7999357736249303, m.get("fid").asDouble(), 1e-9);
+    assertTrue(!m.has("sfid") && !m.has("inception_score") && !m.has("precision"), m.toString());
+  }
+
+  @Test
+  void savedStatisticsHoldTheSampleMomentsAndIdenticalSetsGiveZeroFid() throws Exception {
+    Path stats = tmp.resolve("sample_stats.npz");
+    Path json = tmp.resolve("m.json");
+    String smp = fixture("samples.npz").toString();
+    Run r = run("evaluate", "--reference", smp, "--samples", smp, "--inception",
+        fixture("standin.pt").toString(), "--save-stats", stats.toString(), "--output",
+        json.toString());
+    assertEquals(0, r.code(), r.err());
+    Map<String, HostTensor> saved = Npz.readAll(stats);
+    assertEquals(java.util.List.of("mu", "sigma", "mu_s", "sigma_s"),
+        java.util.List.copyOf(saved.keySet()));
+    double[] mu = saved.get("mu").toDoubles();
+    double[] expectedMu =
+        Npz.readAll(fixture("expected.npz")).get("samples_pool_mean").toDoubles();
+    for (int i = 0; i < mu.length; i++) {
+      assertEquals(expectedMu[i], mu[i], 1e-5 * Math.max(1, Math.abs(expectedMu[i])));
+    }
+    assertEquals(expected("samples_pool_trace"), trace(saved.get("sigma")),
+        1e-4 * expected("samples_pool_trace"));
+    assertEquals(expected("samples_spatial_trace"), trace(saved.get("sigma_s")),
+        1e-4 * expected("samples_spatial_trace"));
+    JsonNode m = new ObjectMapper().readTree(json.toFile());
+    assertTrue(Math.abs(m.get("fid").asDouble()) < 1e-10, m.toString());
+    assertEquals(1.0, m.get("precision").asDouble(), 0.0);
+  }
+
+  private static double trace(HostTensor sigma) {
+    int d = (int) sigma.shape()[0];
+    double[] s = sigma.toDoubles();
+    double t = 0;
+    for (int i = 0; i < d; i++) {
+      t += s[i * d + i];
+    }
+    return t;
+  }
+
+  @Test
+  void npzWithoutExpectedKeysListsWhatItHas() {
+    Path odd = npz("odd.npz", Map.of("features", HostTensor.ofFloats(new long[] {2}, new float[2])));
+    Run r = run("evaluate", "--reference", odd.toString(), "--samples",
+        statsFile("s.npz", "a1_d8", 1).toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("odd.npz") && r.err().contains("features")
+        && r.err().contains("arr_0") && r.err().contains("mu"), r.err());
+  }
+
+  @Test
+  void muWithoutSigmaIsNamed() {
+    Path half = npz("half.npz", Map.of("mu", HostTensor.ofDoubles(new long[] {8}, new double[8])));
+    Run r = run("evaluate", "--reference", half.toString(), "--samples",
+        statsFile("s.npz", "a1_d8", 1).toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("half.npz") && r.err().contains("'sigma'"), r.err());
+  }
+
+  @Test
+  void mismatchedDimensionsNameBothFiles() {
+    Run r = run("evaluate", "--reference", statsFile("r64.npz", "a2_d64", 1).toString(),
+        "--samples", statsFile("s8.npz", "a1_d8", 1).toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("r64.npz has 64") && r.err().contains("s8.npz has 8"), r.err());
+  }
+
+  @Test
+  void floatImagesAreRejectedWithTheirDtype() {
+    Path f = npz("float.npz",
+        Map.of("arr_0", HostTensor.ofFloats(new long[] {2, 4, 4, 3}, new float[96])));
+    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+        f.toString(), "--inception", fixture("standin.pt").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("float.npz[arr_0]") && r.err().contains("F32")
+        && r.err().contains("uint8"), r.err());
+  }
+
+  @Test
+  void nchwImagesAreRejectedWithAHint() {
+    Path f = npz("nchw.npz",
+        Map.of("arr_0", HostTensor.ofUnsignedBytes(new long[] {2, 3, 8, 8}, new byte[384])));
+    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+        f.toString(), "--inception", fixture("standin.pt").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("nchw.npz[arr_0]") && r.err().contains("NCHW"), r.err());
+  }
+
+  @Test
+  void imagesWithoutAnExtractorAskForInception() {
+    Run r = run("evaluate", "--reference", statsFile("r.npz", "a1_d8", 1).toString(),
+        "--samples", fixture("samples.npz").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("samples.npz") && r.err().contains("--inception"), r.err());
+  }
+
+  @Test
+  void aSingleSampleIsTooFewForFid() {
+    Path one = npz("one.npz",
+        Map.of("arr_0", HostTensor.ofUnsignedBytes(new long[] {1, 8, 8, 3}, new byte[192])));
+    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+        one.toString(), "--inception", fixture("standin.pt").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("one.npz") && r.err().contains("at least 2"), r.err());
+  }
+
+  @Test
+  void contractViolatingExtractorIsRejectedBeforeAnyImageIsRead() {
+    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+        fixture("samples.npz").toString(), "--inception", fixture("wrong_shape.pt").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("wrong_shape.pt") && r.err().contains("(N, 2048)"), r.err());
+    assertTrue(!r.err().contains("extracting features"), r.err());
+  }
+}
