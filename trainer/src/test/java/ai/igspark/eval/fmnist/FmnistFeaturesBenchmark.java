@@ -1,16 +1,29 @@
 package ai.igspark.eval.fmnist;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.Gaussian;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 /**
  * Numbers for docs/benchmarks/classifier.md: feature-extraction rate, FD-FMNIST between the
- * splits and against noise, classifier scores. Run with the test classpath (see that file).
+ * splits and against noise, classifier scores of the committed classifier. Run with
+ *
+ * <pre>
+ * mvn -B -q -o -pl trainer -am test -Pslow -Dtest=FmnistFeaturesBenchmark \
+ *     -Digspark.bench=true -Dsurefire.failIfNoSpecifiedTests=false
+ * </pre>
  */
-public final class FmnistFeaturesBenchmark {
-  private FmnistFeaturesBenchmark() {}
+@Tag("slow")
+class FmnistFeaturesBenchmark {
 
-  public static void main(String[] args) {
+  @Test
+  void extractionRateAndFdFmnistOfTheSplits() {
+    assumeTrue(Boolean.getBoolean("igspark.bench"), "set -Digspark.bench=true to run");
+    System.out.printf("intra-op threads: %s%n",
+        System.getProperty("ai.djl.pytorch.num_threads", "default (cores)"));
     FmnistImages test = FashionMnistSplits.test();
     FmnistImages train = FashionMnistSplits.train();
     try (FmnistFeatures f = FmnistFeatures.ofDefault()) {
