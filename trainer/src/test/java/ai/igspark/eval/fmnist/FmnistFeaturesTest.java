@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.eval.EvaluationSide;
 import ai.igspark.eval.FeatureExtractor;
 import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.Gaussian;
 import ai.igspark.eval.ImageBatch;
+import ai.igspark.eval.ImageFeatures;
+import ai.igspark.eval.ImageSource;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +99,51 @@ class FmnistFeaturesTest {
     assertNull(f.spatial());
     assertEquals(FmnistCnn.FEATURES, features.outputs().get(FeatureExtractor.Output.POOL));
     assertEquals(FmnistCnn.CLASSES, features.outputs().get(FeatureExtractor.Output.LOGITS));
+  }
+
+  @Test
+  void metricsPipelineTakesItAsAFeatureExtractor() {
+    FmnistImages test = FashionMnistSplits.test().first(2000);
+    byte[] rgb = new byte[test.count() * FmnistImages.PIXELS * 3];
+    for (int i = 0; i < test.count() * FmnistImages.PIXELS; i++) {
+      int v = Math.round((test.pixels()[i] + 1f) * 127.5f);
+      rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = (byte) v;
+    }
+    ImageSource source = new ImageSource() {
+      private int next;
+
+      @Override
+      public long count() {
+        return test.count();
+      }
+
+      @Override
+      public ImageBatch next(int max) {
+        int n = Math.min(max, test.count() - next);
+        if (n == 0) {
+          return null;
+        }
+        int bytes = FmnistImages.PIXELS * 3;
+        byte[] part = java.util.Arrays.copyOfRange(rgb, next * bytes, (next + n) * bytes);
+        next += n;
+        return new ImageBatch(part, n, 32, 32);
+      }
+
+      @Override
+      public String description() {
+        return "first 2000 test images as uint8";
+      }
+
+      @Override
+      public void close() {}
+    };
+    EvaluationSide side =
+        ImageFeatures.collect(source, features, new ImageFeatures.Wanted(false, true, 64));
+    FmnistFeatures.Summary direct = features.summarize(test.pixels(), test.count());
+    double fd = FrechetDistance.between(direct.features().gaussian(), side.pool()).value();
+    assertEquals(FmnistCnn.FEATURES, side.pool().dim());
+    assertTrue(Math.abs(fd) < 1e-4, "FD-FMNIST between the uint8 and float paths " + fd);
+    assertEquals(direct.classifierScore().mean(), side.inceptionScore().mean(), 1e-4);
   }
 
   @Test
