@@ -8,6 +8,8 @@ needed=(
   # notebooks/ (trainer NotebooksTest executes them headless)
   jupyter-nbconvert python3-nbconvert python3-ipykernel python3-matplotlib python3-pandas
   python3-nbformat
+  # FD-FMNIST tests ingest the real Fashion-MNIST splits
+  dataset-fashion-mnist
 )
 missing=()
 for pkg in "${needed[@]}"; do

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
     description = "Ingest or import a dataset into igspark's latent format (dataset.json + shards).",
     subcommands = {
       PrepareFashionMnistCommand.class,
+      PrepareFmnistClassifierCommand.class,
       PrepareImageFolderCommand.class,
       ImportLightningDitCommand.class,
       ImportEdm2Command.class
