@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.format.HostTensor;
 import ai.igspark.data.ingest.FashionMnistIngest;
@@ -8,14 +9,21 @@ import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
 import ai.igspark.eval.CheckpointSampler;
+import ai.igspark.eval.FrechetDistance;
+import ai.igspark.eval.Gaussian;
+import ai.igspark.eval.fmnist.FmnistFeatures;
+import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.eval.SampleGrid;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.train.RunConfig;
 import ai.igspark.train.TrainDriver;
 import ai.igspark.train.TrainingState;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,8 +63,36 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--per-class", defaultValue = "8", description = "Samples per class in a grid.")
   int perClass;
 
-  @Option(names = "--sampling-steps", defaultValue = "50", description = "SDE sampler steps.")
+  @Option(
+      names = "--samples",
+      defaultValue = "400",
+      description = "Samples per setting for FD-FMNIST (balanced over classes).")
+  int samples;
+
+  @Option(names = "--sampling-steps", defaultValue = "30", description = "SDE sampler steps.")
   int samplingSteps;
+
+  private ObjectNode evalRecord(
+      long step, Setting s, double fd, double score, int n, String extractor, Path png,
+      Path runDir) {
+    ObjectNode r = new ObjectMapper().createObjectNode();
+    r.put("kind", "eval");
+    r.put("step", step);
+    r.put("metric", "fd_fmnist");
+    r.put("value", fd);
+    r.put("classifier_score", score);
+    r.put("num_samples", n);
+    r.put("label_mode", "balanced");
+    r.put("sampler", Sampler.SDE_EM.configName());
+    r.put("steps", samplingSteps);
+    r.put("ig_scale", s.guidance().igScale());
+    r.putArray("ig_interval").add(s.guidance().igLow()).add(s.guidance().igHigh());
+    r.put("cfg_scale", s.guidance().cfgScale());
+    r.putArray("cfg_interval").add(s.guidance().cfgLow()).add(s.guidance().cfgHigh());
+    r.put("extractor_sha256", extractor);
+    r.put("grid", runDir.relativize(png).toString());
+    return r;
+  }
 
   /** One guidance setting of the demo. */
   record Setting(String name, String label, Guidance guidance) {}
@@ -85,12 +121,8 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, HostTensor> weights = ModelCheckpoints.load(ema);
     Path demoDir = Files.createDirectories(runDir.resolve("demo"));
     int classes = driver.modelConfig().numClasses();
-    int n = classes * perClass;
-    // Class-major so that each grid row is one class.
-    long[] labels = new long[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = i / perClass;
-    }
+    int n = Math.max(samples, classes * perClass);
+    long[] labels = LabelPlan.balanced(classes, n).labels(0, n); // sample i has class i mod K
     List<Setting> settings =
         List.of(
             new Setting("none", "no guidance", Guidance.none()),
@@ -98,12 +130,27 @@ final class DemoCommand implements Callable<Integer> {
             new Setting("cfg", "CFG w=" + cfgScale, Guidance.none().withCfg(cfgScale, 0f, 1f)),
             new Setting(
                 "ig-cfg", "IG+CFG", Guidance.ig(igScale, 0f, 1f).withCfg(cfgScale, 0f, 1f)));
-    out.printf("igspark demo: sampling %d images per setting (SDE, %d steps)%n", n, samplingSteps);
+
+    // FD-FMNIST: Fréchet distance in the frozen Fashion-MNIST classifier's feature space against
+    // the test split (evaluation.md: a demo metric, never called FID).
+    String testSplit = dataDir.resolve("fashion-mnist-test").toString();
+    List<ObjectNode> records = new ArrayList<>();
+    try (FmnistFeatures features = FmnistFeatures.ofDefault()) {
+    FmnistImages test = FmnistImages.load(testSplit, new Configuration());
+    Gaussian reference = features.summarize(test.pixels(), test.count()).features().gaussian();
+    FrechetDistance fd = FrechetDistance.against(reference);
+
+    out.printf(
+        "igspark demo: %d samples per setting (SDE, %d steps), FD-FMNIST against the %d test"
+            + " images%n",
+        n, samplingSteps, test.count());
+    out.printf("  %-12s %12s %17s  %s%n", "setting", "FD-FMNIST", "classifier score", "grid");
     try (CheckpointSampler sampler =
         new CheckpointSampler(driver.modelConfig(), weights, ema.toString())) {
       int size = driver.modelConfig().inputSize();
+      int channels = driver.modelConfig().inChannels();
+      int per = channels * size * size;
       for (Setting s : settings) {
-        long start = System.nanoTime();
         float[] images =
             sampler.sample(
                 new SamplingPlan(Sampler.SDE_EM, samplingSteps, 1.0, s.guidance()),
@@ -113,14 +160,33 @@ final class DemoCommand implements Callable<Integer> {
                 null,
                 100,
                 null);
+        FmnistFeatures.Summary summary = features.summarize(images, n);
+        double distance = fd.to(summary.features().gaussian()).value();
+        double score = summary.classifierScore().mean();
+        // One class per grid row: sample i has class i mod K, so row c takes c, c+K, c+2K, ...
+        float[] rows = new float[classes * perClass * per];
+        for (int c = 0; c < classes; c++) {
+          for (int j = 0; j < perClass; j++) {
+            System.arraycopy(images, (j * classes + c) * per, rows, (c * perClass + j) * per, per);
+          }
+        }
         Path png = demoDir.resolve("grid-" + s.name() + ".png");
         SampleGrid.writePng(
-            SampleGrid.grid(images, n, driver.modelConfig().inChannels(), size, size, perClass),
-            png);
-        out.printf(
-            "  %-12s %s (%.1f s)%n", s.label(), png, (System.nanoTime() - start) / 1e9);
+            SampleGrid.grid(rows, classes * perClass, channels, size, size, perClass), png);
+        out.printf("  %-12s %12.4f %17.3f  %s%n", s.label(), distance, score, png);
+        records.add(evalRecord(outcome.step(), s, distance, score, n, features.sha256(), png,
+            runDir));
       }
     }
+    }
+    try (MetricsLog log = RunDirectory.open(runDir.toString(), new Configuration()).openMetrics()) {
+      for (ObjectNode r : records) {
+        log.append(r);
+      }
+    }
+    Files.writeString(
+        demoDir.resolve("metrics.json"),
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(records));
     out.printf(
         "igspark demo: trained %d steps in %.0f s; run directory %s (metrics.jsonl, checkpoints/,"
             + " demo/)%n",
