@@ -31,6 +31,10 @@ public final class IgsparkKryoRegistrator implements KryoRegistrator {
     registerRecord(kryo, ai.igspark.ckpt.FileEntry.class);
     kryo.register(ai.igspark.ckpt.FileEntry[].class);
 
+    // Evaluation blocks (ai.igspark.eval.SampleEvaluationJob).
+    registerRecord(kryo, ai.igspark.eval.SampleEvaluationJob.Part.class);
+    kryo.register(ai.igspark.eval.SampleEvaluationJob.Part[].class);
+
     // Plain containers that results are made of.
     kryo.register(ArrayList.class);
     kryo.register(HashMap.class);

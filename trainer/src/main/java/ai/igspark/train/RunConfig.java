@@ -425,7 +425,9 @@ public record RunConfig(
       Integer samplingSteps,
       Double igScale,
       Double cfgScale,
-      Long seed) {
+      Long seed,
+      String reference,
+      Boolean balanced) {
     public Eval {
       everySteps = everySteps != null ? everySteps : 0L;
       if (everySteps < 0) {
@@ -437,10 +439,24 @@ public record RunConfig(
       igScale = atLeastOne(igScale != null ? igScale : 1.0, "ig_scale");
       cfgScale = atLeastOne(cfgScale != null ? cfgScale : 1.0, "cfg_scale");
       seed = seed != null ? seed : 0L;
+      // Real images the samples are compared with (a dataset of the same shape); needed when
+      // every_steps > 0.
+      if (everySteps > 0 && (reference == null || reference.isBlank())) {
+        throw new InvalidInputException(
+            "reference: evaluation every " + everySteps + " steps needs a reference dataset"
+                + " (e.g. data/fashion-mnist-test/dataset.json)");
+      }
+      // Class-balanced labels (MAR's in-training protocol) unless set to false (random labels).
+      balanced = balanced != null ? balanced : true;
+    }
+
+    /** The sampler's config name in ai.igspark.diffusion.Sampler. */
+    public String samplerName() {
+      return sampler == EvalSampler.SDE ? "sde-em" : "ode-heun";
     }
 
     static Eval defaults() {
-      return new Eval(null, null, null, null, null, null, null);
+      return new Eval(null, null, null, null, null, null, null, null, null);
     }
   }
 

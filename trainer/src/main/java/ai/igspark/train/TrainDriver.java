@@ -11,6 +11,7 @@ import ai.igspark.data.ingest.HadoopConfiguration;
 import ai.igspark.dist.RankResult;
 import ai.igspark.dist.SegmentJob;
 import ai.igspark.dist.SparkContexts;
+import ai.igspark.eval.CheckpointEvaluation;
 import ai.igspark.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -101,6 +102,7 @@ public final class TrainDriver {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     HadoopConfiguration hadoop = new HadoopConfiguration(conf);
+    CheckpointEvaluation evaluation = new CheckpointEvaluation(config.eval(), modelJson);
     int retries = 0;
     int totalRetries = 0;
     int segments = 0;
@@ -197,10 +199,46 @@ public final class TrainDriver {
         resumeFrom = committed.dir().toString();
         retries = 0;
         segments++;
+        if (evaluation.due(step)) {
+          progress.breakLine();
+          evaluate(sc, dir, metrics, evaluation, step, resumeFrom);
+        }
       }
     }
     progress(console, step, total, dir);
     return new Outcome(dir.root().toString(), step, total, segments, totalRetries);
+  }
+
+  /** Evaluates a committed checkpoint; a failed evaluation is logged and never fails training. */
+  private void evaluate(
+      JavaSparkContext sc,
+      RunDirectory dir,
+      MetricsLog metrics,
+      CheckpointEvaluation evaluation,
+      long step,
+      String checkpointDir)
+      throws IOException {
+    sc.setJobDescription("igspark " + config.run().name() + ": evaluation of step " + step);
+    try {
+      ObjectNode r =
+          evaluation.evaluate(sc, dir, step, checkpointDir + "/" + TrainingState.EMA_FILE);
+      metrics.append(r);
+      console.printf(
+          "igspark: step %d: FD-FMNIST %.4f, classifier score %.3f (%d samples, %.0f s)%n",
+          step,
+          r.get("value").asDouble(),
+          r.get("classifier_score").asDouble(),
+          r.get("num_samples").asInt(),
+          r.get("seconds").asDouble());
+    } catch (RuntimeException | IOException e) {
+      LOG.warn("evaluation of step {} failed (training goes on): {}", step, rootMessage(e));
+      ObjectNode r = JSON.createObjectNode();
+      r.put("kind", "eval");
+      r.put("step", step);
+      r.put("error", rootMessage(e));
+      r.put("time", Instant.now().toString());
+      metrics.append(r);
+    }
   }
 
   /** Starts the application's Spark context (local[1] unless spark-submit or --master says so). */

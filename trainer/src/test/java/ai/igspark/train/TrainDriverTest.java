@@ -117,6 +117,27 @@ class TrainDriverTest {
   }
 
   @Test
+  void aFailedEvaluationIsRecordedAndTrainingGoesOn() throws Exception {
+    Path run = dir.resolve("evaluated");
+    Path config = TinyRun.config(dir, "evaluated", run.toString(), manifest, 4, 2, 1);
+    // The tiny 1×8×8 model cannot be measured with the Fashion-MNIST classifier: every
+    // evaluation fails, and the run must finish regardless.
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + "eval: {every_steps: 2, num_samples: 8, sampling_steps: 2, reference: "
+            + manifest + "}\n");
+    TrainDriver.Outcome out = train(config, Set.of());
+    assertEquals(4, out.step());
+    List<JsonNode> evals =
+        RunDirectory.open(run.toString(), new Configuration()).readMetrics().stream()
+            .filter(m -> m.get("kind").asText().equals("eval"))
+            .toList();
+    assertEquals(2, evals.size());
+    assertTrue(evals.get(0).get("error").asText().contains("1×8×8"), evals.get(0).toString());
+  }
+
+  @Test
   void resumeFlagWithoutACheckpointIsRefused() throws Exception {
     Path config = TinyRun.config(dir, "fresh", dir.resolve("f").toString(), manifest, 2, 2, 1);
     RunConfig cfg = RunConfig.load(config);
