@@ -333,7 +333,8 @@ public record RunConfig(
       Double maxBackoffSeconds,
       Boolean allowSmallerWorld,
       Double stepDeadlineSeconds,
-      Double checkpointDeadlineSeconds) {
+      Double checkpointDeadlineSeconds,
+      Integer cpuReplicas) {
     public Cluster {
       worldSize = atLeast(worldSize != null ? worldSize : 1, 1, "world_size");
       if (segmentSteps != null && segmentSteps < 1) {
@@ -357,10 +358,13 @@ public record RunConfig(
       checkpointDeadlineSeconds =
           positive(checkpointDeadlineSeconds != null ? checkpointDeadlineSeconds : 3600.0,
               "checkpoint_deadline_seconds");
+      // Model replicas per task on an executor without GPUs (with GPUs: one per assigned GPU).
+      // More than one only exercises the multi-device path on CPU; it does not add compute.
+      cpuReplicas = atLeast(cpuReplicas != null ? cpuReplicas : 1, 1, "cpu_replicas");
     }
 
     static Cluster defaults() {
-      return new Cluster(null, null, null, null, null, null, null, null);
+      return new Cluster(null, null, null, null, null, null, null, null, null);
     }
   }
 

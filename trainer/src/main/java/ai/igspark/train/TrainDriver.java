@@ -136,6 +136,7 @@ public final class TrainDriver {
                   .runId(config.run().name())
                   .segment(segment)
                   .worldSize(world)
+                  .cpuReplicas(config.cluster().cpuReplicas())
                   .metricsListener(progress::onRecord)
                   .build()
                   .run(task);

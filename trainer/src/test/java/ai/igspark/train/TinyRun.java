@@ -52,6 +52,12 @@ final class TinyRun {
   /** A run config (YAML) with a 2-block SiT+IG on the tiny dataset. */
   static Path config(Path dir, String name, String runDir, String manifest, long steps,
       long everySteps, int world) throws IOException {
+    return config(dir, name, runDir, manifest, steps, everySteps, world, 1);
+  }
+
+  /** As above, with {@code replicas} model replicas per task (the multi-device path on CPU). */
+  static Path config(Path dir, String name, String runDir, String manifest, long steps,
+      long everySteps, int world, int replicas) throws IOException {
     String yaml =
         """
         run: {dir: "%s", name: %s, seed: 3}
@@ -72,13 +78,33 @@ final class TinyRun {
           optimizer: {name: adamw, lr: 1.0e-3}
           ema_decay: 0.9
           log_every: 1
-        cluster: {world_size: %d, max_retries: 1, backoff_seconds: 0}
+        cluster: {world_size: %d, max_retries: 1, backoff_seconds: 0, cpu_replicas: %d}
         checkpoint: {every_steps: %d, keep: 5}
         """
-            .formatted(runDir, name, manifest, steps, world, everySteps);
-    Path file = dir.resolve(name + "-" + steps + ".yaml");
+            .formatted(runDir, name, manifest, steps, world, replicas, everySteps);
+    Path file = dir.resolve(name + "-" + steps + "-" + replicas + ".yaml");
     Files.writeString(file, yaml);
     return file;
+  }
+
+  /** Every tensor of a safetensors file as floats, concatenated in file order. */
+  static float[] floats(Path safetensors) throws IOException {
+    try (SafetensorsFile f = SafetensorsFile.open(safetensors)) {
+      java.util.List<float[]> parts = new java.util.ArrayList<>();
+      int n = 0;
+      for (String name : f.names()) {
+        float[] p = f.read(name).toFloats();
+        parts.add(p);
+        n += p.length;
+      }
+      float[] out = new float[n];
+      int at = 0;
+      for (float[] p : parts) {
+        System.arraycopy(p, 0, out, at, p.length);
+        at += p.length;
+      }
+      return out;
+    }
   }
 
   /** The raw bytes of every tensor of a committed checkpoint file, for bitwise comparison. */

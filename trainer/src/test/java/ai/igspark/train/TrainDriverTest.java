@@ -108,6 +108,22 @@ class TrainDriverTest {
   }
 
   @Test
+  void twoReplicasPerTaskTrainLikeOne() throws Exception {
+    Path one = dir.resolve("one-replica");
+    Path two = dir.resolve("two-replicas");
+    train(TinyRun.config(dir, "one-replica", one.toString(), manifest, 3, 3, 1, 1), Set.of());
+    train(TinyRun.config(dir, "two-replicas", two.toString(), manifest, 3, 3, 1, 2), Set.of());
+    float[] a = TinyRun.floats(emaOf(one, 3));
+    float[] b = TinyRun.floats(emaOf(two, 3));
+    assertEquals(a.length, b.length);
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    assertTrue(max < 1e-5, "max EMA difference " + max);
+  }
+
+  @Test
   void dataThatDoesNotFitTheModelIsRefusedNamingBoth() throws Exception {
     Path config = TinyRun.config(dir, "misfit", dir.resolve("r").toString(), manifest, 2, 2, 1);
     Files.writeString(config, Files.readString(config).replace("input_size: 8", "input_size: 16"));
