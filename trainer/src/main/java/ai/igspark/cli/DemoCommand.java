@@ -8,6 +8,7 @@ import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
+import ai.igspark.eval.CheckpointEvaluation;
 import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.Gaussian;
@@ -71,28 +72,6 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--sampling-steps", defaultValue = "30", description = "SDE sampler steps.")
   int samplingSteps;
-
-  private ObjectNode evalRecord(
-      long step, Setting s, double fd, double score, int n, String extractor, Path png,
-      Path runDir) {
-    ObjectNode r = new ObjectMapper().createObjectNode();
-    r.put("kind", "eval");
-    r.put("step", step);
-    r.put("metric", "fd_fmnist");
-    r.put("value", fd);
-    r.put("classifier_score", score);
-    r.put("num_samples", n);
-    r.put("label_mode", "balanced");
-    r.put("sampler", Sampler.SDE_EM.configName());
-    r.put("steps", samplingSteps);
-    r.put("ig_scale", s.guidance().igScale());
-    r.putArray("ig_interval").add(s.guidance().igLow()).add(s.guidance().igHigh());
-    r.put("cfg_scale", s.guidance().cfgScale());
-    r.putArray("cfg_interval").add(s.guidance().cfgLow()).add(s.guidance().cfgHigh());
-    r.put("extractor_sha256", extractor);
-    r.put("grid", runDir.relativize(png).toString());
-    return r;
-  }
 
   /** One guidance setting of the demo. */
   record Setting(String name, String label, Guidance guidance) {}
@@ -163,19 +142,16 @@ final class DemoCommand implements Callable<Integer> {
         FmnistFeatures.Summary summary = features.summarize(images, n);
         double distance = fd.to(summary.features().gaussian()).value();
         double score = summary.classifierScore().mean();
-        // One class per grid row: sample i has class i mod K, so row c takes c, c+K, c+2K, ...
-        float[] rows = new float[classes * perClass * per];
-        for (int c = 0; c < classes; c++) {
-          for (int j = 0; j < perClass; j++) {
-            System.arraycopy(images, (j * classes + c) * per, rows, (c * perClass + j) * per, per);
-          }
-        }
+        float[] rows = SampleGrid.classPerRow(images, classes, perClass, per);
         Path png = demoDir.resolve("grid-" + s.name() + ".png");
         SampleGrid.writePng(
             SampleGrid.grid(rows, classes * perClass, channels, size, size, perClass), png);
         out.printf("  %-12s %12.4f %17.3f  %s%n", s.label(), distance, score, png);
-        records.add(evalRecord(outcome.step(), s, distance, score, n, features.sha256(), png,
-            runDir));
+        records.add(
+            CheckpointEvaluation.record(
+                outcome.step(), s.guidance(), distance, score, n, true,
+                Sampler.SDE_EM.configName(), samplingSteps, features.sha256(),
+                runDir.relativize(png).toString()));
       }
     }
     }

@@ -1,6 +1,7 @@
 package ai.igspark.eval;
 
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.diffusion.Guidance;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.train.RunConfig;
@@ -75,29 +76,59 @@ public final class CheckpointEvaluation {
     double fd = reference.to(result.features().gaussian()).value();
 
     Path stepDir = dir.evalDir(step);
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "eval");
-    r.put("step", step);
-    r.put("metric", "fd_fmnist");
-    r.put("value", fd);
-    r.put("classifier_score", result.classifierScore().mean());
-    r.put("num_samples", eval.numSamples());
-    r.put("label_mode", eval.balanced() ? "balanced" : "random");
-    r.put("sampler", eval.samplerName());
-    r.put("steps", eval.samplingSteps());
-    r.put("ig_scale", eval.igScale());
-    r.putArray("ig_interval").add(IG_LOW).add(IG_HIGH);
-    r.put("cfg_scale", eval.cfgScale());
-    r.putArray("cfg_interval").add(CFG_LOW).add(CFG_HIGH);
-    r.put("extractor_sha256", extractorSha256);
-    r.put("grid", "eval/" + stepDir.getName() + "/grid.png");
+    ObjectNode r =
+        record(
+            step,
+            new Guidance(spec.igScale(), IG_LOW, IG_HIGH, spec.cfgScale(), CFG_LOW, CFG_HIGH),
+            fd,
+            result.classifierScore().mean(),
+            eval.numSamples(),
+            eval.balanced(),
+            eval.samplerName(),
+            eval.samplingSteps(),
+            extractorSha256,
+            "eval/" + stepDir.getName() + "/grid.png");
     r.put("seconds", (System.nanoTime() - t0) / 1e9);
-    r.put("time", Instant.now().toString());
     writeGrid(sc, dir, stepDir, emaUri, spec);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "metrics.json"), true)) {
       out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(JSON.createArrayNode()
           .add(r)));
     }
+    return r;
+  }
+
+  /**
+   * The {@code eval} record of metrics.jsonl for an FD-FMNIST measurement (docs/checkpoints.md
+   * "Metrics records").
+   */
+  public static ObjectNode record(
+      long step,
+      Guidance guidance,
+      double fdFmnist,
+      double classifierScore,
+      int samples,
+      boolean balanced,
+      String sampler,
+      int samplingSteps,
+      String extractorSha256,
+      String grid) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("kind", "eval");
+    r.put("step", step);
+    r.put("metric", "fd_fmnist");
+    r.put("value", fdFmnist);
+    r.put("classifier_score", classifierScore);
+    r.put("num_samples", samples);
+    r.put("label_mode", balanced ? "balanced" : "random");
+    r.put("sampler", sampler);
+    r.put("steps", samplingSteps);
+    r.put("ig_scale", guidance.igScale());
+    r.putArray("ig_interval").add(guidance.igLow()).add(guidance.igHigh());
+    r.put("cfg_scale", guidance.cfgScale());
+    r.putArray("cfg_interval").add(guidance.cfgLow()).add(guidance.cfgHigh());
+    r.put("extractor_sha256", extractorSha256);
+    r.put("grid", grid);
+    r.put("time", Instant.now().toString());
     return r;
   }
 
@@ -111,13 +142,7 @@ public final class CheckpointEvaluation {
             spec.igScale(), spec.igLow(), spec.igHigh(), spec.cfgScale(), spec.cfgLow(),
             spec.cfgHigh(), 80);
     float[] images = SampleEvaluationJob.sampleImages(gridSpec, sc.hadoopConfiguration());
-    int per = 32 * 32;
-    float[] rows = new float[images.length];
-    for (int c = 0; c < 10; c++) {
-      for (int j = 0; j < 8; j++) {
-        System.arraycopy(images, (j * 10 + c) * per, rows, (c * 8 + j) * per, per);
-      }
-    }
+    float[] rows = SampleGrid.classPerRow(images, 10, 8, 32 * 32);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {
       SampleGrid.writePng(SampleGrid.grid(rows, 80, 1, 32, 32, 8), out);
     }

@@ -55,6 +55,22 @@ public final class SampleGrid {
     return img;
   }
 
+  /**
+   * Reorders class-balanced samples (sample i has class i mod K) so that row c of a grid with
+   * {@code perClass} columns shows class c.
+   */
+  public static float[] classPerRow(float[] images, int classes, int perClass, int sampleSize) {
+    float[] rows = new float[classes * perClass * sampleSize];
+    for (int c = 0; c < classes; c++) {
+      for (int j = 0; j < perClass; j++) {
+        System.arraycopy(
+            images, (j * classes + c) * sampleSize, rows, (c * perClass + j) * sampleSize,
+            sampleSize);
+      }
+    }
+    return rows;
+  }
+
   public static void writePng(BufferedImage image, Path file) {
     try (OutputStream out = Files.newOutputStream(file)) {
       writePng(image, out);
