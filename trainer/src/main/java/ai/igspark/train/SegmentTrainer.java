@@ -152,7 +152,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     try (Collective ring = collective(ctx, cfg)) {
       TrainingState lead = replicas.get(0);
       int gradSize = Math.toIntExact(lead.step().gradientSize());
-      FloatBuffer flat = needsFlat(world, replicas.size()) ? directFloats(gradSize + 3) : null;
+      // One flat buffer of gradients + 3 loss sums, only when something must be summed.
+      FloatBuffer flat = world > 1 || replicas.size() > 1 ? directFloats(gradSize + 3) : null;
       FloatBuffer other = replicas.size() > 1 ? directFloats(gradSize) : null;
       for (; step < endStep; step++) {
         long stepStart = System.nanoTime();
@@ -160,7 +161,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         double[] sums = new double[3]; // Σ l_final, Σ l_inter, Σ l_cos over this rank's samples
         List<BatchSlice> parts = split(slice, replicas.size());
         for (int r = 0; r < replicas.size(); r++) {
-          for (BatchSlice micro : split(parts.get(r), microBatch, true)) {
+          for (BatchSlice micro : chunks(parts.get(r), microBatch)) {
             accumulate(replicas.get(r), data, micro, seed, flip, cfg, time, globalBatch, sums);
           }
         }
@@ -336,10 +337,6 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     return Duration.ofMillis(Math.round(s * 1000));
   }
 
-  private static boolean needsFlat(int world, int replicas) {
-    return world > 1 || replicas > 1;
-  }
-
   private static FloatBuffer directFloats(int n) {
     return ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
         .order(ByteOrder.nativeOrder())
@@ -365,8 +362,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     return out;
   }
 
-  /** Splits a slice into consecutive pieces of at most {@code size} samples. */
-  static List<BatchSlice> split(BatchSlice slice, int size, boolean bySize) {
+  /** Cuts a slice into consecutive micro-batches of at most {@code size} samples. */
+  static List<BatchSlice> chunks(BatchSlice slice, int size) {
     List<BatchSlice> out = new ArrayList<>();
     for (int begin = 0; begin < slice.size(); begin += size) {
       out.add(sub(slice, begin, Math.min(slice.size(), begin + size)));

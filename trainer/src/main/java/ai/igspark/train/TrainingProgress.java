@@ -31,7 +31,6 @@ final class TrainingProgress {
   private final int globalBatch;
   private long lastConsole;
   private double emaSamplesPerSecond;
-  private long lastStep;
 
   TrainingProgress(
       PrintStream console, MetricsLog log, long totalSteps, RunConfig.Train train, int world) {
@@ -45,17 +44,12 @@ final class TrainingProgress {
     this.interactive = System.console() != null;
   }
 
-  long lastStep() {
-    return lastStep;
-  }
-
   void onRecord(MetricRecord record) {
     Map<String, Object> f = record.fields();
     if (!"step".equals(f.get("type"))) {
       return;
     }
     long step = ((Number) f.get("step")).longValue();
-    lastStep = step;
     double sps = number(f, "samples_per_s");
     emaSamplesPerSecond = emaSamplesPerSecond == 0 ? sps : 0.9 * emaSamplesPerSecond + 0.1 * sps;
     if (step % logEvery == 0 || step == totalSteps) {
