@@ -64,14 +64,17 @@ class RunDirectoryTest {
   void resumingWithADifferentConfigIsRefusedListingEachKey() throws Exception {
     run().guardConfig(config("", ""), Set.of());
     RunConfig changed = config(", ema_decay: 0.999, optimizer: {name: adamw, lr: 2.0e-4}",
-        "eval: {every_steps: 500}");
+        "eval: {every_steps: 500, reference: ref}");
     var e = assertThrows(InvalidInputException.class,
         () -> run().guardConfig(changed, Set.of()));
     String m = e.getMessage();
     assertTrue(m.contains("train.ema_decay: 0.9999 → 0.999"), m);
     assertTrue(m.contains("train.optimizer.lr: 1.0E-4 → 2.0E-4"), m);
     assertTrue(m.contains("eval.every_steps: 0 → 500"), m);
-    assertTrue(m.contains("--allow-change eval.every_steps,train.ema_decay,train.optimizer.lr"), m);
+    assertTrue(
+        m.contains(
+            "--allow-change eval.every_steps,eval.reference,train.ema_decay,train.optimizer.lr"),
+        m);
     assertTrue(m.contains("run.yaml"), m);
     assertTrue(Files.readString(tmp.resolve("run/run.yaml")).contains("ema_decay: 0.9999"));
   }
@@ -80,11 +83,11 @@ class RunDirectoryTest {
   void allowChangeWithAPrefixKeyAcceptsAndKeepsTheOldRunYaml() throws Exception {
     RunDirectory run = run();
     String before = run.guardConfig(config("", ""), Set.of()).hash();
-    RunConfig changed = config("", "eval: {every_steps: 500, num_samples: 2000}");
+    RunConfig changed = config("", "eval: {every_steps: 500, num_samples: 2000, reference: ref}");
     RunDirectory.ConfigCheck check =
         run().guardConfig(changed, RunConfigDiff.parseAllowed("eval, train.steps"));
     assertEquals(RunDirectory.ConfigOutcome.CHANGED_ALLOWED, check.outcome());
-    assertEquals(2, check.diff().changes().size());
+    assertEquals(3, check.diff().changes().size()); // every_steps, num_samples, reference
     assertNotEquals(before, check.hash());
     assertEquals(500, run().storedConfig().orElseThrow().at("/eval/every_steps").asInt());
     try (Stream<Path> s = Files.list(tmp.resolve("run/config-history"))) {
@@ -97,7 +100,7 @@ class RunDirectoryTest {
   @Test
   void allowChangeThatMissesAKeyStillRefusesNamingIt() throws Exception {
     run().guardConfig(config("", ""), Set.of());
-    RunConfig changed = config(", log_every: 5", "eval: {every_steps: 500}");
+    RunConfig changed = config(", log_every: 5", "eval: {every_steps: 500, reference: ref}");
     var e = assertThrows(InvalidInputException.class,
         () -> run().guardConfig(changed, Set.of("eval")));
     assertTrue(e.getMessage().contains("train.log_every: 100 → 5"), e.getMessage());
