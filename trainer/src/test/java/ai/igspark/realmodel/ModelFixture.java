@@ -26,7 +26,8 @@ record ModelFixture(String name, Path weightsDir, Path referenceDir) {
 
   static ModelFixture named(String name) {
     return new ModelFixture(
-        name, resource("/fixtures/model-parity/" + name),
+        name,
+        resource("/fixtures/model-parity/" + name),
         resource("/fixtures/model-sampling-parity/" + name));
   }
 
@@ -89,8 +90,18 @@ record ModelFixture(String name, Path weightsDir, Path referenceDir) {
       }
     }
     if (!(worst <= tol)) {
-      fail(what + ": max |diff| " + worst + " at " + at + " (expected " + e[at] + ", got "
-          + a[at] + "), tolerance " + tol);
+      fail(
+          what
+              + ": max |diff| "
+              + worst
+              + " at "
+              + at
+              + " (expected "
+              + e[at]
+              + ", got "
+              + a[at]
+              + "), tolerance "
+              + tol);
     }
     return worst;
   }

@@ -33,8 +33,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Samplers, guidance, loss gradients and optimizers on the real tiny SiT and LightningDiT IG
- * models (random non-zero weights, official names) against the independent PyTorch reference
+ * Samplers, guidance, loss gradients and optimizers on the real tiny SiT and LightningDiT IG models
+ * (random non-zero weights, official names) against the independent PyTorch reference
  * (src/test/python/gen_model_sampling_parity.py: ig_reference.py + diffusion_reference.py, torch
  * 1.13), within 1e-4 absolute. The settings below must match that script.
  */
@@ -142,8 +142,7 @@ class ModelSamplingParityTest {
     LossDraws draws =
         new LossDraws(
             f.npy(manager, "loss.t"), f.npy(manager, "loss.noise"), f.npy(manager, "loss.drop"));
-    step.computeGradients(
-        f.npy(manager, "loss.x0"), f.npy(manager, "loss.y"), draws, GLOBAL_BATCH);
+    step.computeGradients(f.npy(manager, "loss.x0"), f.npy(manager, "loss.y"), draws, GLOBAL_BATCH);
     double worst = 0;
     for (Map.Entry<String, NDArray> e : f.npz(manager, "grads.npz").entrySet()) {
       NDArray grad = net.trainableParameters().get(e.getKey()).getGradient();
