@@ -98,6 +98,14 @@ def lightningdit_loss(net_ld, x1, y, t_sit, noise, drop, num_classes, lam, globa
     return per.sum() / global_batch, per
 
 
+def sit_time(net_ld):
+    """A LightningDiT-time net seen in SiT time (§10): t_ld = 1 - t_sit, both heads negated."""
+    def net(x, t, y):
+        vf, vi = net_ld(x, 1 - t, y)
+        return -vf, -vi
+    return net
+
+
 # ------------------------------------------------------- guidance (§3.1-3.3)
 
 def guided(net, x, t, y, null, g):
