@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.Pointer;
  * (Java heap, code cache, class space) and file mappings, whose pages are first touched as the JVM
  * warms up.
  */
-final class NativeMemory {
+public final class NativeMemory {
   private NativeMemory() {}
 
   /**
@@ -20,7 +20,7 @@ final class NativeMemory {
    * buffers (DJL copies Java arrays into direct buffers), then the smallest of a few readings,
    * because the GC itself briefly touches tens of MB.
    */
-  static long settledRssKb() throws IOException {
+  public static long settledRssKb() throws IOException {
     return settled(false);
   }
 
@@ -29,7 +29,7 @@ final class NativeMemory {
    * dependency) has returned the allocator's free pages, so that memory freed by the steps but
    * cached by malloc does not count as in use.
    */
-  static long trimmedRssKb() throws IOException {
+  public static long trimmedRssKb() throws IOException {
     return settled(true);
   }
 
@@ -50,7 +50,7 @@ final class NativeMemory {
     return min;
   }
 
-  static long rssKb() throws IOException {
+  public static long rssKb() throws IOException {
     long total = 0;
     boolean counted = false;
     for (String line : Files.readAllLines(Paths.get("/proc/self/smaps"))) {
