@@ -2,6 +2,9 @@ package ai.igspark.cli;
 
 import ai.igspark.cli.bench.ReaderBenchCommand;
 import ai.igspark.cli.bench.RingBenchCommand;
+import ai.igspark.cli.bench.SamplingBenchCommand;
+import ai.igspark.cli.bench.SegmentBenchCommand;
+import ai.igspark.cli.bench.StepBenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -14,6 +17,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
       ReaderBenchCommand.class,
       RingBenchCommand.class,
+      StepBenchCommand.class,
+      SamplingBenchCommand.class,
+      SegmentBenchCommand.class,
     })
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
