@@ -56,24 +56,28 @@ final class PythonTorch {
 
   /** Traces ig_reference.IgNet with {@code weights} to TorchScript at {@code out}. */
   void trace(Path weights, Path out, int batch) throws IOException, InterruptedException {
-    run(List.of("trace", weights.toString(), out.toString(), "--batch", Integer.toString(batch)));
+    run(1, List.of("trace", weights.toString(), out.toString(), "--batch", Integer.toString(batch)));
   }
 
   /** Times eager training steps; the result's {@code config} is torch.__config__.show(). */
   JsonNode eager(Path weights, int batch, int threads, int warmup, int reps)
       throws IOException, InterruptedException {
     return run(
+        threads,
         List.of("eager", weights.toString(), "--batch", Integer.toString(batch),
             "--threads", Integer.toString(threads), "--warmup", Integer.toString(warmup),
             "--reps", Integer.toString(reps)));
   }
 
-  private JsonNode run(List<String> args) throws IOException, InterruptedException {
+  private JsonNode run(int threads, List<String> args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString()));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-    // One thread per process unless the script sets more: no OpenMP pool fighting the JVM's.
-    pb.environment().put("OMP_NUM_THREADS", "1");
+    // torch.set_num_threads sizes torch's OpenMP pool, but Debian's generic BLAS is OpenBLAS
+    // (pthreads) here, which sizes its own pool from the environment when it loads.
+    String n = Integer.toString(threads);
+    pb.environment().put("OMP_NUM_THREADS", n);
+    pb.environment().put("OPENBLAS_NUM_THREADS", n);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int rc = p.waitFor();

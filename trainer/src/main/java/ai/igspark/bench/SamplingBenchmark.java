@@ -1,7 +1,6 @@
 package ai.igspark.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.data.format.HostTensor;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.Sampler;
@@ -46,16 +45,23 @@ public final class SamplingBenchmark {
       return timing(variant).median() / timing("unguided").median();
     }
 
+    /** As {@link #relative} in process CPU time. */
+    public double relativeCpu(String variant) {
+      return timing(variant).medianCpu() / timing("unguided").medianCpu();
+    }
+
     public String summary() {
       Settings s = settings;
       StringBuilder b = new StringBuilder(String.format(
           "%s, %s, %d steps, %d samples per batch, %d thread(s)%n%n", preset, s.sampler()
               .configName(), s.steps(), s.samples(), s.threads()));
-      b.append("| guidance | min s | median s | all ms | ms per sample (median)"
-          + " | median ÷ unguided |\n|---|---|---|---|---|---|\n");
+      b.append("| guidance | wall min s | wall median s | all wall ms | wall ms per sample"
+          + " (median) | CPU median s | wall median ÷ unguided | CPU median ÷ unguided |\n"
+          + "|---|---|---|---|---|---|---|---|\n");
       for (Timings t : timings) {
-        b.append(String.format("| %s | %.3f | %.3f | %s | %.1f | %.3f |%n", t.variant(), t.min(),
-            t.median(), t.allMillis(), 1e3 * t.median() / s.samples(), relative(t.variant())));
+        b.append(String.format("| %s | %.3f | %.3f | %s | %.1f | %.3f | %.3f | %.3f |%n",
+            t.variant(), t.min(), t.median(), t.allMillis(), 1e3 * t.median() / s.samples(),
+            t.medianCpu(), relative(t.variant()), relativeCpu(t.variant())));
       }
       return b.toString();
     }
@@ -74,9 +80,11 @@ public final class SamplingBenchmark {
     for (int i = 0; i < labels.length; i++) {
       labels[i] = i % cfg.numClasses();
     }
-    JniUtils.setNumThreads(s.threads());
+    StepBenchmark.intraOpThreads(s.threads());
     Map<String, double[]> seconds = new LinkedHashMap<>();
+    Map<String, double[]> cpu = new LinkedHashMap<>();
     VARIANTS.keySet().forEach(v -> seconds.put(v, new double[s.reps()]));
+    VARIANTS.keySet().forEach(v -> cpu.put(v, new double[s.reps()]));
     try (CheckpointSampler sampler = new CheckpointSampler(cfg, weights, s.preset())) {
       for (int r = -s.warmup(); r < s.reps(); r++) {
         List<String> order = new ArrayList<>(VARIANTS.keySet());
@@ -86,15 +94,17 @@ public final class SamplingBenchmark {
         for (String v : order) {
           SamplingPlan plan = new SamplingPlan(s.sampler(), s.steps(), 1.0, VARIANTS.get(v));
           long t0 = System.nanoTime();
+          long c0 = StepBenchmark.processCpuNanos();
           sampler.sample(plan, 0, 0, labels, null, s.samples(), null);
           if (r >= 0) {
             seconds.get(v)[r] = (System.nanoTime() - t0) / 1e9;
+            cpu.get(v)[r] = (StepBenchmark.processCpuNanos() - c0) / 1e9;
           }
         }
       }
     }
     List<Timings> timings = new ArrayList<>();
-    seconds.forEach((v, sec) -> timings.add(new Timings(v, s.threads(), sec)));
+    seconds.forEach((v, sec) -> timings.add(new Timings(v, s.threads(), sec, cpu.get(v))));
     return new Result(s.preset(), s, timings);
   }
 }

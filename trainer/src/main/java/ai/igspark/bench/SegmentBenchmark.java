@@ -3,7 +3,6 @@ package ai.igspark.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.format.DType;
 import ai.igspark.data.format.DatasetKind;
@@ -202,34 +201,47 @@ public final class SegmentBenchmark {
 
   /**
    * @param step one training step of {@code stepPreset} at {@code stepBatch} samples
+   * @param doubleStep the same at {@code 2·stepBatch} samples: with {@code step} it gives the
+   *     fixed cost (clip, AdamW, draws) and the cost per sample, for extrapolating to real batches
    */
   public record CollectiveResult(CollectiveSettings settings, RingBenchmark.Result ring,
-      Timings step, long stepParameters) {
+      Timings step, Timings doubleStep, long stepParameters) {
 
     /** Median all-reduce ÷ (median step + median all-reduce): the share without overlap. */
     public double share() {
       return ring.medianSeconds() / (ring.medianSeconds() + step.median());
     }
 
+    /** Seconds per additional sample, from the two batch sizes. */
+    public double perSample() {
+      return (doubleStep.median() - step.median()) / settings.stepBatch();
+    }
+
+    /** The step time at {@code batch} samples on the line through the two measurements. */
+    public double stepAt(int batch) {
+      return step.median() + (batch - settings.stepBatch()) * perSample();
+    }
+
     public String summary() {
       CollectiveSettings s = settings;
-      double perSample = step.median() / s.stepBatch();
       StringBuilder b = new StringBuilder();
       b.append(String.format("all-reduce W=%d of %,d floats (%.1f MB): best %.3f s, median %.3f s"
               + " (%d calls)%n", s.world(), s.floats(), 4e-6 * s.floats(), ring.bestSeconds(),
           ring.medianSeconds(), s.iterations()));
-      b.append(String.format("%s step (%,d parameters), batch %d, %d thread(s): min %.3f s, median"
-              + " %.3f s (%s ms); %.3f s per sample%n", s.stepPreset(), stepParameters,
-          s.stepBatch(), s.stepThreads(), step.min(), step.median(), step.allMillis(), perSample));
-      b.append(String.format("collective share of (step + all-reduce) at batch %d: %.1f%%%n",
-          s.stepBatch(), 100 * share()));
+      for (Timings t : List.of(step, doubleStep)) {
+        int batch = t == step ? s.stepBatch() : 2 * s.stepBatch();
+        b.append(String.format("%s step (%,d parameters), batch %d, %d thread(s): min %.3f s,"
+                + " median %.3f s (%s ms); CPU median %.3f s; all-reduce share %.1f%%%n",
+            s.stepPreset(), stepParameters, batch, s.stepThreads(), t.min(), t.median(),
+            t.allMillis(), t.medianCpu(),
+            100 * ring.medianSeconds() / (ring.medianSeconds() + t.median())));
+      }
+      b.append(String.format("linear fit: step ≈ %.2f s + %.3f s per sample%n",
+          stepAt(0), perSample()));
       for (int perRank : new int[] {8, 32, 128}) {
-        // Step time grows about linearly with the batch once the matrices are large; the
-        // all-reduce does not depend on it.
-        double stepAt = step.median() + (perRank - s.stepBatch()) * perSample;
+        double at = stepAt(perRank);
         b.append(String.format("  extrapolated to %d samples per rank: step ≈ %.1f s, share ≈ "
-            + "%.1f%%%n", perRank, stepAt, 100 * ring.medianSeconds()
-                / (ring.medianSeconds() + stepAt)));
+            + "%.1f%%%n", perRank, at, 100 * ring.medianSeconds() / (ring.medianSeconds() + at)));
       }
       return b.toString();
     }
@@ -240,22 +252,31 @@ public final class SegmentBenchmark {
         RingBenchmark.run(s.world(), Math.toIntExact(s.floats()), s.iterations(),
             RingOptions.defaults());
     ModelConfig cfg = Presets.get(s.stepPreset());
-    JniUtils.setNumThreads(s.stepThreads());
+    StepBenchmark.intraOpThreads(s.stepThreads());
     try (NDManager root = NDManager.newBaseManager()) {
       IgDiTNet net = new IgDiTNet(IgDiT.create(cfg, root, 0));
       TrainStep step = StepBenchmark.trainStep(net, cfg, root);
-      SplittableRandom rng = new SplittableRandom(4);
-      NDArray x = StepBenchmark.gaussian(root,
-          new Shape(s.stepBatch(), cfg.inChannels(), cfg.inputSize(), cfg.inputSize()), rng);
-      long[] labels = new long[s.stepBatch()];
-      NDArray y = root.create(labels);
+      return new CollectiveResult(s, ring, timeSteps(step, cfg, s, s.stepBatch(), root),
+          timeSteps(step, cfg, s, 2 * s.stepBatch(), root), step.gradientSize());
+    }
+  }
+
+  private static Timings timeSteps(
+      TrainStep step, ModelConfig cfg, CollectiveSettings s, int batch, NDManager root) {
+    SplittableRandom rng = new SplittableRandom(4);
+    try (NDManager m = root.newSubManager()) {
+      NDArray x = StepBenchmark.gaussian(m,
+          new Shape(batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()), rng);
+      NDArray y = m.create(new long[batch]);
       StepBenchmark.timeStep(step, x, y, rng); // warm-up
       double[] sec = new double[s.stepReps()];
+      double[] cpu = new double[s.stepReps()];
       for (int i = 0; i < sec.length; i++) {
+        long c0 = StepBenchmark.processCpuNanos();
         sec[i] = StepBenchmark.timeStep(step, x, y, rng);
+        cpu[i] = (StepBenchmark.processCpuNanos() - c0) / 1e9;
       }
-      return new CollectiveResult(s, ring, new Timings(s.stepPreset(), s.stepThreads(), sec),
-          step.gradientSize());
+      return new Timings(s.stepPreset() + " batch " + batch, s.stepThreads(), sec, cpu);
     }
   }
 }

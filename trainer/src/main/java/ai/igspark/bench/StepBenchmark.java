@@ -3,7 +3,6 @@ package ai.igspark.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.data.format.DType;
 import ai.igspark.data.format.HostTensor;
 import ai.igspark.diffusion.IgLoss;
@@ -85,12 +84,14 @@ public final class StepBenchmark {
       b.append(String.format(
           "model %s, batch %d, %,d trainable parameters; TorchScript max |diff| %.2e%n%n",
           model, batch, parameters, maxAbsDiff));
-      b.append("| threads | variant | min s | median s | all ms | median ÷ TorchScript |\n");
-      b.append("|---|---|---|---|---|---|\n");
+      b.append("| threads | variant | wall min s | wall median s | all wall ms | CPU min s"
+          + " | CPU median s | wall median ÷ TorchScript | CPU median ÷ TorchScript |\n");
+      b.append("|---|---|---|---|---|---|---|---|---|\n");
       for (Timings t : timings) {
         Timings ts = timing(TORCHSCRIPT, t.threads());
-        b.append(String.format("| %d | %s | %.3f | %.3f | %s | %.3f |%n", t.threads(),
-            t.variant(), t.min(), t.median(), t.allMillis(), t.median() / ts.median()));
+        b.append(String.format("| %d | %s | %.3f | %.3f | %s | %.3f | %.3f | %.3f | %.3f |%n",
+            t.threads(), t.variant(), t.min(), t.median(), t.allMillis(), t.minCpu(),
+            t.medianCpu(), t.median() / ts.median(), t.medianCpu() / ts.medianCpu()));
       }
       if (torch != null) {
         b.append("\nDebian torch ").append(torch).append(", torch.__config__.show():\n")
@@ -153,34 +154,31 @@ public final class StepBenchmark {
       String torch = null;
       String torchConfig = null;
       for (int threads : s.threads()) {
-        JniUtils.setNumThreads(threads);
+        intraOpThreads(threads);
         SplittableRandom igRng = new SplittableRandom(2);
         SplittableRandom tsRng = new SplittableRandom(2);
         for (int i = 0; i < s.warmup(); i++) {
           timeStep(igStep, x, y, igRng);
           timeStep(tsStep, x, y, tsRng);
         }
-        double[] igSec = new double[s.reps()];
-        double[] tsSec = new double[s.reps()];
+        double[][] igSec = new double[2][s.reps()];
+        double[][] tsSec = new double[2][s.reps()];
         for (int r = 0; r < s.reps(); r++) {
           // Alternate which goes first so a change of machine load hits both alike.
           if (r % 2 == 0) {
-            igSec[r] = timeStep(igStep, x, y, igRng);
-            tsSec[r] = timeStep(tsStep, x, y, tsRng);
+            measure(igStep, x, y, igRng, igSec, r);
+            measure(tsStep, x, y, tsRng, tsSec, r);
           } else {
-            tsSec[r] = timeStep(tsStep, x, y, tsRng);
-            igSec[r] = timeStep(igStep, x, y, igRng);
+            measure(tsStep, x, y, tsRng, tsSec, r);
+            measure(igStep, x, y, igRng, igSec, r);
           }
         }
-        timings.add(new Timings(IGSPARK, threads, igSec));
-        timings.add(new Timings(TORCHSCRIPT, threads, tsSec));
+        timings.add(new Timings(IGSPARK, threads, igSec[0], igSec[1]));
+        timings.add(new Timings(TORCHSCRIPT, threads, tsSec[0], tsSec[1]));
         if (py != null) {
           JsonNode e = py.eager(weights, s.batch(), threads, s.warmup(), s.reps());
-          double[] sec = new double[e.get("seconds").size()];
-          for (int i = 0; i < sec.length; i++) {
-            sec[i] = e.get("seconds").get(i).asDouble();
-          }
-          timings.add(new Timings(EAGER, threads, sec));
+          timings.add(
+              new Timings(EAGER, threads, doubles(e.get("seconds")), doubles(e.get("cpu_seconds"))));
           torch = e.get("torch").asText();
           torchConfig = e.get("config").asText();
         }
@@ -210,6 +208,35 @@ public final class StepBenchmark {
         null,
         LrSchedule.constant(1e-4f),
         1.0);
+  }
+
+  private static double[] doubles(JsonNode array) {
+    double[] v = new double[array.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = array.get(i).asDouble();
+    }
+    return v;
+  }
+
+  /** One step into {@code out[0][r]} (wall seconds) and {@code out[1][r]} (process CPU). */
+  private static void measure(
+      TrainStep step, NDArray x, NDArray y, SplittableRandom rng, double[][] out, int r) {
+    long cpu0 = processCpuNanos();
+    out[0][r] = timeStep(step, x, y, rng);
+    out[1][r] = (processCpuNanos() - cpu0) / 1e9;
+  }
+
+  /** Sets libtorch's intra-op threads (loading the engine first: the call is native). */
+  static void intraOpThreads(int n) {
+    ai.djl.engine.Engine.getInstance();
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+  }
+
+  /** CPU time of this process, every thread (the intra-op pool's too). */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   static double timeStep(TrainStep step, NDArray x, NDArray y, SplittableRandom rng) {

@@ -7,7 +7,8 @@
   eager  WEIGHTS --batch N --threads T --warmup W --reps R
                                  time IG training steps in eager mode (forward, the SiT IG loss of
                                  ai.igspark.diffusion.IgLoss, backward, clip 1.0, AdamW) and print
-                                 one JSON line: step seconds, torch version and build config
+                                 one JSON line: step wall and CPU seconds, torch version and its
+                                 build configuration
 """
 import argparse
 import json
@@ -96,14 +97,16 @@ def eager(args):
 
     for _ in range(args.warmup):
         step()
-    seconds = []
+    seconds, cpu_seconds = [], []
     for _ in range(args.reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()  # process CPU: every thread
         step()
         seconds.append(time.perf_counter() - t0)
+        cpu_seconds.append(time.process_time() - c0)
     print(json.dumps({
         "threads": torch.get_num_threads(),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "torch": torch.__version__,
         "config": torch.__config__.show(),
     }))
