@@ -226,8 +226,9 @@ public final class SegmentBenchmark {
       CollectiveSettings s = settings;
       StringBuilder b = new StringBuilder();
       b.append(String.format("all-reduce W=%d of %,d floats (%.1f MB): best %.3f s, median %.3f s"
-              + " (%d calls)%n", s.world(), s.floats(), 4e-6 * s.floats(), ring.bestSeconds(),
-          ring.medianSeconds(), s.iterations()));
+              + " (%d calls); CPU per call per rank %.3f s%n", s.world(), s.floats(),
+          4e-6 * s.floats(), ring.bestSeconds(), ring.medianSeconds(), s.iterations(),
+          ring.cpuSecondsPerCall()));
       for (Timings t : List.of(step, doubleStep)) {
         int batch = t == step ? s.stepBatch() : 2 * s.stepBatch();
         b.append(String.format("%s step (%,d parameters), batch %d, %d thread(s): min %.3f s,"

@@ -41,6 +41,6 @@ class SegmentBenchmarkTest {
     assertEquals(2, r.doubleStep().seconds().length);
     assertEquals(r.step().median(), r.stepAt(2), 1e-9);
     assertTrue(r.share() > 0 && r.share() < 1, r.summary());
-    assertTrue(r.summary().contains("collective share"), r.summary());
+    assertTrue(r.summary().contains("linear fit"), r.summary());
   }
 }
