@@ -6,8 +6,10 @@ without Python: trainer/src/test/resources/fixtures/step-bench/
   sit-tiny-ig.pt        torch.jit.trace of ig_reference.IgNet with those weights:
                         (x, t, y) -> (v_final, v_intermediate), traced at batch 2
 
-Run with Debian's python (torch 1.13):  /usr/bin/python3 trainer/src/test/python/gen_step_torchscript.py
-The benchmark itself traces at run time with step_torch.py (trainer/src/main/resources/ai/igspark/bench).
+Run with Debian's python (torch 1.13):
+    /usr/bin/python3 trainer/src/test/python/gen_step_torchscript.py
+The benchmark itself traces at run time with step_torch.py
+(trainer/src/main/resources/ai/igspark/bench).
 """
 import json
 import os

@@ -56,7 +56,8 @@ final class PythonTorch {
 
   /** Traces ig_reference.IgNet with {@code weights} to TorchScript at {@code out}. */
   void trace(Path weights, Path out, int batch) throws IOException, InterruptedException {
-    run(1, List.of("trace", weights.toString(), out.toString(), "--batch", Integer.toString(batch)));
+    run(1,
+        List.of("trace", weights.toString(), out.toString(), "--batch", Integer.toString(batch)));
   }
 
   /** Times eager training steps; the result's {@code config} is torch.__config__.show(). */

@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * {@code igspark bench sampling}: the cost of a guided sample relative to an unguided one at the
  * same number of steps (docs/benchmarks/sampling.md). IG reuses the intermediate head of the same
- * forward pass, so it should cost almost nothing (target ≤ 1.05×); CFG doubles the batch (≈ 2×).
+ * forward pass, so it should cost almost nothing (target ≤ 1.05×); CFG doubles the batch
+ * (≈ 2×).
  */
 public final class SamplingBenchmark {
   /** Unguided, IG, CFG and IG+CFG with both intervals covering every step. */

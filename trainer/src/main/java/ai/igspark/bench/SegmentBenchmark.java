@@ -133,7 +133,8 @@ public final class SegmentBenchmark {
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "ai.igspark.cli.Igspark",
         "train", "--config", config.toString(), "--resume", "--allow-change", "train.steps"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");
     pb.environment().put("OPT_OUT_TRACKING", "true");
     int rc = pb.start().waitFor();

@@ -177,8 +177,8 @@ public final class StepBenchmark {
         timings.add(new Timings(TORCHSCRIPT, threads, tsSec[0], tsSec[1]));
         if (py != null) {
           JsonNode e = py.eager(weights, s.batch(), threads, s.warmup(), s.reps());
-          timings.add(
-              new Timings(EAGER, threads, doubles(e.get("seconds")), doubles(e.get("cpu_seconds"))));
+          timings.add(new Timings(
+              EAGER, threads, doubles(e.get("seconds")), doubles(e.get("cpu_seconds"))));
           torch = e.get("torch").asText();
           torchConfig = e.get("config").asText();
         }

@@ -37,7 +37,8 @@ public final class SegmentBenchCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}).")
   int segments = 4;
 
-  @Option(names = "--cold-runs", description = "Fresh drivers resuming (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--cold-runs",
+      description = "Fresh drivers resuming (default: ${DEFAULT-VALUE}).")
   int coldRuns = 3;
 
   @Option(names = "--floats", description = "All-reduce size (default: ${DEFAULT-VALUE}, SiT-B/2).")

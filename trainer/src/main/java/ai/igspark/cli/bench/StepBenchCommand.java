@@ -33,7 +33,8 @@ public final class StepBenchCommand implements Callable<Integer> {
   @Option(names = "--threads", split = ",", description = "Intra-op thread counts (default: 1,2).")
   List<Integer> threads = List.of(1, 2);
 
-  @Option(names = "--warmup", description = "Untimed steps per variant (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup",
+      description = "Untimed steps per variant (default: ${DEFAULT-VALUE}).")
   int warmup = 1;
 
   @Option(names = "--reps", description = "Timed steps per variant (default: ${DEFAULT-VALUE}).")
