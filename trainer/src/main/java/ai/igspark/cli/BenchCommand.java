@@ -3,6 +3,9 @@ package ai.igspark.cli;
 import ai.igspark.cli.bench.MetricsBenchCommand;
 import ai.igspark.cli.bench.ReaderBenchCommand;
 import ai.igspark.cli.bench.RingBenchCommand;
+import ai.igspark.cli.bench.SamplingBenchCommand;
+import ai.igspark.cli.bench.SegmentBenchCommand;
+import ai.igspark.cli.bench.StepBenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -16,6 +19,9 @@ import picocli.CommandLine.Spec;
       ReaderBenchCommand.class,
       RingBenchCommand.class,
       MetricsBenchCommand.class,
+      StepBenchCommand.class,
+      SamplingBenchCommand.class,
+      SegmentBenchCommand.class,
     })
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
