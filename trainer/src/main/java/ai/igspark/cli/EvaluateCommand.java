@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,18 +37,25 @@ import picocli.CommandLine.Spec;
       "Compute FID, sFID, Inception Score and precision/recall (ADM evaluation suite).",
       "Both files are .npz: statistics (mu, sigma[, mu_s, sigma_s]) and/or uint8 images arr_0",
       "(N, H, W, 3). Stored statistics are used for FID/sFID when present; images go through",
-      "the --inception extractor for the other metrics."
+      "the --inception extractor for the other metrics.",
+      "With --checkpoint instead of --samples, samples the weights as a Spark job (local mode",
+      "unless --master) with the given guidance, or a --sweep of settings in one job each, and",
+      "measures FD-FMNIST against the --reference dataset (pixel-space Fashion-MNIST models)."
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--reference", required = true, paramLabel = "REF.npz",
-      description = "Reference batch: ADM statistics and/or images arr_0.")
+  @Option(names = "--reference", required = true, paramLabel = "REF",
+      description = "Reference batch: ADM statistics and/or images arr_0 (.npz); with "
+          + "--checkpoint, a dataset directory of real images (e.g. data/fashion-mnist-test).")
   Path reference;
 
-  @Option(names = "--samples", required = true, paramLabel = "SAMPLES.npz",
+  @Option(names = "--samples", paramLabel = "SAMPLES.npz",
       description = "Sample batch: images arr_0 (uint8 NHWC) or statistics.")
   Path samples;
+
+  @ArgGroup(exclusive = false, heading = "Sampling a checkpoint (instead of --samples):%n")
+  CheckpointSampling checkpoint;
 
   @Option(names = "--inception", paramLabel = "FILE.pt",
       description = "TorchScript feature extractor (contract: evaluation.md §7). Needed for "
@@ -69,6 +77,13 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if ((samples == null) == (checkpoint == null)) {
+      throw new InvalidInputException(
+          "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS");
+    }
+    if (checkpoint != null) {
+      return checkpoint.run(reference, output, spec.commandLine().getOut());
+    }
     if (batchSize <= 0) {
       throw new InvalidInputException("--batch-size must be positive, got " + batchSize);
     }

@@ -1,0 +1,108 @@
+package ai.igspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.igspark.data.format.DType;
+import ai.igspark.data.format.DatasetKind;
+import ai.igspark.data.format.DatasetWriter;
+import ai.igspark.data.format.Normalization;
+import ai.igspark.model.IgDiT;
+import ai.igspark.model.ModelCheckpoints;
+import ai.igspark.model.ModelConfig;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code igspark evaluate --checkpoint}: sampling on Spark and FD-FMNIST per guidance setting. */
+class EvaluateCheckpointTest {
+  @TempDir Path dir;
+
+  private Path weights() throws Exception {
+    ModelConfig config =
+        ModelConfig.fromTree(
+            Map.of(
+                "family", "sit", "input_size", 32, "in_channels", 1, "patch_size", 8,
+                "hidden_size", 32, "depth", 2, "num_heads", 2, "num_classes", 10, "ig_depth", 1),
+            "test");
+    Path file = dir.resolve("ema.safetensors");
+    try (NDManager m = NDManager.newBaseManager();
+        IgDiT model = IgDiT.create(config, m, 3)) {
+      ModelCheckpoints.exportSafetensors(model, file);
+    }
+    return file;
+  }
+
+  private Path realImages() {
+    SplittableRandom rng = new SplittableRandom(1);
+    String uri = dir.resolve("real").toString();
+    DatasetWriter w =
+        DatasetWriter.to(uri)
+            .latentShape(1, 32, 32)
+            .storedDType(DType.F32)
+            .numClasses(10)
+            .kind(DatasetKind.LATENTS)
+            .withFlips(false)
+            .normalization(Normalization.identity())
+            .vae("none")
+            .source("EvaluateCheckpointTest")
+            .samplesPerShard(200)
+            .build();
+    for (int i = 0; i < 200; i++) {
+      float[] x = new float[32 * 32];
+      for (int p = 0; p < x.length; p++) {
+        x[p] = (float) Math.max(-1, Math.min(1, rng.nextGaussian() * 0.5 - 0.3));
+      }
+      w.add(x, null, i % 10);
+    }
+    w.commit();
+    return Path.of(uri);
+  }
+
+  @Test
+  void sweepMeasuresEverySettingInOneCommand() throws Exception {
+    Path out = dir.resolve("metrics.json");
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", weights().toString(), "--reference",
+            realImages().toString(), "--num-samples", "20", "--sampler", "ode-euler",
+            "--steps", "2", "--sweep", "ig-scale=1.0,1.5", "cfg-scale=1.0,2.0",
+            "--output", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("FD-FMNIST"), r.out());
+    assertTrue(r.out().contains("biased upward"), r.out());
+    JsonNode records = new ObjectMapper().readTree(out.toFile());
+    assertEquals(4, records.size());
+    for (JsonNode rec : records) {
+      assertEquals("fd_fmnist", rec.get("metric").asText());
+      assertTrue(rec.get("value").asDouble() > 0, rec.toString());
+    }
+    assertEquals(1.5, records.get(2).get("ig_scale").asDouble());
+    assertEquals(2.0, records.get(1).get("cfg_scale").asDouble());
+  }
+
+  @Test
+  void unknownSweepKeyIsNamed() throws Exception {
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", weights().toString(), "--reference",
+            dir.toString(), "--sweep", "temperature=1,2");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--sweep: 'temperature=1,2'"), r.err());
+  }
+
+  @Test
+  void samplesAndCheckpointExcludeEachOther() throws Exception {
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--reference", dir.toString(), "--samples", "s.npz", "--checkpoint",
+            weights().toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("exactly one of --samples"), r.err());
+  }
+}
