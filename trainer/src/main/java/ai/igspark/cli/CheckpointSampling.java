@@ -62,6 +62,12 @@ final class CheckpointSampling {
   @Option(names = "--cfg-scale", defaultValue = "1.0", description = "CFG scale.")
   float cfgScale;
 
+  @Option(
+      names = "--ig-interval",
+      defaultValue = "0,1",
+      description = "IG interval LO,HI in SiT time (default ${DEFAULT-VALUE}: all t).")
+  String igInterval;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seed of noise and labels.")
   long seed;
 
@@ -83,6 +89,20 @@ final class CheckpointSampling {
     ModelConfig config = modelConfig();
     Path safetensors = asSafetensors(config);
     List<Setting> settings = settings();
+    String[] interval = igInterval.split(",");
+    float igLow;
+    float igHigh;
+    try {
+      igLow = Float.parseFloat(interval[0].trim());
+      igHigh = Float.parseFloat(interval[interval.length - 1].trim());
+    } catch (NumberFormatException e) {
+      igLow = Float.NaN;
+      igHigh = Float.NaN;
+    }
+    if (interval.length != 2 || Float.isNaN(igLow) || Float.isNaN(igHigh)) {
+      throw new InvalidInputException(
+          "--ig-interval: '" + igInterval + "', expected LO,HI such as 0.3,1");
+    }
     String modelJson = JSON.writeValueAsString(config.toMap());
     ArrayNode records = JSON.createArrayNode();
     SparkContexts.Builder spark = SparkContexts.builder().appName("igspark evaluate");
@@ -99,7 +119,7 @@ final class CheckpointSampling {
           "%-10s %-10s %-6s %20s %17s%n", "ig-scale", "cfg-scale", "steps", "FD-FMNIST",
           "classifier score");
       for (Setting s : settings) {
-        Guidance g = new Guidance(s.igScale(), 0f, 1f, s.cfgScale(), 0f, 0.7f);
+        Guidance g = new Guidance(s.igScale(), igLow, igHigh, s.cfgScale(), 0f, 0.7f);
         SampleEvaluationJob.Result r =
             SampleEvaluationJob.run(
                 sc,
