@@ -333,7 +333,9 @@ public record RunConfig(
       Double maxBackoffSeconds,
       Boolean allowSmallerWorld,
       Double stepDeadlineSeconds,
-      Double checkpointDeadlineSeconds) {
+      Double checkpointDeadlineSeconds,
+      Double slotWaitSeconds,
+      Boolean allowUnencryptedRing) {
     public Cluster {
       worldSize = atLeast(worldSize != null ? worldSize : 1, 1, "world_size");
       if (segmentSteps != null && segmentSteps < 1) {
@@ -357,10 +359,13 @@ public record RunConfig(
       checkpointDeadlineSeconds =
           positive(checkpointDeadlineSeconds != null ? checkpointDeadlineSeconds : 3600.0,
               "checkpoint_deadline_seconds");
+      slotWaitSeconds =
+          positive(slotWaitSeconds != null ? slotWaitSeconds : 60.0, "slot_wait_seconds");
+      allowUnencryptedRing = allowUnencryptedRing != null ? allowUnencryptedRing : false;
     }
 
     static Cluster defaults() {
-      return new Cluster(null, null, null, null, null, null, null, null);
+      return new Cluster(null, null, null, null, null, null, null, null, null, null);
     }
   }
 
