@@ -101,6 +101,20 @@ class TrainingFaultsTest {
   }
 
   @Test
+  void stateLoadedColdStaysEqualToTheWarmOneInLaterSegments() throws Exception {
+    Path warm = dir.resolve("all-warm");
+    train(TinyRun.config(dir, "all-warm", warm.toString(), manifest, 6, 2, 1), Set.of());
+    Path cold = dir.resolve("cold-then-warm");
+    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), manifest, 2, 2, 1), Set.of());
+    WarmCache.clear(); // segment 2-4 starts cold, segment 4-6 continues that state warm
+    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), manifest, 6, 2, 1),
+        Set.of("train.steps"));
+    assertArrayEquals(
+        TinyRun.tensorBytes(ckpt(warm, 6).resolve(TrainingState.EMA_FILE)),
+        TinyRun.tensorBytes(ckpt(cold, 6).resolve(TrainingState.EMA_FILE)));
+  }
+
+  @Test
   void nonFiniteStepsAreSkippedAndCounted() throws Exception {
     int poisoned = 5;
     String nanData = TinyRun.dataset(dir, "nan-data", i -> i == poisoned);
@@ -163,7 +177,7 @@ class TrainingFaultsTest {
     Path config = TinyRun.withCluster(
         TinyRun.config(dir, "budget", run.toString(), manifest, 4, 2, 1),
         "{world_size: 1, max_retries: 2, backoff_seconds: 0}");
-    System.setProperty(FaultInjection.FAIL_RANK, "0");
+    sc.setLocalProperty(FaultInjection.FAIL_RANK, "0");
     try {
       var e = assertThrows(TrainDriver.TrainingFailedException.class,
           () -> train(config, Set.of("train.steps", "cluster")));
@@ -173,7 +187,7 @@ class TrainingFaultsTest {
       assertTrue(e.getMessage().contains("run the same command again"), e.getMessage());
       assertTrue(e.getMessage().contains("test fault injection"), e.getMessage());
     } finally {
-      System.clearProperty(FaultInjection.FAIL_RANK);
+      sc.setLocalProperty(FaultInjection.FAIL_RANK, null);
     }
     assertEquals(2, latest(run));
     assertEquals(2, records(run, "retry").size());
