@@ -156,6 +156,10 @@ public final class SparkContexts {
       conf.set("spark.executorEnv.OPT_OUT_TRACKING", "true");
       conf.set("spark.executorEnv.DJL_OFFLINE", "true");
       conf.set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+      // libtorch's MKL picks kernels by the data's memory alignment unless conditional numerical
+      // reproducibility is on; a replacement executor (other allocation history) then drifted
+      // from the survivors' bitwise trajectory (docs/RELIABILITY.md, executor kill).
+      conf.setIfMissing("spark.executorEnv.MKL_CBWR", "AUTO");
 
       int cores = executorCores != null ? executorCores : conf.getInt("spark.executor.cores", 1);
       conf.set("spark.executor.cores", Integer.toString(cores));

@@ -69,7 +69,6 @@ class StandaloneFaultsTest {
             .executorMemory("768m")
             .executorClassPath(CLUSTER.executorClassPath())
             .uiEnabled(false)
-            .set("spark.executorEnv.MKL_CBWR", "AUTO")
             .start();
     awaitSlots(180);
     manifest = TinyRun.dataset(dir);
