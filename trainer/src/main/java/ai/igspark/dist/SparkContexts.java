@@ -203,6 +203,15 @@ public final class SparkContexts {
         conf.set(
             "spark.executor.extraJavaOptions", (javaOptions + " " + EXECUTOR_JAVA_OPTIONS).strip());
       }
+      // As many torch intra-op threads as the executor has cores (torch's default is every core
+      // of the machine): no oversubscription, and the thread count, which fixes how parallel
+      // reductions split their sums, is the same in a replacement executor.
+      javaOptions = conf.get("spark.executor.extraJavaOptions");
+      if (!local && !javaOptions.contains("-Dai.djl.pytorch.num_threads=")) {
+        conf.set("spark.executor.extraJavaOptions",
+            javaOptions + " -Dai.djl.pytorch.num_threads=" + cores
+                + " -Dai.djl.pytorch.num_interop_threads=1");
+      }
       return conf;
     }
 

@@ -321,7 +321,11 @@ public record RunConfig(
    * {@code cluster}: world size and the driver's failure discipline
    * (distributed-training-anchors.md §4.1–4.2). Deadlines: every collective read/write during training has {@code
    * step_deadline_seconds}; the checkpoint phase has the longer {@code
-   * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer.
+   * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer. {@code
+   * slot_wait_seconds}: how long a segment waits for {@code world_size} free task slots; then
+   * {@code allow_smaller_world} continues with the largest world size that fits and divides the
+   * global batch. {@code allow_unencrypted_ring}: the ring is authenticated but not encrypted, so
+   * with spark.ssl.enabled the run refuses to start unless this is true (docs/RELIABILITY.md).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The driver JVM ({@code igspark train} in local mode, a child process) is killed with SIGKILL
  * after its first committed checkpoint; the same command started again resumes from LATEST and
- * ends with the weights of an uninterrupted run.
+ * ends with the weights of an uninterrupted run. The uninterrupted run is a child process too:
+ * compared with one inside the test JVM, the last bits differed (docs/RELIABILITY.md).
  */
 @Tag("slow")
 class DriverKillTest {
@@ -30,7 +31,7 @@ class DriverKillTest {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!arg.startsWith("-Xmx") && !arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
+      if (!arg.startsWith("-Xmx") && !arg.startsWith("-agent") && !arg.startsWith("-javaagent")) {
         cmd.add(arg);
       }
     }

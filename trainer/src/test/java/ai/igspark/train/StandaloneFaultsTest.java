@@ -172,11 +172,15 @@ class StandaloneFaultsTest {
         throw new RuntimeException(e);
       }
     });
+    // distinct checkpoints, drawn up front, after which a kill lands (never the last segment)
+    java.util.TreeSet<Long> after = new java.util.TreeSet<>();
+    while (after.size() < kills) {
+      after.add(every * (1 + random.nextInt((int) Math.max(1, steps / every - 2))));
+    }
     List<Long> killSteps = new ArrayList<>();
     for (int k = 0; k < kills; k++) {
-      long after = every * (1 + random.nextInt((int) Math.max(1, steps / every - 2)));
-      after = Math.max(after, killSteps.isEmpty() ? 0 : killSteps.get(killSteps.size() - 1) + 1);
-      while (latest(name) < after && !run.isDone()) {
+      long at0 = after.pollFirst();
+      while (latest(name) < at0 && !run.isDone()) {
         Thread.sleep(50);
       }
       Thread.sleep(random.nextInt(1000)); // somewhere inside the next segment
@@ -242,13 +246,47 @@ class StandaloneFaultsTest {
     long every = Long.getLong("igspark.load.every", 100);
     String cluster = "{world_size: 2, max_retries: 3, backoff_seconds: 1}";
     double steady = baseline("load-steady", steps, every, cluster);
+    baseline("load-steady-again", steps, every, cluster);
+    boolean reproducible = java.util.Arrays.equals(ema("load-steady", steps),
+        ema("load-steady-again", steps));
+    System.out.printf("RELIABILITY load run: two uninterrupted runs bitwise equal: %s%s%n",
+        reproducible, reproducible ? "" : "; " + divergence("load-steady", "load-steady-again"));
     double killed = trainWithKills(config("load-killed", steps, every, cluster), "load-killed",
         3, steps, every, 42);
     int retries = records("load-killed", "retry").size();
     System.out.printf("RELIABILITY load run: %d steps, checkpoint every %d, uninterrupted %.1f s,"
         + " with 3 kills %.1f s (%d retries), lost %.1f s per kill%n", steps, every, steady,
         killed, retries, (killed - steady) / 3);
-    assertArrayEquals(ema("load-steady", steps), ema("load-killed", steps));
+    if (reproducible) {
+      assertArrayEquals(ema("load-steady", steps), ema("load-killed", steps),
+          () -> divergence("load-steady", "load-killed"));
+    } else {
+      // Two uninterrupted runs already differ (docs/RELIABILITY.md, "Determinism"): the kills
+      // must not add more than that run-to-run spread.
+      double spread = maxDifference("load-steady", "load-steady-again", steps);
+      double killedDiff = maxDifference("load-steady", "load-killed", steps);
+      System.out.printf("RELIABILITY load run: max |EMA difference| between the uninterrupted"
+          + " runs %.3g, uninterrupted vs killed %.3g%n", spread, killedDiff);
+      assertTrue(killedDiff <= 10 * spread, "killed run " + killedDiff + " vs spread " + spread);
+    }
+  }
+
+  private static double maxDifference(String a, String b, long step) throws Exception {
+    Path file = Path.of(CheckpointStore.stepName(step), TrainingState.EMA_FILE);
+    try (var fa = ai.igspark.data.format.SafetensorsFile.open(
+            dir.resolve(a).resolve("checkpoints").resolve(file));
+        var fb = ai.igspark.data.format.SafetensorsFile.open(
+            dir.resolve(b).resolve("checkpoints").resolve(file))) {
+      double max = 0;
+      for (String name : fa.names()) {
+        float[] x = fa.read(name).toFloats();
+        float[] y = fb.read(name).toFloats();
+        for (int i = 0; i < x.length; i++) {
+          max = Math.max(max, Math.abs(x[i] - y[i]));
+        }
+      }
+      return max;
+    }
   }
 
   @Test

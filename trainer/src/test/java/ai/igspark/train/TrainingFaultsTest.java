@@ -143,7 +143,8 @@ class TrainingFaultsTest {
     long segmentSkips = records(run, "segment").stream()
         .mapToLong(r -> r.get("skipped_steps").asLong()).sum();
     assertEquals(2, segmentSkips);
-    try (SafetensorsFile ema = SafetensorsFile.open(ckpt(run, 12).resolve(TrainingState.EMA_FILE))) {
+    Path emaFile = ckpt(run, 12).resolve(TrainingState.EMA_FILE);
+    try (SafetensorsFile ema = SafetensorsFile.open(emaFile)) {
       for (String name : ema.names()) {
         for (float f : ema.read(name).toFloats()) {
           assertTrue(Float.isFinite(f), name + " holds a non-finite value");
