@@ -157,13 +157,15 @@ public final class TrainDriver {
           int smaller = smallerWorld(e.availableSlots());
           if (!config.cluster().allowSmallerWorld() || smaller < 1 || smaller >= world) {
             progress.breakLine();
+            String instead = config.cluster().allowSmallerWorld()
+                ? ""
+                : ", or set cluster.allow_smaller_world: true to continue with fewer ranks (same"
+                    + " global batch)";
             throw new InvalidInputException(
                 String.format(
                     "%s. The last committed checkpoint is step %d in %s: run the same command"
-                        + " again when the cluster has %d free executors, or set"
-                        + " cluster.allow_smaller_world: true to continue with fewer ranks (same"
-                        + " global batch).",
-                    e.getMessage(), step, dir.root(), world));
+                        + " again when the cluster has %d free executors%s.",
+                    e.getMessage(), step, dir.root(), world, instead));
           }
           // The data order is a pure function of (seed, step) whatever W is
           // (architecture.md §2 "Order"), so W may change between segments.

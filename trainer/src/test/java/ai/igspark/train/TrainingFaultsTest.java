@@ -215,7 +215,7 @@ class TrainingFaultsTest {
     Path shrunk = dir.resolve("shrunk");
     Path config = TinyRun.withCluster(
         TinyRun.config(dir, "shrunk", shrunk.toString(), manifest, 4, 2, 2),
-        "{world_size: 2, max_retries: 1, backoff_seconds: 0, slot_wait_seconds: 1,"
+        "{world_size: 2, max_retries: 1, backoff_seconds: 0, slot_wait_seconds: 5,"
             + " allow_smaller_world: true}");
     TrainDriver.Outcome out = train(config, Set.of());
     assertEquals(4, out.step());
