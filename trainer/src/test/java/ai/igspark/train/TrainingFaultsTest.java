@@ -114,6 +114,25 @@ class TrainingFaultsTest {
         TinyRun.tensorBytes(ckpt(cold, 6).resolve(TrainingState.EMA_FILE)));
   }
 
+  /** Reproducibility baseline for docs/RELIABILITY.md "Determinism": one rank, long runs. */
+  @Test
+  @org.junit.jupiter.api.Tag("slow")
+  void twoLongOneRankRunsEndBitwiseEqual() throws Exception {
+    long steps = Long.getLong("igspark.long.steps", 1000);
+    Path a = dir.resolve("long-a");
+    Path b = dir.resolve("long-b");
+    train(TinyRun.config(dir, "long-a", a.toString(), manifest, steps, 100, 1), Set.of());
+    train(TinyRun.config(dir, "long-b", b.toString(), manifest, steps, 100, 1), Set.of());
+    long skipped = records(a, "segment").stream()
+        .mapToLong(r -> r.get("skipped_steps").asLong()).sum()
+        + records(b, "segment").stream().mapToLong(r -> r.get("skipped_steps").asLong()).sum();
+    System.out.printf("RELIABILITY long 1-rank runs: %d steps, skipped steps %d%n", steps, skipped);
+    assertEquals(0, skipped);
+    assertArrayEquals(
+        TinyRun.tensorBytes(ckpt(a, steps).resolve(TrainingState.EMA_FILE)),
+        TinyRun.tensorBytes(ckpt(b, steps).resolve(TrainingState.EMA_FILE)));
+  }
+
   @Test
   void nonFiniteStepsAreSkippedAndCounted() throws Exception {
     int poisoned = 5;
