@@ -156,6 +156,10 @@ public final class SparkContexts {
       conf.set("spark.executorEnv.OPT_OUT_TRACKING", "true");
       conf.set("spark.executorEnv.DJL_OFFLINE", "true");
       conf.set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+      // libtorch's MKL picks kernels by the data's memory alignment unless conditional numerical
+      // reproducibility is on; a replacement executor (other allocation history) then drifted
+      // from the survivors' bitwise trajectory (docs/RELIABILITY.md, executor kill).
+      conf.setIfMissing("spark.executorEnv.MKL_CBWR", "AUTO");
 
       int cores = executorCores != null ? executorCores : conf.getInt("spark.executor.cores", 1);
       conf.set("spark.executor.cores", Integer.toString(cores));
@@ -198,6 +202,15 @@ public final class SparkContexts {
       if (!javaOptions.contains(EXECUTOR_JAVA_OPTIONS)) {
         conf.set(
             "spark.executor.extraJavaOptions", (javaOptions + " " + EXECUTOR_JAVA_OPTIONS).strip());
+      }
+      // As many torch intra-op threads as the executor has cores (torch's default is every core
+      // of the machine): no oversubscription, and the thread count, which fixes how parallel
+      // reductions split their sums, is the same in a replacement executor.
+      javaOptions = conf.get("spark.executor.extraJavaOptions");
+      if (!local && !javaOptions.contains("-Dai.djl.pytorch.num_threads=")) {
+        conf.set("spark.executor.extraJavaOptions",
+            javaOptions + " -Dai.djl.pytorch.num_threads=" + cores
+                + " -Dai.djl.pytorch.num_interop_threads=1");
       }
       return conf;
     }

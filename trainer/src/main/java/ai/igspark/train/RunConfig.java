@@ -321,7 +321,11 @@ public record RunConfig(
    * {@code cluster}: world size and the driver's failure discipline
    * (distributed-training-anchors.md §4.1–4.2). Deadlines: every collective read/write during training has {@code
    * step_deadline_seconds}; the checkpoint phase has the longer {@code
-   * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer.
+   * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer. {@code
+   * slot_wait_seconds}: how long a segment waits for {@code world_size} free task slots; then
+   * {@code allow_smaller_world} continues with the largest world size that fits and divides the
+   * global batch. {@code allow_unencrypted_ring}: the ring is authenticated but not encrypted, so
+   * with spark.ssl.enabled the run refuses to start unless this is true (docs/RELIABILITY.md).
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -334,7 +338,9 @@ public record RunConfig(
       Boolean allowSmallerWorld,
       Double stepDeadlineSeconds,
       Double checkpointDeadlineSeconds,
-      Integer cpuReplicas) {
+      Integer cpuReplicas,
+      Double slotWaitSeconds,
+      Boolean allowUnencryptedRing) {
     public Cluster {
       worldSize = atLeast(worldSize != null ? worldSize : 1, 1, "world_size");
       if (segmentSteps != null && segmentSteps < 1) {
@@ -361,10 +367,13 @@ public record RunConfig(
       // Model replicas per task on an executor without GPUs (with GPUs: one per assigned GPU).
       // More than one only exercises the multi-device path on CPU; it does not add compute.
       cpuReplicas = atLeast(cpuReplicas != null ? cpuReplicas : 1, 1, "cpu_replicas");
+      slotWaitSeconds =
+          positive(slotWaitSeconds != null ? slotWaitSeconds : 60.0, "slot_wait_seconds");
+      allowUnencryptedRing = allowUnencryptedRing != null ? allowUnencryptedRing : false;
     }
 
     static Cluster defaults() {
-      return new Cluster(null, null, null, null, null, null, null, null, null);
+      return new Cluster(null, null, null, null, null, null, null, null, null, null, null);
     }
   }
 

@@ -106,6 +106,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
   public SegmentReport run(RankContext ctx) throws Exception {
     LoopbackOnly.apply();
     long t0 = System.nanoTime();
+    FaultInjection.atSegmentStart(ctx.rank());
     RunConfig cfg = RunConfig.fromTree(TypedConfig.mapper().readTree(runYaml), "run.yaml");
     ModelConfig modelConfig =
         ModelConfig.fromTree(TypedConfig.mapper().readTree(modelJson), "run.yaml: model");
@@ -176,6 +177,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
           flat.position(gradSize);
           flat.put((float) sums[0]).put((float) sums[1]).put((float) sums[2]);
           flat.flip();
+          FaultInjection.beforeAllReduce(ctx.rank(), step);
           ring.allReduceSum(flat, Collective.Phase.STEP);
           for (TrainingState s : replicas) {
             flat.position(0);
@@ -220,8 +222,11 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     }
     long trainMillis = (System.nanoTime() - trainStart) / 1_000_000;
 
+    // The ring is closed by now: the checkpoint phase makes no collective calls, so a slow
+    // writer cannot trip a peer's step deadline (docs/RELIABILITY.md).
     FileEntry[] files = new FileEntry[0];
     if (diverged < 0 && ctx.rank() == 0) {
+      FaultInjection.beforeCheckpoint(ctx.rank());
       CheckpointWriter writer = CheckpointWriter.open(URI.create(attemptUri), conf);
       files = replicas.get(0).save(writer).toArray(new FileEntry[0]);
     }

@@ -8,6 +8,7 @@ import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.ingest.HadoopConfiguration;
+import ai.igspark.dist.NotEnoughSlotsException;
 import ai.igspark.dist.RankResult;
 import ai.igspark.dist.SegmentJob;
 import ai.igspark.dist.SparkContexts;
@@ -19,12 +20,15 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +51,7 @@ public final class TrainDriver {
   private final ModelConfig modelConfig;
   private final Collection<String> allowedChanges;
   private final PrintStream console;
+  private Supplier<byte[]> ringSecrets = TrainDriver::newRingSecret;
 
   public TrainDriver(
       RunConfig config, String source, Collection<String> allowedChanges, PrintStream console) {
@@ -61,6 +66,12 @@ public final class TrainDriver {
     return modelConfig;
   }
 
+  /** Where the per-application ring secret comes from; tests pass a known one to find leaks. */
+  TrainDriver ringSecrets(Supplier<byte[]> source) {
+    this.ringSecrets = source;
+    return this;
+  }
+
   /**
    * Trains to the configured number of steps with {@code sc} (local or cluster), resuming from
    * the run directory's LATEST checkpoint when there is one.
@@ -68,11 +79,16 @@ public final class TrainDriver {
   public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
       throws IOException, InterruptedException {
     Configuration conf = sc.hadoopConfiguration();
+    checkRingEncryption(sc.getConf(), config.cluster());
     DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
     checkDataFitsModel(manifest);
     long total = config.totalSteps(manifest.count());
     int world = config.cluster().worldSize();
     config.accumulationSteps(world); // validates global batch vs world size early
+    long checkStart = System.nanoTime();
+    ShardCheck.verify(config.data().manifest(), manifest, conf);
+    LOG.info("checked {} data shards (size, sha256) in {} ms", manifest.shards().size(),
+        (System.nanoTime() - checkStart) / 1_000_000);
 
     RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
     RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
@@ -99,8 +115,7 @@ public final class TrainDriver {
 
     String runYaml = new YAMLMapper().writeValueAsString(config.toTree());
     String modelJson = JSON.writeValueAsString(modelConfig.toMap());
-    byte[] secret = new byte[32];
-    new SecureRandom().nextBytes(secret);
+    byte[] secret = ringSecrets.get();
     HadoopConfiguration hadoop = new HadoopConfiguration(conf);
     CheckpointEvaluation evaluation = new CheckpointEvaluation(config.eval(), modelJson);
     int retries = 0;
@@ -137,11 +152,38 @@ public final class TrainDriver {
                   .segment(segment)
                   .worldSize(world)
                   .cpuReplicas(config.cluster().cpuReplicas())
+                  .slotWait(seconds(config.cluster().slotWaitSeconds()))
                   .metricsListener(progress::onRecord)
                   .build()
                   .run(task);
+        } catch (NotEnoughSlotsException e) {
+          int smaller = smallerWorld(e.availableSlots());
+          if (!config.cluster().allowSmallerWorld() || smaller < 1 || smaller >= world) {
+            progress.breakLine();
+            String instead = config.cluster().allowSmallerWorld()
+                ? ""
+                : ", or set cluster.allow_smaller_world: true to continue with fewer ranks (same"
+                    + " global batch)";
+            throw new InvalidInputException(
+                String.format(
+                    "%s. The last committed checkpoint is step %d in %s: run the same command"
+                        + " again when the cluster has %d free executors%s.",
+                    e.getMessage(), step, dir.root(), world, instead));
+          }
+          // The data order is a pure function of (seed, step) whatever W is
+          // (architecture.md §2 "Order"), so W may change between segments.
+          LOG.warn(
+              "only {} task slots for world size {}; cluster.allow_smaller_world: continuing"
+                  + " with world size {} (global batch {} kept) from step {}",
+              e.availableSlots(), world, smaller, config.train().globalBatch(), step);
+          console.printf(
+              "igspark: only %d executors; continuing with world size %d from step %d%n",
+              e.availableSlots(), smaller, step);
+          world = smaller;
+          progress.worldSize(world);
+          continue;
         } catch (InvalidInputException e) {
-          throw e; // e.g. not enough slots for the world size: retrying will not help
+          throw e; // bad input found by a rank: retrying will not help
         } catch (RuntimeException | IOException e) {
           progress.breakLine();
           retries++;
@@ -252,6 +294,52 @@ public final class TrainDriver {
       b.master(master);
     }
     return b.start();
+  }
+
+  /**
+   * The largest world size ≤ {@code slots} that splits the global batch evenly (so the global
+   * batch, and with it the trajectory, stays the same), or 0.
+   */
+  int smallerWorld(int slots) {
+    for (int w = slots; w >= 1; w--) {
+      if (config.train().globalBatch() % w == 0) {
+        try {
+          config.accumulationSteps(w);
+          return w;
+        } catch (InvalidInputException e) {
+          // this W does not fit the batch: try a smaller one
+        }
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Gradients cross the TCP ring, not Spark's RPC, so spark.ssl.enabled does not protect them
+   * (the ring authenticates peers with the application secret but does not encrypt). A cluster
+   * that asked for TLS must say explicitly that unencrypted gradients are acceptable.
+   */
+  static void checkRingEncryption(SparkConf conf, RunConfig.Cluster cluster) {
+    boolean tls = conf.getBoolean("spark.ssl.enabled", false)
+        || conf.getBoolean("spark.network.crypto.enabled", false);
+    if (tls && !cluster.allowUnencryptedRing()) {
+      throw new InvalidInputException(
+          "spark.ssl.enabled / spark.network.crypto.enabled is set, but igspark's gradient ring"
+              + " (TCP between executors) is authenticated, not encrypted: gradients would cross"
+              + " the network in clear outside Spark's TLS. Set cluster.allow_unencrypted_ring:"
+              + " true in the run config if the executors' network is trusted, or run without"
+              + " Spark encryption");
+    }
+  }
+
+  private static byte[] newRingSecret() {
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    return secret;
+  }
+
+  private static Duration seconds(double s) {
+    return Duration.ofMillis(Math.round(s * 1000));
   }
 
   private long segmentIndex(long step) {

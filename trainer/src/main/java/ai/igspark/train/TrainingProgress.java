@@ -25,7 +25,7 @@ final class TrainingProgress {
   private final MetricsLog log;
   private final long totalSteps;
   private final int logEvery;
-  private final int worldSize;
+  private int worldSize;
   private final boolean interactive;
   private final double igLossWeight;
   private final int globalBatch;
@@ -69,6 +69,11 @@ final class TrainingProgress {
       }
       console.flush();
     }
+  }
+
+  /** The world size later records report (the driver may shrink it: allow_smaller_world). */
+  void worldSize(int world) {
+    this.worldSize = world;
   }
 
   /** Ends the live line before other output. */

@@ -64,6 +64,11 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     return masterUrl;
   }
 
+  /** The cluster's directory: logs/, pids/, work/worker-N/ (executor work dirs and logs). */
+  public Path dir() {
+    return dir;
+  }
+
   public Path sparkHome() {
     return sparkHome;
   }

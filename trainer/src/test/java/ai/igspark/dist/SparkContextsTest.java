@@ -33,6 +33,7 @@ class SparkContextsTest {
     assertEquals("true", conf.get("spark.executorEnv.OPT_OUT_TRACKING"));
     assertEquals("true", conf.get("spark.executorEnv.DJL_OFFLINE"));
     assertEquals("PASSIVE", conf.get("spark.executorEnv.OMP_WAIT_POLICY"));
+    assertEquals("AUTO", conf.get("spark.executorEnv.MKL_CBWR"));
     assertTrue(conf.get("spark.executor.extraJavaOptions")
         .contains("-Dai.djl.offline=true -DOPT_OUT_TRACKING=true"));
   }

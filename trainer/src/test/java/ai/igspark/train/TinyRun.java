@@ -18,8 +18,13 @@ final class TinyRun {
 
   /** 48 samples of 1×8×8 in [−1, 1], 4 classes, each class a different bright quadrant. */
   static String dataset(Path dir) {
+    return dataset(dir, "tiny-data", i -> false);
+  }
+
+  /** The tiny dataset with every value of the {@code poisoned} samples NaN. */
+  static String dataset(Path dir, String name, java.util.function.IntPredicate poisoned) {
     SplittableRandom rng = new SplittableRandom(11);
-    String uri = dir.resolve("tiny-data").toString();
+    String uri = dir.resolve(name).toString();
     DatasetWriter w =
         DatasetWriter.to(uri)
             .latentShape(1, 8, 8)
@@ -41,6 +46,9 @@ final class TinyRun {
           int col = p % 8;
           boolean bright = (row < 4) == (label < 2) && (col < 4) == (label % 2 == 0);
           x[p] = (bright ? 0.8f : -0.8f) + (float) (0.1 * rng.nextGaussian());
+        }
+        if (poisoned.test(i)) {
+          java.util.Arrays.fill(x, Float.NaN);
         }
         w.add(x, null, label);
       }
@@ -105,6 +113,13 @@ final class TinyRun {
       }
       return out;
     }
+  }
+
+  /** {@code config} with its {@code cluster:} line replaced by {@code cluster}. */
+  static Path withCluster(Path config, String cluster) throws IOException {
+    String yaml = Files.readString(config);
+    Files.writeString(config, yaml.replaceAll("(?m)^cluster: \\{.*}$", "cluster: " + cluster));
+    return config;
   }
 
   /** The raw bytes of every tensor of a committed checkpoint file, for bitwise comparison. */
