@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       SampleCommand.class,
       EvaluateCommand.class,
+      ExportCommand.class,
       DemoCommand.class,
       BenchCommand.class,
     })

@@ -1,0 +1,106 @@
+package ai.igspark.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.model.IgDiT;
+import ai.igspark.model.ModelCheckpoints;
+import ai.igspark.model.ModelConfig;
+import ai.igspark.model.Presets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code igspark export}: EMA weights as a safetensors file under the official PyTorch names, so
+ * the official code loads it with {@code load_state_dict}; the model config rides along in the
+ * file's metadata for igspark.
+ */
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Export EMA weights as safetensors under the official PyTorch names.",
+      "From a run directory's committed checkpoint (--run, the LATEST one unless --step) or from",
+      "a weights file (.pt as torch.save writes it: its 'ema' entry; or .safetensors). Every",
+      "name and shape is checked against the model before anything is written."
+    })
+final class ExportCommand implements Callable<Integer> {
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  static final class Source {
+    @Option(names = "--run", description = "Run directory (local path).")
+    Path run;
+
+    @Option(names = "--checkpoint", description = "Weights file (.pt or .safetensors).")
+    Path checkpoint;
+  }
+
+  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
+  Long step;
+
+  @Option(names = "--model", description = "Model preset, when the weights do not name it.")
+  String preset;
+
+  @Option(names = "--model-config", description = "Model config file, ditto.")
+  Path modelConfig;
+
+  @Option(names = "--output", required = true, description = "The safetensors file to write.")
+  Path output;
+
+  @Override
+  public Integer call() throws Exception {
+    Path weights = source.checkpoint != null ? source.checkpoint : runEma();
+    ModelConfig config = config(weights);
+    try (NDManager manager = NDManager.newBaseManager();
+        IgDiT model = IgDiT.create(config, manager, 0)) {
+      model.loadStateDict(ModelCheckpoints.load(weights), weights.toString());
+      ModelCheckpoints.exportSafetensors(model, output);
+    }
+    System.out.println("wrote " + output + " (EMA weights of " + weights + ")");
+    return 0;
+  }
+
+  private Path runEma() throws Exception {
+    Path checkpoints = source.run.resolve("checkpoints");
+    String name;
+    if (step != null) {
+      name = String.format("step-%08d", step);
+    } else {
+      Path latest = checkpoints.resolve("LATEST");
+      if (!Files.exists(latest)) {
+        throw new InvalidInputException(source.run + ": no committed checkpoint (no LATEST)");
+      }
+      name = Files.readString(latest).trim();
+    }
+    Path ema = checkpoints.resolve(name).resolve("ema.safetensors");
+    if (!Files.exists(checkpoints.resolve(name).resolve("MANIFEST.json"))) {
+      throw new InvalidInputException(
+          checkpoints.resolve(name) + ": not a committed checkpoint (no MANIFEST.json)");
+    }
+    return ema;
+  }
+
+  private ModelConfig config(Path weights) {
+    if (preset != null) {
+      return Presets.get(preset);
+    }
+    if (modelConfig != null) {
+      return ModelConfig.load(modelConfig);
+    }
+    if (weights.toString().endsWith(".safetensors")) {
+      return ModelCheckpoints.embeddedConfig(weights)
+          .orElseThrow(
+              () ->
+                  new InvalidInputException(
+                      weights + ": no model config embedded; give --model or --model-config"));
+    }
+    throw new InvalidInputException(
+        weights + ": a .pt file does not say which model it holds; give --model PRESET or"
+            + " --model-config FILE");
+  }
+}
