@@ -26,6 +26,7 @@ import java.nio.file.Paths;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TrainStepTest {
@@ -205,12 +206,27 @@ class TrainStepTest {
 
   /**
    * Every array a step creates is freed: the number of live NDArrays in the whole manager tree is
-   * the same after 10 and after 1,000 steps (exact), and VmRSS does not grow between 1,000 and
-   * 2,000 steps (within 5%). VmRSS itself grows by about 20% over the first ~500 steps of a JVM
-   * (allocator and JVM warm-up; measured with a constant array count), so it is compared once warm.
+   * the same after 10 and after 1,000 steps (exact).
    */
   @Test
-  void memoryIsFlatOverThousandsOfSteps() throws IOException {
+  void noArrayOutlivesItsStep() {
+    TinyTwoHeadNet wide = TinyTwoHeadNet.random(manager, C, 128, K, 8, 8, 5);
+    Loop loop = new Loop(trainStep(manager, wide), manager, 8);
+    loop.run(10);
+    int arrays10 = manager.getManagedArrays().size();
+    loop.run(990);
+    assertEquals(arrays10, manager.getManagedArrays().size(), "NDArrays leaked into the managers");
+  }
+
+  /**
+   * Native memory does not grow between 1,000 and 2,000 steps (VmRSS within 5%). VmRSS itself
+   * grows by about 20% over the first ~500 steps of a JVM (allocator and JVM warm-up, measured with
+   * a constant array count), so it is compared once warm. Slow-tagged: RSS readings on a shared
+   * machine are noisy, and the exact array-count test above runs in the default suite.
+   */
+  @Tag("slow")
+  @Test
+  void nativeMemoryIsFlatOverThousandsOfSteps() throws IOException {
     // Wider than the other tests' net so that leaking any parameter- or activation-sized tensor
     // per step (≥ 100 kB) would be far outside the RSS noise of the JVM.
     TinyTwoHeadNet wide = TinyTwoHeadNet.random(manager, C, 128, K, 8, 8, 5);
@@ -220,7 +236,6 @@ class TrainStepTest {
     int arrays10 = manager.getManagedArrays().size();
     loop.run(990);
     long rss1000 = settledRssKb();
-    assertEquals(arrays10, manager.getManagedArrays().size(), "NDArrays leaked into the managers");
     loop.run(1000);
     long rss2000 = settledRssKb();
     assertEquals(arrays10, manager.getManagedArrays().size(), "NDArrays leaked into the managers");
