@@ -11,7 +11,6 @@ import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.dist.SparkContexts;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
-import ai.igspark.model.Presets;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -43,6 +42,9 @@ final class CheckpointSampling {
 
   @Option(names = "--model", description = "Model preset, when the weights do not name it.")
   String preset;
+
+  @Option(names = "--model-config", description = "Model config file, ditto.")
+  Path modelConfigFile;
 
   @Option(names = "--num-samples", defaultValue = "1000", description = "Samples per setting.")
   int numSamples;
@@ -157,18 +159,7 @@ final class CheckpointSampling {
   }
 
   private ModelConfig modelConfig() {
-    if (preset != null) {
-      return Presets.get(preset);
-    }
-    if (weights.toString().endsWith(".safetensors")) {
-      return ModelCheckpoints.embeddedConfig(weights)
-          .orElseThrow(
-              () ->
-                  new InvalidInputException(
-                      weights + ": no model config embedded; give --model PRESET"));
-    }
-    throw new InvalidInputException(
-        weights + ": a .pt file does not say which model it holds; give --model PRESET");
+    return ModelCheckpoints.configFor(weights, preset, modelConfigFile);
   }
 
   /** The executors read safetensors; a .pt file is converted once on the driver. */

@@ -5,7 +5,6 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
-import ai.igspark.model.Presets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -86,21 +85,6 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   private ModelConfig config(Path weights) {
-    if (preset != null) {
-      return Presets.get(preset);
-    }
-    if (modelConfig != null) {
-      return ModelConfig.load(modelConfig);
-    }
-    if (weights.toString().endsWith(".safetensors")) {
-      return ModelCheckpoints.embeddedConfig(weights)
-          .orElseThrow(
-              () ->
-                  new InvalidInputException(
-                      weights + ": no model config embedded; give --model or --model-config"));
-    }
-    throw new InvalidInputException(
-        weights + ": a .pt file does not say which model it holds; give --model PRESET or"
-            + " --model-config FILE");
+    return ModelCheckpoints.configFor(weights, preset, modelConfig);
   }
 }

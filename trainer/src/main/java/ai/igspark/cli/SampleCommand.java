@@ -13,7 +13,6 @@ import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.eval.SampleGrid;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
-import ai.igspark.model.Presets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -149,22 +148,7 @@ final class SampleCommand implements Callable<Integer> {
   }
 
   private ModelConfig modelConfig() {
-    if (model.preset != null) {
-      return Presets.get(model.preset);
-    }
-    if (model.file != null) {
-      return ModelConfig.load(model.file);
-    }
-    if (checkpoint.toString().endsWith(".safetensors")) {
-      return ModelCheckpoints.embeddedConfig(checkpoint)
-          .orElseThrow(
-              () ->
-                  new InvalidInputException(
-                      checkpoint + ": no model config embedded; give --model or --model-config"));
-    }
-    throw new InvalidInputException(
-        checkpoint + ": a .pt file does not say which model it holds; give --model PRESET or"
-            + " --model-config FILE");
+    return ModelCheckpoints.configFor(checkpoint, model.preset, model.file);
   }
 
   private float[] readNoise(Shape sampleShape) {

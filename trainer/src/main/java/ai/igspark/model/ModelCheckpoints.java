@@ -79,6 +79,32 @@ public final class ModelCheckpoints {
     model.loadStateDict(load(file), file.toString());
   }
 
+  /**
+   * The model a weights file holds: the preset or config file the user named, else the config an
+   * igspark safetensors export embedded. A {@code .pt} file does not name its model.
+   *
+   * @param preset a preset name, or null
+   * @param configFile a model config file, or null
+   */
+  public static ModelConfig configFor(Path weights, String preset, Path configFile) {
+    if (preset != null) {
+      return Presets.get(preset);
+    }
+    if (configFile != null) {
+      return ModelConfig.load(configFile);
+    }
+    if (weights.toString().endsWith(".safetensors")) {
+      return embeddedConfig(weights)
+          .orElseThrow(
+              () ->
+                  new InvalidInputException(
+                      weights + ": no model config embedded; give --model or --model-config"));
+    }
+    throw new InvalidInputException(
+        weights + ": a .pt file does not say which model it holds; give --model PRESET or"
+            + " --model-config FILE");
+  }
+
   /** The model config an igspark export embedded in its safetensors metadata, if any. */
   public static Optional<ModelConfig> embeddedConfig(Path safetensors) {
     try (SafetensorsFile st = SafetensorsFile.open(safetensors)) {

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.eval.fmnist.FmnistClassifier;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code prepare fmnist-classifier} end to end on data-pipeline's small IDX fixture. */
 class PrepareFmnistClassifierCommandTest {
@@ -21,13 +18,8 @@ class PrepareFmnistClassifierCommandTest {
   @TempDir Path tmp;
 
   private static String[] run(String... args) {
-    CommandLine cli = Igspark.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args);
-    return new String[] {String.valueOf(code), out.toString(), err.toString()};
+    CliRun r = CliRun.of(args);
+    return new String[] {String.valueOf(r.code()), r.out(), r.err()};
   }
 
   @Test
