@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.model.TorchScalar;
 import java.util.random.RandomGenerator;
 
 /**
@@ -96,7 +97,7 @@ public final class IgLoss {
     NDArray tb = t.reshape(n, 1, 1, 1);
     NDArray noise = draws.noise();
     // internal-guidance.md §2.3 (SiT track): x_t = (1−t)·x0 + t·ε, v* = ε − x0
-    NDArray xt = x0.mul(tb.neg().add(1f)).add(noise.mul(tb));
+    NDArray xt = x0.mul(tb.neg().add(TorchScalar.like(tb, 1f))).add(noise.mul(tb));
     NDArray target = noise.sub(x0);
     NDArray nullIds = y.zerosLike().add(numClasses).toType(DataType.INT64, false);
     NDArray yIn = NDArrays.where(draws.dropLabel(), nullIds, y.toType(DataType.INT64, false));
@@ -105,12 +106,12 @@ public final class IgLoss {
     NDArray lFinal = meanFlat(v.vFinal().sub(target).square());
     NDArray lInter =
         v.hasIntermediate() ? meanFlat(v.vIntermediate().sub(target).square()) : lFinal.zerosLike();
-    NDArray perSample = lFinal.add(lInter.mul(intermediateWeight));
+    NDArray perSample = lFinal.add(lInter.mul(TorchScalar.like(lInter, intermediateWeight)));
     NDArray lCos = cosineTerm ? cosineLoss(v.vFinal(), target) : lFinal.zerosLike();
     if (cosineTerm) {
       perSample = perSample.add(lCos);
     }
-    NDArray total = perSample.sum().div((float) globalBatchSize);
+    NDArray total = perSample.sum().div(TorchScalar.like(perSample, globalBatchSize));
     return new LossTerms(total, perSample, lFinal, lInter, lCos);
   }
 
@@ -121,8 +122,8 @@ public final class IgLoss {
   static NDArray cosineLoss(NDArray a, NDArray b) {
     NDArray dot = a.mul(b).sum(new int[] {1});
     NDArray normProduct = a.square().sum(new int[] {1}).mul(b.square().sum(new int[] {1}));
-    NDArray cos = dot.div(normProduct.maximum(1e-16f).sqrt());
-    return meanFlat(cos.neg().add(1f));
+    NDArray cos = dot.div(normProduct.maximum(TorchScalar.like(normProduct, 1e-16f)).sqrt());
+    return meanFlat(cos.neg().add(TorchScalar.like(cos, 1f)));
   }
 
   /** Mean over every dim but the first (DJL's PyTorch mean takes one axis only). */

@@ -20,7 +20,9 @@ final class Activations {
    */
   static NDArray geluTanh(NDArray x) {
     // ½(1 + tanh z) = σ(2z): the same function in fewer ops (and fewer saved tensors).
-    NDArray z = x.mul(x).mul(x).mul(0.044715f).add(x).mul(2f * SQRT_2_OVER_PI);
+    NDArray z =
+        x.mul(x).mul(x).mul(TorchScalar.like(x, 0.044715f)).add(x)
+            .mul(TorchScalar.like(x, 2f * SQRT_2_OVER_PI));
     return x.mul(Activation.sigmoid(z));
   }
 }

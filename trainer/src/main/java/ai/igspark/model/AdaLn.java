@@ -31,6 +31,6 @@ final class AdaLn {
 
   /** modulate(x, shift, scale) = x·(1 + scale) + shift (§10). */
   static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
-    return x.mul(scale.add(1f)).add(shift);
+    return x.mul(scale.add(TorchScalar.like(scale, 1f))).add(shift);
   }
 }

@@ -55,7 +55,8 @@ final class Attention {
       q = rope.apply(q);
       k = rope.apply(k);
     }
-    NDArray weights = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).softmax(3); // [N, h, T, T]
+    NDArray scaled = q.mul(TorchScalar.like(q, scale));
+    NDArray weights = scaled.matMul(k.transpose(0, 1, 3, 2)).softmax(3); // [N, h, T, T]
     NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, (long) heads * headDim);
     return proj.forward(out);
   }

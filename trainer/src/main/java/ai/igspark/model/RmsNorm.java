@@ -17,7 +17,7 @@ final class RmsNorm implements Norm {
   @Override
   public NDArray forward(NDArray x) {
     int last = x.getShape().dimension() - 1;
-    NDArray rms = x.square().mean(new int[] {last}, true).add(EPS).sqrt();
+    NDArray rms = x.square().mean(new int[] {last}, true).add(TorchScalar.like(x, EPS)).sqrt();
     return x.div(rms).mul(state.get(weight));
   }
 }
