@@ -163,19 +163,20 @@ public final class RingBenchmark {
    * CPU time over the timed calls (all ranks and their lane threads) divided by W and the count.
    */
   private static double[] timeCalls(TcpRingCollective ring, int floats, int iterations) {
-    FloatBuffer data =
-        ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    // Like SegmentTrainer: a direct native-order buffer, passed as bytes (the in-place path).
+    ByteBuffer data = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+    FloatBuffer values = data.asFloatBuffer();
     for (int i = 0; i < floats; i += 4096) {
-      data.put(i, ring.rank() + i * 1e-6f);
+      values.put(i, ring.rank() + i * 1e-6f);
     }
-    ring.allReduceSum(data); // warm-up: connections, staging buffers, JIT
+    ring.allReduceSum(data, Collective.Phase.STEP); // warm-up: connections, buffers, JIT
     double[] seconds = new double[iterations + 1];
     ring.barrier(Collective.Phase.STEP);
     long cpu0 = processCpuNanos();
     for (int k = 0; k < iterations; k++) {
       ring.barrier(Collective.Phase.STEP);
       long t0 = System.nanoTime();
-      ring.allReduceSum(data);
+      ring.allReduceSum(data, Collective.Phase.STEP);
       seconds[k] = (System.nanoTime() - t0) / 1e9;
     }
     ring.barrier(Collective.Phase.STEP);
