@@ -7,6 +7,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -455,13 +456,16 @@ public final class TcpRingCollective implements Collective {
         ByteBuffer.allocateDirect(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final FloatBuffer stagingFloats = staging.asFloatBuffer();
     private final ShortBuffer stagingShorts = staging.asShortBuffer();
+    private final IntBuffer stagingInts = staging.asIntBuffer();
     // The reduction runs on arrays: bulk copies in and out, and a plain loop between them that the
     // JIT vectorises (per-element FloatBuffer get/put measured about 40% slower).
     private final float[] incoming = new float[SCRATCH_FLOATS];
     private final float[] own = new float[SCRATCH_FLOATS];
     // bf16 wire only: "being sent" and "being filled" chunks, swapped after every step.
+    private final Bf16Blocks bf16 = wireBytes == 2 ? new Bf16Blocks() : null;
     private final ByteBuffer[] wire = new ByteBuffer[2];
     private final ShortBuffer[] wireShorts = new ShortBuffer[2];
+    private final IntBuffer[] wireInts = new IntBuffer[2];
     /** Data that is not a direct little-endian buffer is copied through this, bucket by bucket. */
     private ByteBuffer bounce;
     private FloatBuffer bounceFloats;
@@ -470,6 +474,7 @@ public final class TcpRingCollective implements Collective {
     private ByteBuffer sendView;
     private ByteBuffer recvView;
     private FloatBuffer dataFloats;
+    private IntBuffer dataInts;
     private final ByteBuffer headerOut = ByteBuffer.allocateDirect(16);
     private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
 
@@ -522,6 +527,7 @@ public final class TcpRingCollective implements Collective {
       sendView = region.duplicate();
       recvView = region.duplicate();
       dataFloats = region.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      dataInts = region.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
     }
 
     private void ensureBounce(int floats) {
@@ -544,7 +550,7 @@ public final class TcpRingCollective implements Collective {
       headerOut.clear();
       headerOut.putLong(calls).putLong(n).flip();
       headerIn.clear();
-      exchange(headerOut, headerIn, 16, Stage.HEADER, 0, null, phase, deadline, "start");
+      exchange(headerOut, headerIn, 16, Stage.HEADER, 0, -1, phase, deadline, "start");
       long leftCall = headerIn.getLong(0);
       long leftN = headerIn.getLong(8);
       if (leftCall != calls || leftN != n) {
@@ -589,7 +595,7 @@ public final class TcpRingCollective implements Collective {
             4 * chunkLength(len, recvChunk),
             Stage.REDUCE,
             off + chunkStart(len, recvChunk),
-            null,
+            -1,
             phase,
             deadline,
             "reduce-scatter step " + (s + 1) + "/" + (w - 1));
@@ -605,7 +611,7 @@ public final class TcpRingCollective implements Collective {
             in.remaining(),
             Stage.GATHER,
             0,
-            null,
+            -1,
             phase,
             deadline,
             "all-gather step " + (s + 1) + "/" + (w - 1));
@@ -625,7 +631,9 @@ public final class TcpRingCollective implements Collective {
       ensureWire(len / w + 1);
       int send = 0;
       int next = 1;
-      encode(off + chunkStart(len, rank), chunkLength(len, rank), wireShorts[send]);
+      int own = chunkLength(len, rank);
+      bf16.encode(dataInts, off + chunkStart(len, rank), 0, own, own, wireInts[send],
+          wireShorts[send]);
       for (int s = 0; s < w - 1; s++) {
         int sendChunk = Math.floorMod(rank - s, w);
         int recvChunk = Math.floorMod(rank - s - 1, w);
@@ -636,7 +644,7 @@ public final class TcpRingCollective implements Collective {
             2 * chunkLength(len, recvChunk),
             s == w - 2 ? Stage.REDUCE_LAST : Stage.REDUCE,
             off + chunkStart(len, recvChunk),
-            wireShorts[next],
+            next,
             phase,
             deadline,
             "reduce-scatter step " + (s + 1) + "/" + (w - 1));
@@ -656,7 +664,7 @@ public final class TcpRingCollective implements Collective {
             wire[next].remaining(),
             Stage.GATHER,
             off + chunkStart(len, recvChunk),
-            wireShorts[next],
+            next,
             phase,
             deadline,
             "all-gather step " + (s + 1) + "/" + (w - 1));
@@ -674,13 +682,7 @@ public final class TcpRingCollective implements Collective {
       for (int i = 0; i < 2; i++) {
         wire[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
         wireShorts[i] = wire[i].asShortBuffer();
-      }
-    }
-
-    /** Writes data floats {@code [off, off+len)} to {@code out} as bf16. */
-    private void encode(int off, int len, ShortBuffer out) {
-      for (int i = 0; i < len; i++) {
-        out.put(i, Bf16.fromFloat(dataFloats.get(off + i)));
+        wireInts[i] = wire[i].asIntBuffer();
       }
     }
 
@@ -691,7 +693,8 @@ public final class TcpRingCollective implements Collective {
      * staging is full; bf16 all-gather decodes {@code in} into the data as it arrives.
      *
      * @param at data index of the incoming chunk's first element
-     * @param shorts bf16 only: where reduce-scatter puts its sums, or what all-gather receives
+     * @param bf16Wire bf16 only: the wire buffer where reduce-scatter puts its sums, or that
+     *     all-gather receives into; −1 on an fp32 wire
      */
     private void exchange(
         ByteBuffer out,
@@ -699,14 +702,14 @@ public final class TcpRingCollective implements Collective {
         int inBytes,
         Stage stage,
         int at,
-        ShortBuffer shorts,
+        int bf16Wire,
         Phase phase,
         Duration deadline,
         String step)
         throws IOException {
       long deadlineNanos = System.nanoTime() + deadline.toNanos();
       boolean staged = stage == Stage.REDUCE || stage == Stage.REDUCE_LAST;
-      boolean decoding = stage == Stage.GATHER && shorts != null;
+      boolean decoding = stage == Stage.GATHER && bf16Wire >= 0;
       int outBytes = out.remaining();
       int received = 0;
       int done = 0; // elements reduced or decoded
@@ -744,12 +747,13 @@ public final class TcpRingCollective implements Collective {
             boolean all = received == inBytes;
             if (staged) {
               if (all || !in.hasRemaining() || in.position() >= REDUCE_SLICE_BYTES) {
-                done += reduceStaged(stage, at + done, shorts, done);
+                done += reduceStaged(stage, at, done, inBytes / wireBytes, bf16Wire);
               }
             } else if (decoding) {
-              int ready = received / 2;
+              int ready = Bf16Blocks.ready(inBytes / 2, received / 2);
               if (all || 2 * (ready - done) >= REDUCE_SLICE_BYTES) {
-                decode(shorts, done, ready, at);
+                bf16.decode(wireInts[bf16Wire], wireShorts[bf16Wire], done, ready, inBytes / 2,
+                    dataInts, at);
                 done = ready;
               }
             }
@@ -779,16 +783,20 @@ public final class TcpRingCollective implements Collective {
     }
 
     /**
-     * Reduces the whole elements in {@link #staging} into data elements from {@code at}, keeps the
-     * bytes of a split element for the next read, and returns the element count.
+     * Reduces the elements that arrived in {@link #staging} (elements {@code done..} of a chunk of
+     * {@code m} whose element 0 is data index {@code at}), keeps the bytes of an incomplete
+     * element or bf16 block for the next read, and returns how many elements it reduced.
      */
-    private int reduceStaged(Stage stage, int at, ShortBuffer sums, int sumsAt) {
+    private int reduceStaged(Stage stage, int at, int done, int m, int bf16Wire) {
       int bytes = staging.position();
-      int k = bytes / wireBytes;
+      int k;
       if (wireBytes == 4) {
-        addInto(at, k);
+        k = bytes / 4;
+        addInto(at + done, k);
       } else {
-        reduceBf16(at, k, sums, sumsAt, stage == Stage.REDUCE_LAST);
+        k = Bf16Blocks.ready(m, done + bytes / 2) - done;
+        bf16.reduce(stagingInts, stagingShorts, done, done + k, m, dataFloats, dataInts, at,
+            wireInts[bf16Wire], wireShorts[bf16Wire], stage == Stage.REDUCE_LAST);
       }
       staging.limit(bytes).position(k * wireBytes);
       staging.compact();
@@ -808,25 +816,6 @@ public final class TcpRingCollective implements Collective {
           own[j] = incoming[j] + own[j];
         }
         dataFloats.put(at + i, own, 0, m);
-      }
-    }
-
-    /** The same on a bf16 wire: sums go to {@code sums}; the owner (last step) keeps them too. */
-    private void reduceBf16(int at, int k, ShortBuffer sums, int sumsAt, boolean last) {
-      for (int i = 0; i < k; i++) {
-        short sum = Bf16.fromFloat(Bf16.toFloat(stagingShorts.get(i)) + dataFloats.get(at + i));
-        sums.put(sumsAt + i, sum);
-        if (last) {
-          // The owner keeps exactly what it sends, so all ranks end bitwise identical.
-          dataFloats.put(at + i, Bf16.toFloat(sum));
-        }
-      }
-    }
-
-    /** Widens received bf16 elements {@code [from, to)} into the data from {@code at}. */
-    private void decode(ShortBuffer in, int from, int to, int at) {
-      for (int i = from; i < to; i++) {
-        dataFloats.put(at + i, Bf16.toFloat(in.get(i)));
       }
     }
 
