@@ -11,13 +11,14 @@ import java.nio.ShortBuffer;
  * The bf16 wire of {@link TcpRingCollective}: the values of {@link Bf16#fromFloat} (round to
  * nearest even, NaN kept quiet), laid out so that plain Java loops vectorise.
  *
- * <p>HotSpot 17 does not vectorise float↔int bit casts or int↔short conversions, so element-wise
- * bf16 code runs at about 1 ns per element. Here every full block of {@link #BLOCK} elements of a
- * chunk travels as BLOCK/2 little-endian ints, int j holding element j in its high half and element
- * j + BLOCK/2 in its low half: packing and unpacking are int shifts and masks on arrays, and bit
- * casts go through memory (bulk copies). The elements after the chunk's last full block travel as
- * plain little-endian shorts, converted one by one. Element ranges passed in start at a block
- * boundary (or in the tail) so a chunk can be processed while it arrives (see {@link #ready}).
+ * <p>HotSpot 17 does not vectorise float↔int bit casts or int↔short conversions, so
+ * element-wise bf16 code runs at about 1 ns per element. Here every full block of {@link #BLOCK}
+ * elements of a chunk travels as BLOCK/2 little-endian ints, int j holding element j in its high
+ * half and element j + BLOCK/2 in its low half: packing and unpacking are int shifts and masks on
+ * arrays, and bit casts go through memory (bulk copies). The elements after the chunk's last full
+ * block travel as plain little-endian shorts, converted one by one. Element ranges passed in start
+ * at a block boundary (or in the tail) so a chunk can be processed while it arrives (see {@link
+ * #ready}).
  *
  * <p>Not thread-safe: one per lane.
  */
@@ -30,7 +31,8 @@ final class Bf16Blocks {
   private final float[] incoming = new float[BLOCK];
   private final float[] own = new float[BLOCK];
   // Bit casts between int[] and float[] by a bulk copy through memory.
-  private final ByteBuffer cast = ByteBuffer.allocateDirect(4 * BLOCK).order(ByteOrder.nativeOrder());
+  private final ByteBuffer cast =
+      ByteBuffer.allocateDirect(4 * BLOCK).order(ByteOrder.nativeOrder());
   private final IntBuffer castInts = cast.asIntBuffer();
   private final FloatBuffer castFloats = cast.asFloatBuffer();
 
@@ -77,11 +79,11 @@ final class Bf16Blocks {
   }
 
   /**
-   * sum = bf16(incoming + own) for elements {@code [from, to)} of a chunk of {@code m}, in the fixed
-   * operand order of {@link TcpRingCollective}. Incoming element e is read from {@code inInts}/
-   * {@code inShorts} at e − from (the receive buffer starts at {@code from}), own values from
-   * {@code data} at dataAt + e; sums go to the wire views at e and, when {@code keep}, back into
-   * the data as the fp32 value of the bf16 sum (the owner keeps exactly what it sends).
+   * sum = bf16(incoming + own) for elements {@code [from, to)} of a chunk of {@code m}, in the
+   * fixed operand order of {@link TcpRingCollective}. Incoming element e is read from {@code
+   * inInts}/{@code inShorts} at e − from (the receive buffer starts at {@code from}), own values
+   * from {@code data} at dataAt + e; sums go to the wire views at e and, when {@code keep}, back
+   * into the data as the fp32 value of the bf16 sum (the owner keeps exactly what it sends).
    */
   void reduce(IntBuffer inInts, ShortBuffer inShorts, int from, int to, int m, FloatBuffer data,
       IntBuffer dataInts, int dataAt, IntBuffer sumInts, ShortBuffer sumShorts, boolean keep) {
@@ -113,9 +115,9 @@ final class Bf16Blocks {
   }
 
   /**
-   * fp32 bits → the bits of their bf16 rounding (low half zero), as {@link Bf16#fromFloat}, branch
-   * free so it vectorises: NaN keeps its payload with the quiet bit set, everything else rounds to
-   * nearest even.
+   * fp32 bits → the bits of their bf16 rounding (low half zero), as {@link Bf16#fromFloat},
+   * branch free so it vectorises: NaN keeps its payload with the quiet bit set, everything else
+   * rounds to nearest even.
    */
   private static void round(int[] x) {
     for (int j = 0; j < x.length; j++) {
