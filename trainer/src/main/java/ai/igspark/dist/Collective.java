@@ -1,5 +1,6 @@
 package ai.igspark.dist;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 
@@ -35,10 +36,25 @@ public interface Collective extends AutoCloseable {
 
   /**
    * Replaces {@code data[position, limit)} by its element-wise sum over all ranks, in place.
-   * Direct native-order buffers (e.g. DJL's {@code toByteBuffer(true).asFloatBuffer()}) are the
-   * fast path; the buffer's position and limit are left unchanged.
+   * The buffer's position and limit are left unchanged. Callers that hold the underlying byte
+   * buffer should pass it to {@link #allReduceSum(ByteBuffer, Phase)} instead, which can avoid
+   * copies.
    */
   void allReduceSum(FloatBuffer data, Phase phase);
+
+  /**
+   * The same over the floats in {@code data[position, limit)}, read in the buffer's byte order;
+   * the byte count must be a multiple of 4. A direct little-endian buffer (e.g. DJL's {@code
+   * toByteBuffer(true)} on x86 and ARM) lets an implementation send and receive in place, with no
+   * staging copy. The buffer's position and limit are left unchanged.
+   */
+  default void allReduceSum(ByteBuffer data, Phase phase) {
+    if (data.remaining() % 4 != 0) {
+      throw new IllegalArgumentException(
+          "all-reduce needs whole floats, got " + data.remaining() + " bytes");
+    }
+    allReduceSum(data.duplicate().order(data.order()).asFloatBuffer(), phase);
+  }
 
   default void allReduceSum(FloatBuffer data) {
     allReduceSum(data, Phase.STEP);

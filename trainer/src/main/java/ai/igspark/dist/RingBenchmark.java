@@ -36,7 +36,7 @@ public final class RingBenchmark {
    * @param worldSize ring ranks (threads on 127.0.0.1)
    * @param bytes fp32 gradient bytes all-reduced per call
    * @param wireDtype element type on the wire
-   * @param iterations timed calls (after one warm-up call)
+   * @param iterations timed calls (after {@link #WARM_UP_CALLS} untimed ones)
    * @param bestSeconds fastest call
    * @param medianSeconds median call
    * @param busBandwidth 2(W−1)/W · bytes / bestSeconds, bytes per second
@@ -73,11 +73,18 @@ public final class RingBenchmark {
     }
   }
 
+  /**
+   * Untimed calls before the timed ones: buffers get allocated and the JIT compiles the ring's
+   * loops, whose compiler threads would otherwise count in the CPU column.
+   */
+  static final int WARM_UP_CALLS = 3;
+
   private RingBenchmark() {}
 
   /**
    * All-reduces {@code floats} floats across {@code worldSize} loopback ranks {@code iterations}
-   * times (plus one warm-up) and compares with one TCP stream of the same byte count.
+   * times (after {@link #WARM_UP_CALLS} untimed calls) and compares with one TCP stream of the
+   * same byte count.
    */
   public static Result run(int worldSize, int floats, int iterations, RingOptions options)
       throws Exception {
@@ -163,19 +170,22 @@ public final class RingBenchmark {
    * CPU time over the timed calls (all ranks and their lane threads) divided by W and the count.
    */
   private static double[] timeCalls(TcpRingCollective ring, int floats, int iterations) {
-    FloatBuffer data =
-        ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    // Like SegmentTrainer: a direct native-order buffer, passed as bytes (the in-place path).
+    ByteBuffer data = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+    FloatBuffer values = data.asFloatBuffer();
     for (int i = 0; i < floats; i += 4096) {
-      data.put(i, ring.rank() + i * 1e-6f);
+      values.put(i, ring.rank() + i * 1e-6f);
     }
-    ring.allReduceSum(data); // warm-up: connections, staging buffers, JIT
+    for (int k = 0; k < WARM_UP_CALLS; k++) {
+      ring.allReduceSum(data, Collective.Phase.STEP);
+    }
     double[] seconds = new double[iterations + 1];
     ring.barrier(Collective.Phase.STEP);
     long cpu0 = processCpuNanos();
     for (int k = 0; k < iterations; k++) {
       ring.barrier(Collective.Phase.STEP);
       long t0 = System.nanoTime();
-      ring.allReduceSum(data);
+      ring.allReduceSum(data, Collective.Phase.STEP);
       seconds[k] = (System.nanoTime() - t0) / 1e9;
     }
     ring.barrier(Collective.Phase.STEP);

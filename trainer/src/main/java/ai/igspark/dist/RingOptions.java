@@ -7,7 +7,8 @@ import java.time.Duration;
  * Settings of {@link TcpRingCollective}.
  *
  * @param bucketBytes fp32 bytes reduced per ring pass; a call over more data runs several passes.
- *     Staging memory is about 3 · bucketBytes / worldSize (fp32 wire) per rank.
+ *     Staging memory per channel: 256 KiB on an fp32 wire, plus bucketBytes / worldSize on a bf16
+ *     wire, plus one bucket to copy through when the data is not a direct little-endian buffer.
  * @param stepDeadline longest wait for one ring step (one chunk to and from the neighbours) in
  *     {@link Collective.Phase#STEP}
  * @param checkpointDeadline the same in {@link Collective.Phase#CHECKPOINT}: long, because a peer

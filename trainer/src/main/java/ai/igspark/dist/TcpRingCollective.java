@@ -7,6 +7,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -41,11 +42,14 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Each bucket of {@code n} floats is cut into W chunks (the first {@code n mod W} one float
  * longer). In reduce-scatter step s, rank r sends chunk r−s and adds the incoming chunk r−s−1 to
- * its own, so chunk c is summed in the fixed order x_c + x_{c+1} + … + x_{c−1} (ranks mod W),
- * accumulated in fp32. All-gather then forwards the owner's encoded bytes unchanged, so every rank
- * ends with bitwise-identical values. One thread drives both sockets, non-blocking, under a
- * {@link Selector}; every ring step has a deadline, and any failure closes the sockets so the
- * neighbours fail at once instead of waiting for their own deadlines.
+ * its own, in place, as data[c] = incoming + data[c], so chunk c is summed in the fixed order
+ * x_c + x_{c+1} + … + x_{c−1} (ranks mod W), accumulated in fp32. All-gather then forwards the
+ * owner's encoded bytes unchanged, so every rank ends with bitwise-identical values. On an fp32
+ * wire a direct little-endian buffer is reduced without staging copies: chunks are sent from it
+ * and gathered into it directly ({@link #allReduceSum(ByteBuffer, Phase)}); a bf16 wire uses
+ * {@link Bf16Blocks}. One thread drives both sockets, non-blocking, under a {@link Selector};
+ * every ring step has a deadline, and any failure closes the sockets so the neighbours fail at
+ * once instead of waiting for their own deadlines.
  *
  * <p>With {@link RingOptions#channels()} = K > 1, K such rings ("lanes") run side by side, each
  * over its own connections and thread, lane c reducing part c of the buffer (parts cut like
@@ -80,6 +84,12 @@ public final class TcpRingCollective implements Collective {
 
   /** Incoming bytes are reduced in slices of at least this size while the rest still arrives. */
   private static final int REDUCE_SLICE_BYTES = 64 << 10;
+
+  /** Reduce-scatter receive buffer per lane: a few slices, so it stays in the core's cache. */
+  private static final int STAGING_BYTES = 256 << 10;
+
+  /** Floats per bulk copy in the reduction loop: two such arrays fit in a core's L1 cache. */
+  private static final int SCRATCH_FLOATS = 2048;
 
   private final int rank;
   private final int worldSize;
@@ -249,8 +259,41 @@ public final class TcpRingCollective implements Collective {
     return options;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The floats are copied through a direct buffer bucket by bucket; {@link
+   * #allReduceSum(ByteBuffer, Phase)} on a direct little-endian buffer avoids those copies.
+   */
   @Override
   public void allReduceSum(FloatBuffer data, Phase phase) {
+    checkUsable(data.isReadOnly());
+    run(null, data, data.position(), data.remaining(), phase);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A direct little-endian buffer (DJL's {@code toByteBuffer(true)} on x86 and ARM) is the
+   * fast path: sends go straight from it, received values straight into it, and sums are added
+   * in place. Other buffers are copied through a direct buffer bucket by bucket.
+   */
+  @Override
+  public void allReduceSum(ByteBuffer data, Phase phase) {
+    checkUsable(data.isReadOnly());
+    if (data.remaining() % 4 != 0) {
+      throw new IllegalArgumentException(
+          "all-reduce needs whole floats, got " + data.remaining() + " bytes");
+    }
+    int n = data.remaining() / 4;
+    if (data.isDirect() && data.order() == ByteOrder.LITTLE_ENDIAN) {
+      run(data.slice().order(ByteOrder.LITTLE_ENDIAN), null, 0, n, phase);
+    } else {
+      run(null, data.duplicate().order(data.order()).asFloatBuffer(), 0, n, phase);
+    }
+  }
+
+  private void checkUsable(boolean readOnly) {
     if (failure != null) {
       throw new CollectiveException(
           "rank " + rank + ": ring failed earlier: " + failure.getMessage(), failure);
@@ -258,20 +301,25 @@ public final class TcpRingCollective implements Collective {
     if (closed) {
       throw new CollectiveException("rank " + rank + ": ring is closed");
     }
-    if (data.isReadOnly()) {
+    if (readOnly) {
       throw new IllegalArgumentException("all-reduce needs a writable buffer, got a read-only one");
     }
+  }
+
+  /**
+   * All-reduces floats {@code [base, base+n)} of {@code direct} (a direct little-endian buffer,
+   * float 0 at index 0) or, when it is null, of {@code floats}.
+   */
+  private void run(ByteBuffer direct, FloatBuffer floats, int base, int n, Phase phase) {
     if (worldSize == 1) {
       return;
     }
     Duration deadline = options.deadline(phase);
-    int base = data.position();
-    int n = data.remaining();
     try {
       if (lanes.length == 1) {
-        lanes[0].allReduce(data, base, n, phase, deadline);
+        lanes[0].allReduce(direct, floats, base, n, phase, deadline);
       } else {
-        allReduceOnLanes(data, base, n, phase, deadline);
+        allReduceOnLanes(direct, floats, base, n, phase, deadline);
       }
       calls++;
     } catch (CollectiveException e) {
@@ -289,7 +337,8 @@ public final class TcpRingCollective implements Collective {
   }
 
   /** Lane c reduces part c of the buffer (parts cut like chunks); the first failure stops all. */
-  private void allReduceOnLanes(FloatBuffer data, int base, int n, Phase phase, Duration deadline)
+  private void allReduceOnLanes(
+      ByteBuffer direct, FloatBuffer floats, int base, int n, Phase phase, Duration deadline)
       throws IOException, InterruptedException {
     int k = lanes.length;
     List<Future<Void>> others = new ArrayList<>(k - 1);
@@ -300,13 +349,13 @@ public final class TcpRingCollective implements Collective {
       others.add(
           laneThreads.submit(
               () -> {
-                lane.allReduce(data, start, length, phase, deadline);
+                lane.allReduce(direct, floats, start, length, phase, deadline);
                 return null;
               }));
     }
     Exception first = null;
     try {
-      lanes[0].allReduce(data, base, chunkLength(n, 0, k), phase, deadline);
+      lanes[0].allReduce(direct, floats, base, chunkLength(n, 0, k), phase, deadline);
     } catch (IOException | RuntimeException e) {
       first = e;
       closeLanes(); // the other lanes' neighbours see the close and fail at once
@@ -390,6 +439,12 @@ public final class TcpRingCollective implements Collective {
   /**
    * One ring over its own pair of connections, driven by one thread: reduces a contiguous part of
    * each call's buffer. Several lanes run side by side when {@link RingOptions#channels()} > 1.
+   *
+   * <p>With an fp32 wire the lane works in place on a direct little-endian view of the data: each
+   * chunk is sent straight from the data, all-gather receives straight into it, and reduce-scatter
+   * receives into {@link #staging}, a small buffer reused cyclically, whose floats are added into
+   * the data as they arrive, while still in cache. A bf16 wire needs two chunk-sized buffers for
+   * the encoded values it forwards.
    */
   private final class Lane implements AutoCloseable {
     private final int index;
@@ -398,11 +453,29 @@ public final class TcpRingCollective implements Collective {
     private final Selector selector;
     private final SelectionKey writeKey;
     private final SelectionKey readKey;
-    // Staging, reused across calls: three wire buffers rotate between "being sent", "being
-    // received" and "next to send"; each holds one chunk.
-    private final ByteBuffer[] wire = new ByteBuffer[3];
-    private final FloatBuffer[] wireFloats = new FloatBuffer[3];
-    private final ShortBuffer[] wireShorts = new ShortBuffer[3];
+    private final ByteBuffer staging =
+        ByteBuffer.allocateDirect(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final FloatBuffer stagingFloats = staging.asFloatBuffer();
+    private final ShortBuffer stagingShorts = staging.asShortBuffer();
+    private final IntBuffer stagingInts = staging.asIntBuffer();
+    // The reduction runs on arrays: bulk copies in and out, and a plain loop between them that the
+    // JIT vectorises (per-element FloatBuffer get/put measured 30–50% slower).
+    private final float[] incoming = new float[SCRATCH_FLOATS];
+    private final float[] own = new float[SCRATCH_FLOATS];
+    // bf16 wire only: "being sent" and "being filled" chunks, swapped after every step.
+    private final Bf16Blocks bf16 = wireBytes == 2 ? new Bf16Blocks() : null;
+    private final ByteBuffer[] wire = new ByteBuffer[2];
+    private final ShortBuffer[] wireShorts = new ShortBuffer[2];
+    private final IntBuffer[] wireInts = new IntBuffer[2];
+    /** Data that is not a direct little-endian buffer is copied through this, bucket by bucket. */
+    private ByteBuffer bounce;
+    private FloatBuffer bounceFloats;
+    // Views of the data being reduced, made once per call (sends and receives move their own
+    // position and limit; the floats view indexes the data from its start).
+    private ByteBuffer sendView;
+    private ByteBuffer recvView;
+    private FloatBuffer dataFloats;
+    private IntBuffer dataInts;
     private final ByteBuffer headerOut = ByteBuffer.allocateDirect(16);
     private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
 
@@ -421,12 +494,47 @@ public final class TcpRingCollective implements Collective {
       return lanes.length == 1 ? "rank " + rank : "rank " + rank + " lane " + index;
     }
 
-    /** All-reduces {@code data[base, base+n)}. */
-    void allReduce(FloatBuffer data, int base, int n, Phase phase, Duration deadline)
+    /**
+     * All-reduces floats {@code [base, base+n)} of {@code direct} (a direct little-endian buffer
+     * whose index 0 is float 0), or, when that is null, of {@code floats} through the bounce
+     * buffer.
+     */
+    void allReduce(
+        ByteBuffer direct, FloatBuffer floats, int base, int n, Phase phase, Duration deadline)
         throws IOException {
       exchangeHeader(n, phase, deadline);
+      if (n == 0) {
+        return;
+      }
+      if (direct == null) {
+        ensureBounce(Math.min(bucketFloats, n));
+        use(bounce);
+      } else {
+        use(direct);
+      }
       for (int start = 0; start < n; start += bucketFloats) {
-        reduceBucket(data, base + start, Math.min(bucketFloats, n - start), phase, deadline);
+        int len = Math.min(bucketFloats, n - start);
+        if (direct != null) {
+          reduceBucket(base + start, len, phase, deadline);
+        } else {
+          bounceFloats.put(0, floats, base + start, len);
+          reduceBucket(0, len, phase, deadline);
+          floats.put(base + start, bounceFloats, 0, len);
+        }
+      }
+    }
+
+    private void use(ByteBuffer region) {
+      sendView = region.duplicate();
+      recvView = region.duplicate();
+      dataFloats = region.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      dataInts = region.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+    }
+
+    private void ensureBounce(int floats) {
+      if (bounce == null || bounce.capacity() < 4 * floats) {
+        bounce = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.LITTLE_ENDIAN);
+        bounceFloats = bounce.asFloatBuffer();
       }
     }
 
@@ -443,7 +551,7 @@ public final class TcpRingCollective implements Collective {
       headerOut.clear();
       headerOut.putLong(calls).putLong(n).flip();
       headerIn.clear();
-      exchange(headerOut, headerIn, Stage.HEADER, null, 0, 0, phase, deadline, "start");
+      exchange(headerOut, headerIn, 16, Stage.HEADER, 0, -1, phase, deadline, "start");
       long leftCall = headerIn.getLong(0);
       long leftN = headerIn.getLong(8);
       if (leftCall != calls || leftN != n) {
@@ -470,28 +578,74 @@ public final class TcpRingCollective implements Collective {
       GATHER
     }
 
-    private void reduceBucket(FloatBuffer data, int off, int len, Phase phase, Duration deadline)
+    /** Reduces floats {@code [off, off+len)} of the data. */
+    private void reduceBucket(int off, int len, Phase phase, Duration deadline)
         throws IOException {
+      if (wireBytes == 2) {
+        reduceBucketBf16(off, len, phase, deadline);
+        return;
+      }
       int w = worldSize;
-      ensureStaging(len / w + 1);
-      int send = 0;
-      int recv = 1;
-      int next = 2;
-      encode(data, off + chunkStart(len, rank), chunkLength(len, rank), send);
       // Reduce-scatter: after W−1 steps this rank owns the full sum of chunk r+1.
       for (int s = 0; s < w - 1; s++) {
         int sendChunk = Math.floorMod(rank - s, w);
         int recvChunk = Math.floorMod(rank - s - 1, w);
-        wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
-        wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
-        Stage stage = s == w - 2 ? Stage.REDUCE_LAST : Stage.REDUCE;
+        exchange(
+            chunk(sendView, off, len, sendChunk),
+            staging,
+            4 * chunkLength(len, recvChunk),
+            Stage.REDUCE,
+            off + chunkStart(len, recvChunk),
+            -1,
+            phase,
+            deadline,
+            "reduce-scatter step " + (s + 1) + "/" + (w - 1));
+      }
+      // All-gather: forward the owned chunk and every chunk received, bytes unchanged.
+      for (int s = 0; s < w - 1; s++) {
+        int sendChunk = Math.floorMod(rank + 1 - s, w);
+        int recvChunk = Math.floorMod(rank - s, w);
+        ByteBuffer in = chunk(recvView, off, len, recvChunk);
+        exchange(
+            chunk(sendView, off, len, sendChunk),
+            in,
+            in.remaining(),
+            Stage.GATHER,
+            0,
+            -1,
+            phase,
+            deadline,
+            "all-gather step " + (s + 1) + "/" + (w - 1));
+      }
+    }
+
+    /** {@code view} limited to the bytes of chunk c of the bucket at float {@code off}. */
+    private ByteBuffer chunk(ByteBuffer view, int off, int len, int c) {
+      int start = 4 * (off + chunkStart(len, c));
+      view.clear().position(start).limit(start + 4 * chunkLength(len, c));
+      return view;
+    }
+
+    private void reduceBucketBf16(int off, int len, Phase phase, Duration deadline)
+        throws IOException {
+      int w = worldSize;
+      ensureWire(len / w + 1);
+      int send = 0;
+      int next = 1;
+      int own = chunkLength(len, rank);
+      bf16.encode(dataInts, off + chunkStart(len, rank), 0, own, own, wireInts[send],
+          wireShorts[send]);
+      for (int s = 0; s < w - 1; s++) {
+        int sendChunk = Math.floorMod(rank - s, w);
+        int recvChunk = Math.floorMod(rank - s - 1, w);
+        wire[send].clear().limit(2 * chunkLength(len, sendChunk));
         exchange(
             wire[send],
-            wire[recv],
-            stage,
-            data,
+            staging,
+            2 * chunkLength(len, recvChunk),
+            s == w - 2 ? Stage.REDUCE_LAST : Stage.REDUCE,
             off + chunkStart(len, recvChunk),
-            (recv << 2) | next,
+            next,
             phase,
             deadline,
             "reduce-scatter step " + (s + 1) + "/" + (w - 1));
@@ -499,75 +653,79 @@ public final class TcpRingCollective implements Collective {
         send = next;
         next = t;
       }
-      // All-gather: forward the owned, encoded chunk and every chunk received, bytes unchanged.
+      // All-gather: forward the owner's encoded bytes unchanged, decoding them as they arrive.
       for (int s = 0; s < w - 1; s++) {
         int sendChunk = Math.floorMod(rank + 1 - s, w);
         int recvChunk = Math.floorMod(rank - s, w);
-        wire[send].clear().limit(chunkLength(len, sendChunk) * wireBytes);
-        wire[recv].clear().limit(chunkLength(len, recvChunk) * wireBytes);
+        wire[send].clear().limit(2 * chunkLength(len, sendChunk));
+        wire[next].clear().limit(2 * chunkLength(len, recvChunk));
         exchange(
             wire[send],
-            wire[recv],
+            wire[next],
+            wire[next].remaining(),
             Stage.GATHER,
-            data,
             off + chunkStart(len, recvChunk),
-            recv << 2,
+            next,
             phase,
             deadline,
             "all-gather step " + (s + 1) + "/" + (w - 1));
         int t = send;
-        send = recv;
-        recv = t;
+        send = next;
+        next = t;
       }
     }
 
-    private void ensureStaging(int floats) {
-      int bytes = Math.min(floats, (bucketFloats + worldSize - 1) / worldSize + 1) * wireBytes;
+    private void ensureWire(int elements) {
+      int bytes = 2 * Math.min(elements, (bucketFloats + worldSize - 1) / worldSize + 1);
       if (wire[0] != null && wire[0].capacity() >= bytes) {
         return;
       }
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < 2; i++) {
         wire[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        wireFloats[i] = wire[i].asFloatBuffer();
         wireShorts[i] = wire[i].asShortBuffer();
-      }
-    }
-
-    /** Writes {@code data[off, off+len)} into wire buffer {@code dst} in the wire dtype. */
-    private void encode(FloatBuffer data, int off, int len, int dst) {
-      if (wireBytes == 4) {
-        wireFloats[dst].put(0, data, off, len);
-      } else {
-        ShortBuffer out = wireShorts[dst];
-        for (int i = 0; i < len; i++) {
-          out.put(i, Bf16.fromFloat(data.get(off + i)));
-        }
+        wireInts[i] = wire[i].asIntBuffer();
       }
     }
 
     /**
-     * Sends {@code out} to the right neighbour while receiving {@code in} from the left one, and
-     * hands received floats to {@link #consume} as they arrive so reduction overlaps the transfer.
+     * Sends {@code out} to the right neighbour while receiving {@code inBytes} from the left one.
+     * All-gather (fp32) and the header receive straight into {@code in}; reduce-scatter receives
+     * into {@code in} = {@link #staging} and reduces what arrived whenever a slice is there or the
+     * staging is full; bf16 all-gather decodes {@code in} into the data as it arrives.
+     *
+     * @param at data index of the incoming chunk's first element
+     * @param bf16Wire bf16 only: the wire buffer where reduce-scatter puts its sums, or that
+     *     all-gather receives into; −1 on an fp32 wire
      */
     private void exchange(
         ByteBuffer out,
         ByteBuffer in,
+        int inBytes,
         Stage stage,
-        FloatBuffer data,
-        int dataOff,
-        int buffers,
+        int at,
+        int bf16Wire,
         Phase phase,
         Duration deadline,
         String step)
         throws IOException {
       long deadlineNanos = System.nanoTime() + deadline.toNanos();
-      int consumed = 0;
-      while (out.hasRemaining() || in.hasRemaining()) {
+      boolean staged = stage == Stage.REDUCE || stage == Stage.REDUCE_LAST;
+      boolean decoding = stage == Stage.GATHER && bf16Wire >= 0;
+      int outBytes = out.remaining();
+      int received = 0;
+      int done = 0; // elements reduced or decoded
+      if (staged) {
+        in.clear();
+      }
+      while (out.hasRemaining() || received < inBytes) {
         boolean moved = false;
         if (out.hasRemaining() && toRight.write(out) > 0) {
           moved = true;
         }
-        if (in.hasRemaining()) {
+        if (received < inBytes) {
+          if (staged) {
+            in.limit(Math.min(in.capacity(), in.position() + inBytes - received));
+          }
           int k = fromLeft.read(in);
           if (k < 0) {
             throw new CollectiveException(
@@ -579,31 +737,40 @@ public final class TcpRingCollective implements Collective {
                     + ") closed the connection during "
                     + step
                     + " (received "
-                    + in.position()
+                    + received
                     + " of "
-                    + in.limit()
+                    + inBytes
                     + " bytes); it failed or was stopped");
           }
           if (k > 0) {
             moved = true;
-            int ready = in.position() / wireBytes;
-            if (stage != Stage.HEADER
-                && (!in.hasRemaining() || (ready - consumed) * wireBytes >= REDUCE_SLICE_BYTES)) {
-              consume(stage, data, dataOff, buffers, consumed, ready);
-              consumed = ready;
+            received += k;
+            boolean all = received == inBytes;
+            if (staged) {
+              if (all || !in.hasRemaining() || in.position() >= REDUCE_SLICE_BYTES) {
+                done += reduceStaged(stage, at, done, inBytes / wireBytes, bf16Wire);
+              }
+            } else if (decoding) {
+              int ready = Bf16Blocks.ready(inBytes / 2, received / 2);
+              if (all || 2 * (ready - done) >= REDUCE_SLICE_BYTES) {
+                bf16.decode(wireInts[bf16Wire], wireShorts[bf16Wire], done, ready, inBytes / 2,
+                    dataInts, at);
+                done = ready;
+              }
             }
           }
         }
         if (!moved) {
           long remaining = deadlineNanos - System.nanoTime();
           if (remaining <= 0) {
-            throw timeout(out, in, phase, deadline, step);
+            throw timeout(out.position() - (out.limit() - outBytes), outBytes, received, inBytes,
+                phase, deadline, step);
           }
           if (Thread.currentThread().isInterrupted()) {
             throw new CollectiveException(who() + ": interrupted during " + step);
           }
           int writeOps = out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
-          int readOps = in.hasRemaining() ? SelectionKey.OP_READ : 0;
+          int readOps = received < inBytes ? SelectionKey.OP_READ : 0;
           if (writeKey.interestOps() != writeOps) {
             writeKey.interestOps(writeOps);
           }
@@ -614,63 +781,64 @@ public final class TcpRingCollective implements Collective {
           selector.selectedKeys().clear();
         }
       }
-      if (stage != Stage.HEADER && consumed < in.limit() / wireBytes) {
-        consume(stage, data, dataOff, buffers, consumed, in.limit() / wireBytes);
-      }
     }
 
-    /** Reduces (or, in all-gather, copies) received floats {@code [from, to)} of a chunk. */
-    private void consume(Stage stage, FloatBuffer data, int off, int buffers, int from, int to) {
-      int recv = buffers >>> 2;
-      int next = buffers & 3;
+    /**
+     * Reduces the elements that arrived in {@link #staging} (elements {@code done..} of a chunk of
+     * {@code m} whose element 0 is data index {@code at}), keeps the bytes of an incomplete
+     * element or bf16 block for the next read, and returns how many elements it reduced.
+     */
+    private int reduceStaged(Stage stage, int at, int done, int m, int bf16Wire) {
+      int bytes = staging.position();
+      int k;
       if (wireBytes == 4) {
-        FloatBuffer in = wireFloats[recv];
-        if (stage == Stage.GATHER) {
-          data.put(off + from, in, from, to - from);
-          return;
-        }
-        FloatBuffer out = wireFloats[next];
-        // Fixed order: the partial sum of the ranks to the left, plus this rank's value.
-        for (int i = from; i < to; i++) {
-          out.put(i, in.get(i) + data.get(off + i));
-        }
-        if (stage == Stage.REDUCE_LAST) {
-          data.put(off + from, out, from, to - from);
-        }
+        k = bytes / 4;
+        addInto(at + done, k);
       } else {
-        ShortBuffer in = wireShorts[recv];
-        if (stage == Stage.GATHER) {
-          for (int i = from; i < to; i++) {
-            data.put(off + i, Bf16.toFloat(in.get(i)));
-          }
-          return;
+        k = Bf16Blocks.ready(m, done + bytes / 2) - done;
+        bf16.reduce(stagingInts, stagingShorts, done, done + k, m, dataFloats, dataInts, at,
+            wireInts[bf16Wire], wireShorts[bf16Wire], stage == Stage.REDUCE_LAST);
+      }
+      staging.limit(bytes).position(k * wireBytes);
+      staging.compact();
+      return k;
+    }
+
+    /**
+     * data[at+i] = staging[i] + data[at+i] for i < k: the partial sum of the ranks to the left,
+     * plus this rank's value (the fixed order of the class comment).
+     */
+    private void addInto(int at, int k) {
+      for (int i = 0; i < k; i += SCRATCH_FLOATS) {
+        int m = Math.min(SCRATCH_FLOATS, k - i);
+        stagingFloats.get(i, incoming, 0, m);
+        dataFloats.get(at + i, own, 0, m);
+        for (int j = 0; j < m; j++) {
+          own[j] = incoming[j] + own[j];
         }
-        ShortBuffer out = wireShorts[next];
-        boolean last = stage == Stage.REDUCE_LAST;
-        for (int i = from; i < to; i++) {
-          short sum = Bf16.fromFloat(Bf16.toFloat(in.get(i)) + data.get(off + i));
-          out.put(i, sum);
-          if (last) {
-            // The owner keeps exactly what it sends, so all ranks end bitwise identical.
-            data.put(off + i, Bf16.toFloat(sum));
-          }
-        }
+        dataFloats.put(at + i, own, 0, m);
       }
     }
 
     private DeadlineExceededException timeout(
-        ByteBuffer out, ByteBuffer in, Phase phase, Duration deadline, String step) {
+        int sent,
+        int outBytes,
+        int received,
+        int inBytes,
+        Phase phase,
+        Duration deadline,
+        String step) {
       String what;
-      if (in.hasRemaining()) {
+      if (received < inBytes) {
         what =
             "left neighbour rank "
                 + left()
                 + " ("
                 + leftAddress
                 + ") sent "
-                + in.position()
+                + received
                 + " of "
-                + in.limit()
+                + inBytes
                 + " bytes";
       } else {
         what =
@@ -679,9 +847,9 @@ public final class TcpRingCollective implements Collective {
                 + " ("
                 + rightAddress
                 + ") accepted "
-                + out.position()
+                + sent
                 + " of "
-                + out.limit()
+                + outBytes
                 + " bytes";
       }
       return new DeadlineExceededException(

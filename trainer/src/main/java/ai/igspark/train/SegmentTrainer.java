@@ -154,7 +154,10 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
       TrainingState lead = replicas.get(0);
       int gradSize = Math.toIntExact(lead.step().gradientSize());
       // One flat buffer of gradients + 3 loss sums, only when something must be summed.
-      FloatBuffer flat = world > 1 || replicas.size() > 1 ? directFloats(gradSize + 3) : null;
+      // The ring reduces the bytes under `flat` in place (Collective.allReduceSum(ByteBuffer)).
+      ByteBuffer flatBytes =
+          world > 1 || replicas.size() > 1 ? directBytes(gradSize + 3) : null;
+      FloatBuffer flat = flatBytes == null ? null : flatBytes.asFloatBuffer();
       FloatBuffer other = replicas.size() > 1 ? directFloats(gradSize) : null;
       for (; step < endStep; step++) {
         long stepStart = System.nanoTime();
@@ -178,7 +181,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
           flat.put((float) sums[0]).put((float) sums[1]).put((float) sums[2]);
           flat.flip();
           FaultInjection.beforeAllReduce(ctx.rank(), step);
-          ring.allReduceSum(flat, Collective.Phase.STEP);
+          ring.allReduceSum(flatBytes, Collective.Phase.STEP); // floats [0, flat.limit())
           for (TrainingState s : replicas) {
             flat.position(0);
             s.step().gradientsFrom(flat);
@@ -342,10 +345,12 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     return Duration.ofMillis(Math.round(s * 1000));
   }
 
+  private static ByteBuffer directBytes(int floats) {
+    return ByteBuffer.allocateDirect(Math.multiplyExact(floats, 4)).order(ByteOrder.nativeOrder());
+  }
+
   private static FloatBuffer directFloats(int n) {
-    return ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
-        .order(ByteOrder.nativeOrder())
-        .asFloatBuffer();
+    return directBytes(n).asFloatBuffer();
   }
 
   private static void addInto(FloatBuffer acc, FloatBuffer add) {
