@@ -82,7 +82,7 @@ final class EvaluateCommand implements Callable<Integer> {
           "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS");
     }
     if (checkpoint != null) {
-      return checkpoint.run(reference, output, spec.commandLine().getOut());
+      return checkpoint.run(reference, inception, output, spec.commandLine().getOut());
     }
     if (batchSize <= 0) {
       throw new InvalidInputException("--batch-size must be positive, got " + batchSize);
