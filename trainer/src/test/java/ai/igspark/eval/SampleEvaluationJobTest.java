@@ -120,14 +120,6 @@ class SampleEvaluationJobTest {
     assertSameStatistics(serial, spark);
     assertNotNull(spark.preview());
     assertEquals(32, spark.preview().height());
-
-    try (TorchScriptInception inception = TorchScriptInception.load(StandIn.file("standin.pt"))) {
-      EvaluationSide ref = ReferenceBatch.load(StandIn.file("reference.npz"), inception);
-      MetricsReport r = Evaluation.compare(ref, spark.sampleSide("samples"), inception);
-      assertTrue(r.fid() > 0 && Double.isFinite(r.fid()), r.toString());
-      assertTrue(r.sfid() > 0 && Double.isFinite(r.sfid()), r.toString());
-      assertTrue(r.inceptionScore() >= 1, r.toString());
-    }
   }
 
   @Test
