@@ -141,6 +141,9 @@ class EvaluateCheckpointTest {
     return Path.of(uri);
   }
 
+  // Slow: two 2048-d and two 2023-d Fréchet distances (~45 s on a loaded 2-core machine); the
+  // default suite covers the latent path in TrainDriverTest and SampleEvaluationJobTest.
+  @org.junit.jupiter.api.Tag("slow")
   @Test
   void latentCheckpointsAreMeasuredWithFidOverAnIntervalSweep() throws Exception {
     Path out = dir.resolve("latent-metrics.json");

@@ -201,6 +201,7 @@ class TrainDriverTest {
     Files.writeString(
         config,
         Files.readString(config).replace("in_channels: 1", "in_channels: 4")
+            .replace("flip: random", "flip: none")
             + "eval: {every_steps: 2, num_samples: 8, sampling_steps: 2, vae_decoder: \""
             + decoder + "\", inception: \"" + fixture("inception-standin/standin.pt")
             + "\", reference: \"" + fixture("inception-standin/reference.npz") + "\"}\n");
