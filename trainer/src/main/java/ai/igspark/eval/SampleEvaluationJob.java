@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -166,6 +167,7 @@ public final class SampleEvaluationJob {
               + "; both must be at least 1");
     }
     if (spec.decoding() != null) {
+      // Executors load their own copies, checked against the driver's SHA-256 (LatentDecoding).
       sc.addFile(java.nio.file.Path.of(spec.decoding().decoder()).toAbsolutePath().toString());
       sc.addFile(java.nio.file.Path.of(spec.decoding().inception()).toAbsolutePath().toString());
     }
@@ -269,7 +271,7 @@ public final class SampleEvaluationJob {
         int k = Math.min(PREVIEW, b);
         preview =
             new ImageBatch(
-                java.util.Arrays.copyOf(im.pixels(), k * 3 * im.height() * im.width()), k,
+                Arrays.copyOf(im.pixels(), k * 3 * im.height() * im.width()), k,
                 im.height(), im.width(), ImageBatch.Layout.NCHW);
       }
     }
