@@ -393,7 +393,8 @@ public final class SampleEvaluationJob {
       int[] latent = {config.inChannels(), config.inputSize(), config.inputSize()};
       this.decoder = TorchScriptDecoder.load(decoding.localDecoder(), latent, decoding.decoder());
       try {
-        this.inception = TorchScriptInception.load(decoding.localInception());
+        this.inception =
+            TorchScriptInception.load(decoding.localInception(), decoding.inception());
       } catch (RuntimeException e) {
         decoder.close();
         throw e;
