@@ -108,7 +108,7 @@ class SampleEvaluationJobTest {
   }
 
   @Test
-  void latentSamplesAreDecodedAndMeasuredWithTheInception() throws Exception {
+  void decodedLatentStatisticsDoNotDependOnTheExecutors() throws Exception {
     LatentDecoding decoding = standInDecoding();
     SampleEvaluationJob.Spec s = latentSpec(latentJson, latentWeights, 10, 4, decoding);
     SampleEvaluationJob.Result spark = SampleEvaluationJob.run(sc, s);
