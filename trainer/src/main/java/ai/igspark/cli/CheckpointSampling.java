@@ -1,10 +1,18 @@
 package ai.igspark.cli;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.eval.CheckpointEvaluation;
+import ai.igspark.eval.Evaluation;
+import ai.igspark.eval.EvaluationSide;
 import ai.igspark.eval.FrechetDistance;
+import ai.igspark.eval.LatentDecoding;
+import ai.igspark.eval.MetricsReport;
+import ai.igspark.eval.ReferenceBatch;
 import ai.igspark.eval.SampleEvaluationJob;
+import ai.igspark.eval.TorchScriptInception;
+import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistCnn;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
@@ -25,16 +33,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Option;
 
 /**
  * {@code igspark evaluate --checkpoint}: samples weights on Spark with one guidance setting or a
- * sweep of them and measures each against real images (FD-FMNIST for pixel-space Fashion-MNIST
- * models: the in-training metric of the demo, never called FID).
+ * sweep of them and measures each against the reference: FD-FMNIST for pixel-space Fashion-MNIST
+ * models (the in-training metric of the demo, never called FID), or FID, sFID and IS for latent
+ * models through a VAE decoder and an Inception ({@code --vae-decoder}, {@code --inception}).
  */
 final class CheckpointSampling {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Sweepable keys, in table order. */
+  static final List<String> KEYS =
+      List.of("ig-scale", "ig-interval", "cfg-scale", "cfg-interval", "steps");
 
   @Option(names = "--checkpoint", required = true, paramLabel = "WEIGHTS",
       description = "EMA weights (.safetensors with an embedded config, or .pt with --model).")
@@ -67,8 +80,14 @@ final class CheckpointSampling {
   @Option(
       names = "--ig-interval",
       defaultValue = "0,1",
-      description = "IG interval LO,HI in SiT time (default ${DEFAULT-VALUE}: all t).")
+      description = "IG interval LO,HI (or LO:HI) in SiT time (default ${DEFAULT-VALUE}: all t).")
   String igInterval;
+
+  @Option(
+      names = "--cfg-interval",
+      defaultValue = "0,0.7",
+      description = "CFG interval LO,HI (or LO:HI) in SiT time (default ${DEFAULT-VALUE}, SiT).")
+  String cfgInterval;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of noise and labels.")
   long seed;
@@ -77,85 +96,179 @@ final class CheckpointSampling {
       names = "--sweep",
       arity = "1..*",
       paramLabel = "KEY=V1,V2",
-      description = "Settings to sweep, each a key (ig-scale, cfg-scale, steps) with values;"
-          + " every combination is measured, e.g. --sweep ig-scale=1.0,1.5 cfg-scale=1.0,2.0")
+      description = "Settings to sweep, each a key (ig-scale, cfg-scale, steps, ig-interval,"
+          + " cfg-interval) with comma-separated values, intervals written LO:HI; every"
+          + " combination is measured, e.g. --sweep ig-scale=1.0,1.5 ig-interval=0.3:1,0:1")
   List<String> sweep = new ArrayList<>();
+
+  @Option(names = "--vae-decoder", paramLabel = "DEC.pt",
+      description = "TorchScript VAE decoder for latent models: float32 (N, C, h, w) latents,"
+          + " un-normalised, to float (N, 3, H, W) images in [-1, 1]. Needs --inception,"
+          + " --dataset and an ADM --reference .npz.")
+  Path vaeDecoder;
+
+  @Option(names = "--dataset", paramLabel = "DATASET",
+      description = "The latent dataset the model was trained on (dataset.json or its"
+          + " directory): its normalisation is undone before decoding.")
+  String dataset;
+
+  @Option(names = "--uint8", defaultValue = "floor",
+      description = "Decoded image to uint8: floor = clamp(255(x+1)/2) truncated (REPA/IG,"
+          + " default), round = clamp(127.5x+128) truncated (SiT).")
+  String uint8;
 
   @Option(names = "--master", description = "Spark master (default local[1]).")
   String master;
 
   /** One setting of the sweep. */
-  record Setting(float igScale, float cfgScale, int steps) {}
+  record Setting(Guidance guidance, int steps) {}
 
-  int run(Path reference, Path output, PrintWriter out) throws IOException {
+  int run(Path reference, Path inception, Path output, PrintWriter out) throws IOException {
     ModelConfig config = modelConfig();
-    Path safetensors = asSafetensors(config);
     List<Setting> settings = settings();
-    String[] interval = igInterval.split(",");
-    float igLow;
-    float igHigh;
-    try {
-      igLow = Float.parseFloat(interval[0].trim());
-      igHigh = Float.parseFloat(interval[interval.length - 1].trim());
-    } catch (NumberFormatException e) {
-      igLow = Float.NaN;
-      igHigh = Float.NaN;
-    }
-    if (interval.length != 2 || Float.isNaN(igLow) || Float.isNaN(igHigh)) {
+    boolean latent = vaeDecoder != null;
+    if (latent != (inception != null)) {
       throw new InvalidInputException(
-          "--ig-interval: '" + igInterval + "', expected LO,HI such as 0.3,1");
+          latent
+              ? "--vae-decoder needs --inception FILE.pt (the Inception that measures FID)"
+              : "--inception with --checkpoint needs --vae-decoder DEC.pt (latent models); pixel"
+                  + " Fashion-MNIST models are measured with the built-in classifier");
     }
+    LatentDecoding decoding = latent ? decoding(config, inception) : null;
+    Path safetensors = asSafetensors(config);
     String modelJson = JSON.writeValueAsString(config.toMap());
+    SampleEvaluationJob.Spec base =
+        new SampleEvaluationJob.Spec(
+            modelJson, safetensors.toString(), numSamples, !randomLabels, seed, sampler, steps,
+            igScale, 0f, 1f, cfgScale, 0f, 0.7f,
+            SampleEvaluationJob.defaultBlockSize(numSamples, latent), decoding);
     ArrayNode records = JSON.createArrayNode();
     SparkContexts.Builder spark = SparkContexts.builder().appName("igspark evaluate");
     if (master != null) {
       spark.master(master);
     }
-    try (JavaSparkContext sc = spark.start();
-        FmnistFeatures features = FmnistFeatures.ofDefault()) {
-      FmnistImages real = FmnistImages.load(reference.toString(), sc.hadoopConfiguration());
-      FrechetDistance fd =
-          FrechetDistance.against(
-              features.summarize(real.pixels(), real.count()).features().gaussian());
-      out.printf(
-          "%-10s %-10s %-6s %20s %17s%n", "ig-scale", "cfg-scale", "steps", "FD-FMNIST",
-          "classifier score");
+    try (JavaSparkContext sc = spark.start()) {
+      Measure measure =
+          latent ? latentMeasure(reference, inception, decoding) : fmnist(sc, reference);
+      out.printf("%-9s %-11s %-9s %-11s %-6s %s%n", "ig-scale", "ig-interval", "cfg-scale",
+          "cfg-interval", "steps", measure.header());
       for (Setting s : settings) {
-        Guidance g = new Guidance(s.igScale(), igLow, igHigh, s.cfgScale(), 0f, 0.7f);
-        SampleEvaluationJob.Result r =
-            SampleEvaluationJob.run(
-                sc,
-                new SampleEvaluationJob.Spec(
-                    modelJson, safetensors.toString(), numSamples, !randomLabels, seed, sampler,
-                    s.steps(), g.igScale(), g.igLow(), g.igHigh(), g.cfgScale(), g.cfgLow(),
-                    g.cfgHigh(), 100));
-        double value = fd.to(r.features().gaussian()).value();
-        double score = r.classifierScore().mean();
+        Guidance g = s.guidance();
+        SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(g, s.steps()));
+        ObjectNode rec = measure.record(r, g, s.steps());
         out.printf(
-            Locale.ROOT, "%-10s %-10s %-6d %20.12g %17.6f%n", s.igScale(), s.cfgScale(),
-            s.steps(), value, score);
+            Locale.ROOT, "%-9s %-11s %-9s %-11s %-6d %s%n", g.igScale(),
+            g.igLow() + ":" + g.igHigh(), g.cfgScale(), g.cfgLow() + ":" + g.cfgHigh(),
+            s.steps(), measure.row(rec));
         out.flush();
-        ObjectNode rec =
-            CheckpointEvaluation.record(
-                -1, g, value, score, numSamples, !randomLabels, sampler, s.steps(),
-                features.sha256(), null);
         rec.remove("step");
         rec.put("checkpoint", weights.toString());
         records.add(rec);
       }
     }
-    // Fewer samples than feature dimensions leave Σ rank-deficient (evaluation.md §4 item 3).
-    if (numSamples < FmnistCnn.FEATURES) {
+    int dim = latent ? TorchScriptInception.POOL_DIM : FmnistCnn.FEATURES;
+    // Fewer samples than feature dimensions leave Σ rank-deficient (evaluation.md §3 item 3).
+    if (numSamples <= dim) {
       out.printf(
-          "note: %d samples for %d-dimensional features: FD-FMNIST is biased upward and only"
+          "note: %d samples for %d-dimensional features: %s is biased upward and only"
               + " comparable at equal sample counts%n",
-          numSamples, FmnistCnn.FEATURES);
+          numSamples, dim, latent ? "FID" : "FD-FMNIST");
     }
     if (output != null) {
       JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(output.toFile(), records);
       out.println("metrics written to " + output);
     }
     return 0;
+  }
+
+  /** How one setting's samples become a record and a table row. */
+  private interface Measure {
+    String header();
+
+    ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int steps);
+
+    String row(ObjectNode record);
+  }
+
+  private Measure fmnist(JavaSparkContext sc, Path reference) {
+    FrechetDistance fd;
+    String sha;
+    try (FmnistFeatures features = FmnistFeatures.ofDefault()) {
+      FmnistImages real = FmnistImages.load(reference.toString(), sc.hadoopConfiguration());
+      fd = FrechetDistance.against(
+          features.summarize(real.pixels(), real.count()).features().gaussian());
+      sha = features.sha256();
+    }
+    return new Measure() {
+      @Override
+      public String header() {
+        return String.format("%20s %17s", "FD-FMNIST", "classifier score");
+      }
+
+      @Override
+      public ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int st) {
+        return CheckpointEvaluation.record(
+            -1, g, fd.to(r.pool().gaussian()).value(), r.score().mean(), numSamples,
+            !randomLabels, sampler, st, sha, null);
+      }
+
+      @Override
+      public String row(ObjectNode rec) {
+        return String.format(Locale.ROOT, "%20.12g %17.6f", rec.get("value").asDouble(),
+            rec.get("classifier_score").asDouble());
+      }
+    };
+  }
+
+  private Measure latentMeasure(Path reference, Path inception, LatentDecoding decoding) {
+    EvaluationSide ref;
+    try (TorchScriptInception net = TorchScriptInception.load(inception)) {
+      ref = ReferenceBatch.load(reference, net);
+    }
+    FrechetDistance pool = FrechetDistance.against(ref.pool());
+    FrechetDistance spatial = ref.spatial() != null ? FrechetDistance.against(ref.spatial()) : null;
+    return new Measure() {
+      @Override
+      public String header() {
+        return String.format("%20s %20s %12s", "FID", "sFID", "IS");
+      }
+
+      @Override
+      public ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int st) {
+        MetricsReport report =
+            Evaluation.compare(ref, r.sampleSide(weights.toString()), pool, spatial, null);
+        return CheckpointEvaluation.latentRecord(
+            -1, g, report, numSamples, !randomLabels, sampler, st, decoding, null);
+      }
+
+      @Override
+      public String row(ObjectNode rec) {
+        return String.format(Locale.ROOT, "%20.12g %20s %12s", rec.get("value").asDouble(),
+            rec.has("sfid") ? String.format(Locale.ROOT, "%.12g", rec.get("sfid").asDouble())
+                : "n/a",
+            rec.has("inception_score")
+                ? String.format(Locale.ROOT, "%.6f", rec.get("inception_score").asDouble())
+                : "n/a");
+      }
+    };
+  }
+
+  private LatentDecoding decoding(ModelConfig config, Path inception) {
+    if (dataset == null) {
+      throw new InvalidInputException(
+          "--vae-decoder needs --dataset DATASET (the model's training dataset.json): its "
+              + "normalisation is undone before decoding");
+    }
+    DatasetManifest manifest = DatasetManifest.read(dataset, new Configuration());
+    List<Integer> shape = List.of(config.inChannels(), config.inputSize(), config.inputSize());
+    if (!manifest.latentShape().equals(shape)) {
+      throw new InvalidInputException(
+          dataset + ": latents of shape " + manifest.latentShape() + ", but the model "
+              + weights + " samples " + shape);
+    }
+    return LatentDecoding.check(
+        vaeDecoder, inception, manifest.normalization(), Uint8Convention.parse("--uint8", uint8),
+        new int[] {config.inChannels(), config.inputSize(), config.inputSize()});
   }
 
   private ModelConfig modelConfig() {
@@ -175,29 +288,51 @@ final class CheckpointSampling {
     return converted;
   }
 
-  private List<Setting> settings() {
+  /** Every combination of the swept values, in the order of {@link #KEYS}. */
+  List<Setting> settings() {
     Map<String, List<String>> axes = new LinkedHashMap<>();
     axes.put("ig-scale", List.of(Float.toString(igScale)));
+    axes.put("ig-interval", List.of(igInterval));
     axes.put("cfg-scale", List.of(Float.toString(cfgScale)));
+    axes.put("cfg-interval", List.of(cfgInterval));
     axes.put("steps", List.of(Integer.toString(steps)));
     for (String item : sweep) {
       int eq = item.indexOf('=');
       String key = eq < 0 ? item : item.substring(0, eq);
       if (eq < 0 || !axes.containsKey(key) || item.substring(eq + 1).isBlank()) {
         throw new InvalidInputException(
-            "--sweep: '" + item + "', expected KEY=V1,V2,... with KEY one of " + axes.keySet());
+            "--sweep: '" + item + "', expected KEY=V1,V2,... with KEY one of " + axes.keySet()
+                + " (intervals as LO:HI, e.g. ig-interval=0.3:1,0:1)");
       }
-      axes.put(key, List.of(item.substring(eq + 1).split(",")));
+      List<String> values = List.of(item.substring(eq + 1).split(","));
+      if (key.endsWith("-interval")) {
+        for (String v : values) {
+          if (!v.contains(":")) {
+            throw new InvalidInputException(
+                "--sweep: '" + item + "': interval '" + v + "' must be LO:HI (commas separate"
+                    + " the intervals), e.g. " + key + "=0.3:1,0:1");
+          }
+        }
+      }
+      axes.put(key, values);
     }
     List<Setting> out = new ArrayList<>();
     try {
       for (String ig : axes.get("ig-scale")) {
-        for (String cfg : axes.get("cfg-scale")) {
-          for (String st : axes.get("steps")) {
-            out.add(
-                new Setting(
-                    Float.parseFloat(ig.trim()), Float.parseFloat(cfg.trim()),
-                    Integer.parseInt(st.trim())));
+        for (String igI : axes.get("ig-interval")) {
+          float[] igLh = interval("ig-interval", igI);
+          for (String cfg : axes.get("cfg-scale")) {
+            for (String cfgI : axes.get("cfg-interval")) {
+              float[] cfgLh = interval("cfg-interval", cfgI);
+              for (String st : axes.get("steps")) {
+                out.add(
+                    new Setting(
+                        new Guidance(
+                            Float.parseFloat(ig.trim()), igLh[0], igLh[1],
+                            Float.parseFloat(cfg.trim()), cfgLh[0], cfgLh[1]),
+                        Integer.parseInt(st.trim())));
+              }
+            }
           }
         }
       }
@@ -205,5 +340,23 @@ final class CheckpointSampling {
       throw new InvalidInputException("--sweep: not a number: " + e.getMessage());
     }
     return out;
+  }
+
+  /** LO,HI or LO:HI. */
+  static float[] interval(String key, String value) {
+    String[] parts = value.split("[,:]");
+    try {
+      if (parts.length == 2) {
+        float lo = Float.parseFloat(parts[0].trim());
+        float hi = Float.parseFloat(parts[1].trim());
+        if (lo >= 0 && hi <= 1 && lo <= hi) {
+          return new float[] {lo, hi};
+        }
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInputException(
+        key + ": '" + value + "', expected LO,HI (or LO:HI) with 0 <= LO <= HI <= 1, e.g. 0.3,1");
   }
 }

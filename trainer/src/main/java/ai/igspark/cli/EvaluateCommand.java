@@ -26,9 +26,9 @@ import picocli.CommandLine.Spec;
  * {@code igspark evaluate}: FID, sFID, IS and precision/recall of a sample batch against a
  * reference batch, both ADM-style {@code .npz} files (evaluation.md §2).
  *
- * <p>The sample side is an {@link ai.igspark.eval.ImageSource}; sampling a checkpoint
- * ({@code --checkpoint}) and sweeps over guidance scales ({@code --sweep}) are meant to supply
- * other sources and to reuse one cached reference {@link ai.igspark.eval.FrechetDistance}.
+ * <p>With {@code --checkpoint} ({@link CheckpointSampling}) the samples come from a Spark
+ * sampling job instead, one per setting of a {@code --sweep}, measured against one cached
+ * reference {@link ai.igspark.eval.FrechetDistance}.
  */
 @Command(
     name = "evaluate",
@@ -39,15 +39,18 @@ import picocli.CommandLine.Spec;
       "(N, H, W, 3). Stored statistics are used for FID/sFID when present; images go through",
       "the --inception extractor for the other metrics.",
       "With --checkpoint instead of --samples, samples the weights as a Spark job (local mode",
-      "unless --master) with the given guidance, or a --sweep of settings in one job each, and",
-      "measures FD-FMNIST against the --reference dataset (pixel-space Fashion-MNIST models)."
+      "unless --master) with the given guidance, or a --sweep of settings in one job each.",
+      "Latent models (--vae-decoder, --inception, --dataset): decoded, converted to uint8 and",
+      "measured with FID/sFID/IS against the --reference .npz. Pixel-space Fashion-MNIST",
+      "models: FD-FMNIST against the --reference dataset."
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--reference", required = true, paramLabel = "REF",
       description = "Reference batch: ADM statistics and/or images arr_0 (.npz); with "
-          + "--checkpoint, a dataset directory of real images (e.g. data/fashion-mnist-test).")
+          + "--checkpoint of a pixel model, a dataset directory of real images (e.g. "
+          + "data/fashion-mnist-test).")
   Path reference;
 
   @Option(names = "--samples", paramLabel = "SAMPLES.npz",
@@ -59,7 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Option(names = "--inception", paramLabel = "FILE.pt",
       description = "TorchScript feature extractor (contract: evaluation.md §7). Needed for "
-          + "any side given as images.")
+          + "any side given as images, and with --checkpoint --vae-decoder.")
   Path inception;
 
   @Option(names = "--output", paramLabel = "metrics.json",
@@ -82,7 +85,7 @@ final class EvaluateCommand implements Callable<Integer> {
           "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS");
     }
     if (checkpoint != null) {
-      return checkpoint.run(reference, output, spec.commandLine().getOut());
+      return checkpoint.run(reference, inception, output, spec.commandLine().getOut());
     }
     if (batchSize <= 0) {
       throw new InvalidInputException("--batch-size must be positive, got " + batchSize);

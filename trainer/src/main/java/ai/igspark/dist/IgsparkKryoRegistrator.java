@@ -34,6 +34,10 @@ public final class IgsparkKryoRegistrator implements KryoRegistrator {
     // Evaluation blocks (ai.igspark.eval.SampleEvaluationJob).
     registerRecord(kryo, ai.igspark.eval.SampleEvaluationJob.Part.class);
     kryo.register(ai.igspark.eval.SampleEvaluationJob.Part[].class);
+    registerRecord(kryo, ai.igspark.eval.InceptionScore.ChunkSums.class);
+    kryo.register(ai.igspark.eval.InceptionScore.ChunkSums[].class);
+    registerRecord(kryo, ai.igspark.eval.ImageBatch.class);
+    kryo.register(ai.igspark.eval.ImageBatch.Layout.class);
 
     // Plain containers that results are made of.
     kryo.register(ArrayList.class);

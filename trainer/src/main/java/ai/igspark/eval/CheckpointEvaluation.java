@@ -1,9 +1,13 @@
 package ai.igspark.eval;
 
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.config.TypedConfig;
+import ai.igspark.data.format.Normalization;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
+import ai.igspark.model.ModelConfig;
 import ai.igspark.train.RunConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,11 +18,13 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * The driver's evaluation of a committed checkpoint (architecture.md §6): FD-FMNIST and the
- * classifier score of {@code eval.num_samples} EMA samples against the reference dataset, sampled
- * on the executors by {@link SampleEvaluationJob}; results go to {@code eval/step-N/} and become an
- * {@code eval} record of metrics.jsonl. It runs between segments on the same executors: their
- * JVMs are warm and a second Spark application would compete with training for the same slots.
+ * The driver's evaluation of a committed checkpoint (architecture.md §6): {@code eval.num_samples}
+ * EMA samples, sampled on the executors by {@link SampleEvaluationJob}, measured against the
+ * reference: FD-FMNIST and the classifier score for pixel (Fashion-MNIST) models, or FID, sFID and
+ * IS through {@code eval.vae_decoder} and {@code eval.inception} against an ADM reference {@code
+ * .npz} for latent models. Results go to {@code eval/step-N/} and become an {@code eval} record of
+ * metrics.jsonl. It runs between segments on the same executors: their JVMs are warm and a second
+ * Spark application would compete with training for the same slots.
  */
 public final class CheckpointEvaluation {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,12 +36,24 @@ public final class CheckpointEvaluation {
 
   private final RunConfig.Eval eval;
   private final String modelJson;
+  private final Normalization normalization;
   private FrechetDistance reference;
+  private FrechetDistance spatialReference;
+  private EvaluationSide referenceSide;
+  private LatentDecoding decoding;
   private String extractorSha256;
 
-  public CheckpointEvaluation(RunConfig.Eval eval, String modelJson) {
+  /**
+   * @param normalization the training dataset's latent normalisation, undone before decoding
+   */
+  public CheckpointEvaluation(RunConfig.Eval eval, String modelJson, Normalization normalization) {
     this.eval = eval;
     this.modelJson = modelJson;
+    this.normalization = normalization;
+  }
+
+  public CheckpointEvaluation(RunConfig.Eval eval, String modelJson) {
+    this(eval, modelJson, Normalization.identity());
   }
 
   /** Whether the checkpoint committed at {@code step} is due for evaluation. */
@@ -46,6 +64,32 @@ public final class CheckpointEvaluation {
   /** Evaluates the EMA weights at {@code emaUri}; returns the metrics record it logged. */
   public ObjectNode evaluate(JavaSparkContext sc, RunDirectory dir, long step, String emaUri)
       throws IOException {
+    return eval.latent()
+        ? evaluateLatent(sc, dir, step, emaUri)
+        : evaluateFmnist(sc, dir, step, emaUri);
+  }
+
+  private SampleEvaluationJob.Spec spec(String emaUri, int blockSize, LatentDecoding decoding) {
+    return new SampleEvaluationJob.Spec(
+        modelJson,
+        emaUri,
+        eval.numSamples(),
+        eval.balanced(),
+        eval.seed(),
+        eval.samplerName(),
+        eval.samplingSteps(),
+        eval.igScale().floatValue(),
+        IG_LOW,
+        IG_HIGH,
+        eval.cfgScale().floatValue(),
+        CFG_LOW,
+        CFG_HIGH,
+        blockSize,
+        decoding);
+  }
+
+  private ObjectNode evaluateFmnist(
+      JavaSparkContext sc, RunDirectory dir, long step, String emaUri) throws IOException {
     long t0 = System.nanoTime();
     if (reference == null) {
       try (FmnistFeatures features = FmnistFeatures.ofDefault()) {
@@ -57,31 +101,17 @@ public final class CheckpointEvaluation {
       }
     }
     SampleEvaluationJob.Spec spec =
-        new SampleEvaluationJob.Spec(
-            modelJson,
-            emaUri,
-            eval.numSamples(),
-            eval.balanced(),
-            eval.seed(),
-            eval.samplerName(),
-            eval.samplingSteps(),
-            eval.igScale().floatValue(),
-            IG_LOW,
-            IG_HIGH,
-            eval.cfgScale().floatValue(),
-            CFG_LOW,
-            CFG_HIGH,
-            100);
+        spec(emaUri, SampleEvaluationJob.defaultBlockSize(eval.numSamples(), false), null);
     SampleEvaluationJob.Result result = SampleEvaluationJob.run(sc, spec);
-    double fd = reference.to(result.features().gaussian()).value();
+    double fd = reference.to(result.pool().gaussian()).value();
 
     Path stepDir = dir.evalDir(step);
     ObjectNode r =
         record(
             step,
-            new Guidance(spec.igScale(), IG_LOW, IG_HIGH, spec.cfgScale(), CFG_LOW, CFG_HIGH),
+            spec.guidance(),
             fd,
-            result.classifierScore().mean(),
+            result.score().mean(),
             eval.numSamples(),
             eval.balanced(),
             eval.samplerName(),
@@ -90,11 +120,133 @@ public final class CheckpointEvaluation {
             "eval/" + stepDir.getName() + "/grid.png");
     r.put("seconds", (System.nanoTime() - t0) / 1e9);
     writeGrid(sc, dir, stepDir, emaUri, spec);
+    writeMetrics(dir, stepDir, r);
+    return r;
+  }
+
+  /**
+   * FID (and sFID, IS when the Inception provides them) of a latent model. The decoder and
+   * Inception are checked once, on the first evaluation, from the paths in the run config only;
+   * their SHA-256 goes to {@code eval/extractors.json} and into every record.
+   */
+  private ObjectNode evaluateLatent(
+      JavaSparkContext sc, RunDirectory dir, long step, String emaUri) throws IOException {
+    long t0 = System.nanoTime();
+    if (decoding == null) {
+      ModelConfig config =
+          ModelConfig.fromTree(TypedConfig.mapper().readTree(modelJson), "eval: model");
+      LatentDecoding d =
+          LatentDecoding.check(
+              java.nio.file.Path.of(eval.vaeDecoder()), java.nio.file.Path.of(eval.inception()),
+              normalization, Uint8Convention.parse("eval.uint8", eval.uint8()),
+              new int[] {config.inChannels(), config.inputSize(), config.inputSize()});
+      try (TorchScriptInception inception =
+          TorchScriptInception.load(java.nio.file.Path.of(eval.inception()))) {
+        referenceSide = ReferenceBatch.load(java.nio.file.Path.of(eval.reference()), inception);
+      }
+      reference = FrechetDistance.against(referenceSide.pool());
+      spatialReference =
+          referenceSide.spatial() != null ? FrechetDistance.against(referenceSide.spatial()) : null;
+      ObjectNode files = JSON.createObjectNode();
+      files.putObject("vae_decoder").put("path", d.decoder()).put("sha256", d.decoderSha256());
+      files.putObject("inception").put("path", d.inception()).put("sha256", d.inceptionSha256());
+      files.putObject("reference").put("path", eval.reference());
+      try (OutputStream out =
+          dir.fs().create(new Path(new Path(dir.root(), "eval"), "extractors.json"), true)) {
+        out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(files));
+      }
+      decoding = d;
+    }
+    SampleEvaluationJob.Spec spec =
+        spec(emaUri, SampleEvaluationJob.defaultBlockSize(eval.numSamples(), true), decoding);
+    SampleEvaluationJob.Result result = SampleEvaluationJob.run(sc, spec);
+    MetricsReport report =
+        Evaluation.compare(
+            referenceSide,
+            result.sampleSide("samples of step " + step),
+            reference,
+            spatialReference,
+            null);
+    Path stepDir = dir.evalDir(step);
+    String grid = null;
+    if (result.preview() != null) {
+      try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {
+        SampleGrid.writePng(SampleGrid.grid(result.preview(), 4), out);
+      }
+      grid = "eval/" + stepDir.getName() + "/grid.png";
+    }
+    ObjectNode r =
+        latentRecord(
+            step, spec.guidance(), report, eval.numSamples(), eval.balanced(),
+            eval.samplerName(), eval.samplingSteps(), decoding, grid);
+    r.put("seconds", (System.nanoTime() - t0) / 1e9);
+    writeMetrics(dir, stepDir, r);
+    return r;
+  }
+
+  private static void writeMetrics(RunDirectory dir, Path stepDir, ObjectNode r)
+      throws IOException {
     try (OutputStream out = dir.fs().create(new Path(stepDir, "metrics.json"), true)) {
       out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(JSON.createArrayNode()
           .add(r)));
     }
+  }
+
+  /**
+   * The {@code eval} record of metrics.jsonl for a latent model (docs/checkpoints.md "Metrics
+   * records"): metric {@code fid}, plus {@code sfid} and {@code inception_score} when computed.
+   */
+  public static ObjectNode latentRecord(
+      long step,
+      Guidance guidance,
+      MetricsReport report,
+      int samples,
+      boolean balanced,
+      String sampler,
+      int samplingSteps,
+      LatentDecoding decoding,
+      String grid) {
+    if (report.fid() == null) {
+      throw new InvalidInputException(
+          report.reference() + ": no pool statistics to compare the samples with (FID)");
+    }
+    ObjectNode r = JSON.createObjectNode();
+    r.put("kind", "eval");
+    r.put("step", step);
+    r.put("metric", "fid");
+    r.put("value", report.fid());
+    if (report.sfid() != null) {
+      r.put("sfid", report.sfid());
+    }
+    if (report.inceptionScore() != null) {
+      r.put("inception_score", report.inceptionScore());
+    }
+    guidanceKeys(r, samples, balanced, sampler, samplingSteps, guidance);
+    r.put("extractor_sha256", decoding.inceptionSha256());
+    r.put("decoder_sha256", decoding.decoderSha256());
+    r.put("uint8", decoding.uint8().key());
+    r.put("reference", report.reference());
+    if (!report.warnings().isEmpty()) {
+      r.putPOJO("warnings", report.warnings());
+    }
+    if (grid != null) {
+      r.put("grid", grid);
+    }
+    r.put("time", Instant.now().toString());
     return r;
+  }
+
+  private static void guidanceKeys(
+      ObjectNode r, int samples, boolean balanced, String sampler, int samplingSteps,
+      Guidance guidance) {
+    r.put("num_samples", samples);
+    r.put("label_mode", balanced ? "balanced" : "random");
+    r.put("sampler", sampler);
+    r.put("steps", samplingSteps);
+    r.put("ig_scale", guidance.igScale());
+    r.putArray("ig_interval").add(guidance.igLow()).add(guidance.igHigh());
+    r.put("cfg_scale", guidance.cfgScale());
+    r.putArray("cfg_interval").add(guidance.cfgLow()).add(guidance.cfgHigh());
   }
 
   /**
@@ -118,14 +270,7 @@ public final class CheckpointEvaluation {
     r.put("metric", "fd_fmnist");
     r.put("value", fdFmnist);
     r.put("classifier_score", classifierScore);
-    r.put("num_samples", samples);
-    r.put("label_mode", balanced ? "balanced" : "random");
-    r.put("sampler", sampler);
-    r.put("steps", samplingSteps);
-    r.put("ig_scale", guidance.igScale());
-    r.putArray("ig_interval").add(guidance.igLow()).add(guidance.igHigh());
-    r.put("cfg_scale", guidance.cfgScale());
-    r.putArray("cfg_interval").add(guidance.cfgLow()).add(guidance.cfgHigh());
+    guidanceKeys(r, samples, balanced, sampler, samplingSteps, guidance);
     r.put("extractor_sha256", extractorSha256);
     r.put("grid", grid);
     r.put("time", Instant.now().toString());
@@ -140,7 +285,7 @@ public final class CheckpointEvaluation {
         new SampleEvaluationJob.Spec(
             spec.modelJson(), emaUri, 80, true, spec.seed(), spec.sampler(), spec.steps(),
             spec.igScale(), spec.igLow(), spec.igHigh(), spec.cfgScale(), spec.cfgLow(),
-            spec.cfgHigh(), 80);
+            spec.cfgHigh(), 80, null);
     float[] images = SampleEvaluationJob.sampleImages(gridSpec, sc.hadoopConfiguration());
     float[] rows = SampleGrid.classPerRow(images, 10, 8, 32 * 32);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {

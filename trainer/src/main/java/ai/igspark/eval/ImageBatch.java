@@ -6,7 +6,8 @@ package ai.igspark.eval;
  *
  * @param pixels count × height × width × 3 bytes (unsigned), in {@code layout} order
  */
-public record ImageBatch(byte[] pixels, int count, int height, int width, Layout layout) {
+public record ImageBatch(byte[] pixels, int count, int height, int width, Layout layout)
+    implements java.io.Serializable {
 
   /** Memory order of the pixels. */
   public enum Layout {

@@ -2,7 +2,8 @@ package ai.igspark.eval;
 
 /**
  * Where images to evaluate come from, streamed in batches: an ADM {@code .npz} ({@link
- * NpzImages}) today; sampling a checkpoint is meant to plug in here later.
+ * NpzImages}). Sampled checkpoints do not pass through here: {@link SampleEvaluationJob} reduces
+ * their features on the executors.
  */
 public interface ImageSource extends AutoCloseable {
 

@@ -1,6 +1,7 @@
 package ai.igspark.eval;
 
 import ai.igspark.data.InvalidInputException;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -76,19 +77,121 @@ public final class InceptionScore {
     int c = classesOf(logits.length, count);
     double[] p = new double[c];
     for (int i = 0; i < count; i++) {
-      double max = Double.NEGATIVE_INFINITY;
-      for (int j = 0; j < c; j++) {
-        max = Math.max(max, logits[i * c + j]);
-      }
-      double z = 0;
-      for (int j = 0; j < c; j++) {
-        p[j] = Math.exp(logits[i * c + j] - max);
-        z += p[j];
-      }
-      for (int j = 0; j < c; j++) {
-        p[j] /= z;
-      }
+      softmax(logits, i, c, p);
       addRow(p);
+    }
+    return this;
+  }
+
+  private static void softmax(float[] logits, int row, int c, double[] p) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < c; j++) {
+      max = Math.max(max, logits[row * c + j]);
+    }
+    double z = 0;
+    for (int j = 0; j < c; j++) {
+      p[j] = Math.exp(logits[row * c + j] - max);
+      z += p[j];
+    }
+    for (int j = 0; j < c; j++) {
+      p[j] /= z;
+    }
+  }
+
+  /**
+   * What rows of one ADM chunk contribute: their count, Σ_i p_i and Σ_i Σ_c p_ic ln p_ic. The
+   * score of a chunk needs only these sums, so a Spark task ships them instead of its logits
+   * (1008 floats per sample) and the driver adds them up in sample order.
+   */
+  public record ChunkSums(long chunk, long rows, double[] sumP, double sumPlogP)
+      implements Serializable {}
+
+  /**
+   * {@link ChunkSums} of a contiguous run of samples starting at sample {@code first} (a block of
+   * a sampling job), for ADM chunks of {@code splitSize}.
+   */
+  public static final class Partial implements Serializable {
+    private final int splitSize;
+    private final List<ChunkSums> done = new ArrayList<>();
+    private long next; // index of the next sample
+    private double[] sumP;
+    private double sumPlogP;
+    private long rows;
+
+    public Partial(long first, int splitSize) {
+      this.next = first;
+      this.splitSize = splitSize;
+    }
+
+    public Partial addLogits(float[] logits, int count) {
+      if (count <= 0 || logits.length % count != 0) {
+        throw new IllegalArgumentException(logits.length + " values are not " + count + " rows");
+      }
+      int c = logits.length / count;
+      double[] p = new double[c];
+      for (int i = 0; i < count; i++) {
+        if (sumP == null) {
+          sumP = new double[c];
+        } else if (sumP.length != c) {
+          throw new IllegalArgumentException("rows of " + c + " classes after " + sumP.length);
+        }
+        softmax(logits, i, c, p);
+        for (int j = 0; j < c; j++) {
+          sumP[j] += p[j];
+          if (p[j] > 0) {
+            sumPlogP += p[j] * Math.log(p[j]);
+          }
+        }
+        rows++;
+        next++;
+        if (next % splitSize == 0) {
+          close();
+        }
+      }
+      return this;
+    }
+
+    private void close() {
+      if (rows > 0) {
+        done.add(new ChunkSums((next - 1) / splitSize, rows, sumP.clone(), sumPlogP));
+        java.util.Arrays.fill(sumP, 0);
+        sumPlogP = 0;
+        rows = 0;
+      }
+    }
+
+    /** The sums per chunk touched, in sample order. */
+    public List<ChunkSums> sums() {
+      close();
+      return List.copyOf(done);
+    }
+  }
+
+  /**
+   * Adds the sums of the next rows in sample order (ADM chunks only); a chunk closes when its
+   * {@code splitSize} rows are in.
+   */
+  public InceptionScore addSums(ChunkSums s) {
+    if (chunkEnds != null) {
+      throw new IllegalStateException("chunk sums are for ADM chunks, not equal splits");
+    }
+    if (s.chunk() != scores.size()) {
+      throw new IllegalArgumentException(
+          "sums of chunk " + s.chunk() + " while chunk " + scores.size() + " is open: add them "
+              + "in sample order");
+    }
+    classesOf(s.sumP().length, 1);
+    for (int j = 0; j < s.sumP().length; j++) {
+      chunkSum[j] += s.sumP()[j];
+    }
+    chunkPlogP += s.sumPlogP();
+    chunkRows += s.rows();
+    rows += s.rows();
+    if (chunkRows > splitSize) {
+      throw new IllegalArgumentException("chunk " + s.chunk() + " got " + chunkRows + " rows");
+    }
+    if (chunkRows == splitSize) {
+      closeChunk();
     }
     return this;
   }

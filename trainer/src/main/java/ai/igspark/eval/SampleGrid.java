@@ -55,6 +55,35 @@ public final class SampleGrid {
     return img;
   }
 
+  /** A grid of uint8 RGB images (NCHW, e.g. decoded samples), {@code columns} per row. */
+  public static BufferedImage grid(ImageBatch images, int columns) {
+    if (images.layout() != ImageBatch.Layout.NCHW) {
+      throw new IllegalArgumentException("expected NCHW images");
+    }
+    int n = images.count();
+    int h = images.height();
+    int w = images.width();
+    int rows = (n + columns - 1) / columns;
+    int gap = 2;
+    BufferedImage img =
+        new BufferedImage(
+            columns * (w + gap) + gap, rows * (h + gap) + gap, BufferedImage.TYPE_INT_RGB);
+    byte[] px = images.pixels();
+    int plane = h * w;
+    for (int k = 0; k < n; k++) {
+      int x0 = gap + (k % columns) * (w + gap);
+      int y0 = gap + (k / columns) * (h + gap);
+      int base = k * 3 * plane;
+      for (int p = 0; p < plane; p++) {
+        int rgb =
+            (px[base + p] & 0xff) << 16 | (px[base + plane + p] & 0xff) << 8
+                | (px[base + 2 * plane + p] & 0xff);
+        img.setRGB(x0 + p % w, y0 + p / w, rgb);
+      }
+    }
+    return img;
+  }
+
   /**
    * Reorders class-balanced samples (sample i has class i mod K) so that row c of a grid with
    * {@code perClass} columns shows class c.

@@ -45,7 +45,7 @@ public final class TorchScriptInception implements FeatureExtractor {
   private static final int PROBE_IMAGES = 2;
   private static final int PROBE_SIZE = 256;
 
-  private final Path file;
+  private final String file; // as the user named it
   private final String sha256;
   private final Model model;
   private final Block block;
@@ -53,7 +53,7 @@ public final class TorchScriptInception implements FeatureExtractor {
   private final Map<Output, Integer> outputs;
 
   private TorchScriptInception(
-      Path file, String sha256, Model model, List<Output> order) {
+      String file, String sha256, Model model, List<Output> order) {
     this.file = file;
     this.sha256 = sha256;
     this.model = model;
@@ -76,8 +76,16 @@ public final class TorchScriptInception implements FeatureExtractor {
 
   /** Loads the file, records its SHA-256 and checks the contract on a probe batch. */
   public static TorchScriptInception load(Path file) {
+    return load(file, file.toString());
+  }
+
+  /**
+   * As {@link #load(Path)}; messages and {@link #description()} name {@code displayName} (the
+   * user's path, when {@code file} is the copy Spark shipped to an executor).
+   */
+  public static TorchScriptInception load(Path file, String displayName) {
     if (!Files.isRegularFile(file)) {
-      throw new InvalidInputException(file + ": no such TorchScript file (--inception)");
+      throw new InvalidInputException(displayName + ": no such TorchScript file (--inception)");
     }
     String sha = sha256(file);
     LoopbackOnly.apply();
@@ -87,10 +95,11 @@ public final class TorchScriptInception implements FeatureExtractor {
     } catch (IOException | MalformedModelException | EngineException e) {
       model.close();
       throw new InvalidInputException(
-          file + ": cannot load as a TorchScript module: " + e.getMessage(), e);
+          displayName + ": cannot load as a TorchScript module: " + e.getMessage(), e);
     }
     try {
-      return new TorchScriptInception(file, sha, model, probe(file, model));
+      return new TorchScriptInception(
+          displayName, sha, model, probe(displayName, model));
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -98,7 +107,7 @@ public final class TorchScriptInception implements FeatureExtractor {
   }
 
   /** Runs the probe batch and maps each output to its meaning, or explains the violation. */
-  private static List<Output> probe(Path file, Model model) {
+  private static List<Output> probe(String file, Model model) {
     String expected =
         "expected forward(uint8 (N, 3, H, W)) -> float32 (N, " + POOL_DIM + ") pool features, "
             + "then optionally (N, " + SPATIAL_DIM + ") spatial and/or (N, " + LOGITS_DIM
@@ -217,7 +226,7 @@ public final class TorchScriptInception implements FeatureExtractor {
 
   @Override
   public String description() {
-    return file.toString();
+    return file;
   }
 
   @Override

@@ -440,7 +440,10 @@ public record RunConfig(
       Double cfgScale,
       Long seed,
       String reference,
-      Boolean balanced) {
+      Boolean balanced,
+      String vaeDecoder,
+      String inception,
+      String uint8) {
     public Eval {
       everySteps = everySteps != null ? everySteps : 0L;
       if (everySteps < 0) {
@@ -461,6 +464,36 @@ public record RunConfig(
       }
       // Class-balanced labels (MAR's in-training protocol) unless set to false (random labels).
       balanced = balanced != null ? balanced : true;
+      // Latent models: a TorchScript VAE decoder and Inception, loaded only from these paths
+      // (docs/evaluation.md), with an ADM reference .npz; their SHA-256 goes into eval/ and every
+      // eval record.
+      vaeDecoder = blankToNull(vaeDecoder);
+      inception = blankToNull(inception);
+      if ((vaeDecoder == null) != (inception == null)) {
+        throw new InvalidInputException(
+            (vaeDecoder == null ? "vae_decoder" : "inception") + ": latent evaluation needs both"
+                + " vae_decoder and inception (TorchScript files); only "
+                + (vaeDecoder == null ? "inception" : "vae_decoder") + " is set");
+      }
+      if (vaeDecoder != null && everySteps > 0 && !reference.endsWith(".npz")) {
+        throw new InvalidInputException(
+            "reference: '" + reference + "'; with vae_decoder the reference is an ADM .npz"
+                + " (mu, sigma[, mu_s, sigma_s] and/or images arr_0)");
+      }
+      uint8 = uint8 != null ? uint8 : "floor";
+      if (!uint8.equals("floor") && !uint8.equals("round")) {
+        throw new InvalidInputException(
+            "uint8: '" + uint8 + "', expected floor (REPA/IG) or round (SiT)");
+      }
+    }
+
+    /** Whether checkpoints are evaluated through the VAE decoder and Inception (FID). */
+    public boolean latent() {
+      return vaeDecoder != null;
+    }
+
+    private static String blankToNull(String s) {
+      return s == null || s.isBlank() ? null : s;
     }
 
     /** The sampler's config name in ai.igspark.diffusion.Sampler. */
@@ -469,7 +502,7 @@ public record RunConfig(
     }
 
     static Eval defaults() {
-      return new Eval(null, null, null, null, null, null, null, null, null);
+      return new Eval(null, null, null, null, null, null, null, null, null, null, null, null);
     }
   }
 

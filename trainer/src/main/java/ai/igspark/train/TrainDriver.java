@@ -117,7 +117,8 @@ public final class TrainDriver {
     String modelJson = JSON.writeValueAsString(modelConfig.toMap());
     byte[] secret = ringSecrets.get();
     HadoopConfiguration hadoop = new HadoopConfiguration(conf);
-    CheckpointEvaluation evaluation = new CheckpointEvaluation(config.eval(), modelJson);
+    CheckpointEvaluation evaluation =
+        new CheckpointEvaluation(config.eval(), modelJson, manifest.normalization());
     int retries = 0;
     int totalRetries = 0;
     int segments = 0;
@@ -266,11 +267,14 @@ public final class TrainDriver {
       ObjectNode r =
           evaluation.evaluate(sc, dir, step, checkpointDir + "/" + TrainingState.EMA_FILE);
       metrics.append(r);
+      boolean fid = "fid".equals(r.get("metric").asText());
       console.printf(
-          "igspark: step %d: FD-FMNIST %.4f, classifier score %.3f (%d samples, %.0f s)%n",
+          "igspark: step %d: %s %.4f, %s %.3f (%d samples, %.0f s)%n",
           step,
+          fid ? "FID" : "FD-FMNIST",
           r.get("value").asDouble(),
-          r.get("classifier_score").asDouble(),
+          fid ? "Inception Score" : "classifier score",
+          r.path(fid ? "inception_score" : "classifier_score").asDouble(Double.NaN),
           r.get("num_samples").asInt(),
           r.get("seconds").asDouble());
     } catch (RuntimeException | IOException e) {

@@ -105,4 +105,95 @@ class EvaluateCheckpointTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("exactly one of --samples"), r.err());
   }
+
+  private static String fixture(String path) throws Exception {
+    return Path.of(EvaluateCheckpointTest.class.getResource("/fixtures/" + path).toURI())
+        .toString();
+  }
+
+  private Path latentWeights() throws Exception {
+    Path file = dir.resolve("latent.safetensors");
+    try (NDManager m = NDManager.newBaseManager();
+        IgDiT model = IgDiT.create(ai.igspark.model.Presets.get("sit-tiny"), m, 3)) {
+      ModelCheckpoints.exportSafetensors(model, file);
+    }
+    return file;
+  }
+
+  private Path latentDataset() {
+    String uri = dir.resolve("latents").toString();
+    DatasetWriter w =
+        DatasetWriter.to(uri)
+            .latentShape(4, 8, 8)
+            .storedDType(DType.F32)
+            .numClasses(10)
+            .kind(DatasetKind.LATENTS)
+            .withFlips(false)
+            .normalization(Normalization.sdVae())
+            .vae("stand-in")
+            .source("EvaluateCheckpointTest")
+            .samplesPerShard(10)
+            .build();
+    for (int i = 0; i < 10; i++) {
+      w.add(new float[256], null, i);
+    }
+    w.commit();
+    return Path.of(uri);
+  }
+
+  // Slow: two 2048-d and two 2023-d Fréchet distances (~45 s on a loaded 2-core machine); the
+  // default suite covers the latent path in TrainDriverTest and SampleEvaluationJobTest.
+  @org.junit.jupiter.api.Tag("slow")
+  @Test
+  void latentCheckpointsAreMeasuredWithFidOverAnIntervalSweep() throws Exception {
+    Path out = dir.resolve("latent-metrics.json");
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", latentWeights().toString(),
+            "--vae-decoder", fixture("decoder-standin/decoder.pt"),
+            "--inception", fixture("inception-standin/standin.pt"),
+            "--dataset", latentDataset().toString(),
+            "--reference", fixture("inception-standin/reference.npz"),
+            "--num-samples", "10", "--sampler", "ode-euler", "--steps", "2",
+            "--sweep", "ig-interval=0.3:1,0:1", "--output", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("FID") && r.out().contains("sFID"), r.out());
+    assertTrue(r.out().contains("0.3:1.0") && r.out().contains("0.0:1.0"), r.out());
+    JsonNode records = new ObjectMapper().readTree(out.toFile());
+    assertEquals(2, records.size());
+    for (JsonNode rec : records) {
+      assertEquals("fid", rec.get("metric").asText());
+      assertTrue(rec.get("value").asDouble() > 0, rec.toString());
+      assertEquals("floor", rec.get("uint8").asText());
+      assertEquals(64, rec.get("decoder_sha256").asText().length());
+    }
+    assertEquals(0.3, records.get(0).get("ig_interval").get(0).asDouble(), 1e-6);
+  }
+
+  @Test
+  void aDecoderWithoutTheDatasetIsRefusedNamingTheOption() throws Exception {
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", latentWeights().toString(),
+            "--vae-decoder", fixture("decoder-standin/decoder.pt"),
+            "--inception", fixture("inception-standin/standin.pt"),
+            "--reference", fixture("inception-standin/reference.npz"));
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--vae-decoder needs --dataset"), r.err());
+  }
+
+  @Test
+  void aDatasetOfAnotherLatentShapeIsNamed() throws Exception {
+    Path data = realImages(); // 1×32×32 pixels, not the model's 4×8×8 latents
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", latentWeights().toString(),
+            "--vae-decoder", fixture("decoder-standin/decoder.pt"),
+            "--inception", fixture("inception-standin/standin.pt"),
+            "--dataset", data.toString(),
+            "--reference", fixture("inception-standin/reference.npz"));
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains(data + ": latents of shape [1, 32, 32]"), r.err());
+    assertTrue(r.err().contains("samples [4, 8, 8]"), r.err());
+  }
 }

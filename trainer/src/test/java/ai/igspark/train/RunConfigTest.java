@@ -218,4 +218,37 @@ class RunConfigTest {
         "{epochs: 2, global_batch: 64}")));
     assertEquals(2 * (60_000 / 64), c.totalSteps(60_000));
   }
+
+  @Test
+  void latentEvaluationNeedsBothTorchScriptFiles() throws Exception {
+    var e = rejected(MINIMAL + "eval: {vae_decoder: dec.pt}\n");
+    assertTrue(e.getMessage().contains("inception"), e.getMessage());
+    assertTrue(e.getMessage().contains("needs both vae_decoder and inception"), e.getMessage());
+  }
+
+  @Test
+  void latentEvaluationNeedsAnNpzReference() throws Exception {
+    var e =
+        rejected(MINIMAL + "eval: {every_steps: 10, vae_decoder: dec.pt, inception: inc.pt,"
+            + " reference: data/test/dataset.json}\n");
+    assertTrue(e.getMessage().contains("reference: 'data/test/dataset.json'"), e.getMessage());
+    assertTrue(e.getMessage().contains(".npz"), e.getMessage());
+  }
+
+  @Test
+  void anUnknownUint8ConventionIsNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {uint8: nearest}\n");
+    assertTrue(e.getMessage().contains("uint8: 'nearest'"), e.getMessage());
+  }
+
+  @Test
+  void latentEvaluationKeysAreRead() throws Exception {
+    RunConfig c =
+        RunConfig.load(write(MINIMAL + "eval: {every_steps: 10, vae_decoder: d.pt,"
+            + " inception: i.pt, reference: ref.npz, uint8: round}\n"));
+    assertTrue(c.eval().latent());
+    assertEquals("d.pt", c.eval().vaeDecoder());
+    assertEquals("round", c.eval().uint8());
+    assertFalse(RunConfig.load(write(MINIMAL)).eval().latent());
+  }
 }

@@ -164,4 +164,88 @@ class TrainDriverTest {
     assertTrue(e.getMessage().contains("no committed checkpoint"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("f").resolve("checkpoints/LATEST")));
   }
+
+  private static String fixture(String path) throws Exception {
+    return Path.of(TrainDriverTest.class.getResource("/fixtures/" + path).toURI()).toString();
+  }
+
+  /** 16 latents of 4×8×8 with SD-VAE normalisation: what the stand-in decoder decodes. */
+  private static String latentDataset(Path dir) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+    String uri = dir.resolve("latent-data").toString();
+    var w =
+        ai.igspark.data.format.DatasetWriter.to(uri)
+            .latentShape(4, 8, 8)
+            .storedDType(ai.igspark.data.format.DType.F32)
+            .numClasses(4)
+            .kind(ai.igspark.data.format.DatasetKind.LATENTS)
+            .withFlips(false)
+            .normalization(ai.igspark.data.format.Normalization.sdVae())
+            .vae("stand-in")
+            .source("TrainDriverTest")
+            .samplesPerShard(16)
+            .build();
+    for (int i = 0; i < 16; i++) {
+      float[] z = new float[256];
+      for (int p = 0; p < z.length; p++) {
+        z[p] = (float) (5 * rng.nextGaussian());
+      }
+      w.add(z, null, i % 4);
+    }
+    w.commit();
+    return uri + "/dataset.json";
+  }
+
+  private Path latentConfig(String name, Path run, String decoder) throws Exception {
+    Path config = TinyRun.config(dir, name, run.toString(), latentDataset(dir), 2, 2, 1);
+    Files.writeString(
+        config,
+        Files.readString(config).replace("in_channels: 1", "in_channels: 4")
+            .replace("flip: random", "flip: none")
+            + "eval: {every_steps: 2, num_samples: 8, sampling_steps: 2, vae_decoder: \""
+            + decoder + "\", inception: \"" + fixture("inception-standin/standin.pt")
+            + "\", reference: \"" + fixture("inception-standin/reference.npz") + "\"}\n");
+    return config;
+  }
+
+  @Test
+  void latentCheckpointsAreMeasuredWithFidThroughTheConfiguredFiles() throws Exception {
+    Path run = dir.resolve("latent");
+    String decoder = fixture("decoder-standin/decoder.pt");
+    TrainDriver.Outcome out = train(latentConfig("latent", run, decoder), Set.of());
+    assertEquals(2, out.step());
+    List<JsonNode> evals =
+        RunDirectory.open(run.toString(), new Configuration()).readMetrics().stream()
+            .filter(m -> m.get("kind").asText().equals("eval"))
+            .toList();
+    assertEquals(1, evals.size());
+    JsonNode e = evals.get(0);
+    assertEquals("fid", e.get("metric").asText(), e.toString());
+    assertTrue(Double.isFinite(e.get("value").asDouble()) && e.get("value").asDouble() > 0,
+        e.toString());
+    assertTrue(e.has("sfid") && e.has("inception_score"), e.toString());
+    String incSha = ai.igspark.data.ingest.TorchScriptVae.sha256(
+        Path.of(fixture("inception-standin/standin.pt")));
+    assertEquals(incSha, e.get("extractor_sha256").asText());
+    assertEquals(ai.igspark.data.ingest.TorchScriptVae.sha256(Path.of(decoder)),
+        e.get("decoder_sha256").asText());
+    assertEquals("floor", e.get("uint8").asText());
+    String files = Files.readString(run.resolve("eval").resolve("extractors.json"));
+    assertTrue(files.contains(incSha), files);
+    assertTrue(Files.exists(run.resolve("eval/step-00000002/grid.png")));
+  }
+
+  @Test
+  void aDecoderViolatingTheContractFailsTheEvaluationNotTheRun() throws Exception {
+    Path run = dir.resolve("bad-decoder");
+    String decoder = fixture("decoder-standin/one_channel.pt");
+    TrainDriver.Outcome out = train(latentConfig("bad-decoder", run, decoder), Set.of());
+    assertEquals(2, out.step());
+    JsonNode e =
+        RunDirectory.open(run.toString(), new Configuration()).readMetrics().stream()
+            .filter(m -> m.get("kind").asText().equals("eval"))
+            .findFirst().orElseThrow();
+    assertTrue(e.get("error").asText().contains("one_channel.pt: violates the VAE-decoder"),
+        e.toString());
+  }
 }
