@@ -4,6 +4,7 @@ import ai.djl.Device;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Everything a rank knows about its segment, handed to {@link RankTask#run}.
@@ -19,6 +20,8 @@ import java.util.List;
  *     accepts its peers' connections on it. Closed by {@link SegmentJob} when the task returns.
  * @param devices the devices this rank drives (see {@link DeviceAssignment})
  * @param metrics live channel to the driver's {@link MetricsStream}
+ * @param cancelled true once Spark has killed this task (a barrier stage aborts its other tasks
+ *     without interrupting their threads, so waits must poll this to give the slot back)
  */
 public record RankContext(
     int rank,
@@ -29,4 +32,5 @@ public record RankContext(
     List<InetSocketAddress> peers,
     ServerSocketChannel listener,
     List<Device> devices,
-    MetricsPublisher metrics) {}
+    MetricsPublisher metrics,
+    BooleanSupplier cancelled) {}

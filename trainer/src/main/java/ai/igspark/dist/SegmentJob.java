@@ -228,7 +228,8 @@ public final class SegmentJob {
       try (ServerSocketChannel listener = peers.listener();
           MetricsPublisher metrics = connectMetrics(rank, timeout)) {
         RankContext context = new RankContext(rank, spec.worldSize(), spec.runId(),
-            spec.segment(), nonce, peers.peers(), listener, devices, metrics);
+            spec.segment(), nonce, peers.peers(), listener, devices, metrics,
+            barrier::isInterrupted);
         long start = System.nanoTime();
         R value = task.run(context);
         long taskMillis = (System.nanoTime() - start) / 1_000_000;

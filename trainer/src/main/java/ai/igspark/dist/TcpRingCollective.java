@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -91,6 +92,10 @@ public final class TcpRingCollective implements Collective {
   /** Floats per bulk copy in the reduction loop: two such arrays fit in a core's L1 cache. */
   private static final int SCRATCH_FLOATS = 2048;
 
+  /** Longest a wait goes without checking whether the task was cancelled. */
+  static final long CANCEL_POLL_MILLIS = 200;
+
+  private final BooleanSupplier cancelled;
   private final int rank;
   private final int worldSize;
   private final Session session;
@@ -113,8 +118,10 @@ public final class TcpRingCollective implements Collective {
       RingOptions options,
       InetSocketAddress rightAddress,
       InetSocketAddress leftAddress,
-      SocketChannel[][] links)
+      SocketChannel[][] links,
+      BooleanSupplier cancelled)
       throws IOException {
+    this.cancelled = cancelled;
     this.rank = rank;
     this.worldSize = worldSize;
     this.session = session;
@@ -166,7 +173,25 @@ public final class TcpRingCollective implements Collective {
       Session session,
       byte[] secret,
       RingOptions options) {
+    return connect(rank, addresses, listener, session, secret, options, () -> false);
+  }
+
+  /**
+   * As above; every wait (connecting, and each ring step) also ends within {@value
+   * #CANCEL_POLL_MILLIS} ms of {@code cancelled} turning true, failing this rank. Spark kills the
+   * surviving tasks of a failed barrier stage without interrupting them, so a rank waiting for a
+   * dead neighbour would otherwise hold its task slot until its own deadline.
+   */
+  public static TcpRingCollective connect(
+      int rank,
+      List<InetSocketAddress> addresses,
+      ServerSocketChannel listener,
+      Session session,
+      byte[] secret,
+      RingOptions options,
+      BooleanSupplier cancelled) {
     Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(cancelled, "cancelled");
     Objects.requireNonNull(options, "options");
     int worldSize = addresses.size();
     if (rank < 0 || rank >= worldSize) {
@@ -175,13 +200,13 @@ public final class TcpRingCollective implements Collective {
     if (worldSize == 1) {
       closeQuietly(listener);
       try {
-        return new TcpRingCollective(rank, 1, session, options, null, null, null);
+        return new TcpRingCollective(rank, 1, session, options, null, null, null, cancelled);
       } catch (IOException e) {
         throw new CollectiveException("cannot create a ring of one", e);
       }
     }
     Objects.requireNonNull(listener, "listener");
-    Handshake handshake = new Handshake(rank, worldSize, session, options, secret);
+    Handshake handshake = new Handshake(rank, worldSize, session, options, secret, cancelled);
     InetSocketAddress right = addresses.get((rank + 1) % worldSize);
     InetSocketAddress left = addresses.get((rank + worldSize - 1) % worldSize);
     SocketChannel[][] links;
@@ -192,7 +217,7 @@ public final class TcpRingCollective implements Collective {
     }
     try {
       TcpRingCollective ring =
-          new TcpRingCollective(rank, worldSize, session, options, right, left, links);
+          new TcpRingCollective(rank, worldSize, session, options, right, left, links, cancelled);
       LOG.log(
           System.Logger.Level.INFO,
           "ring connected: rank {0} of {1}, right {2}, left {3}, {4} channel(s)",
@@ -766,8 +791,8 @@ public final class TcpRingCollective implements Collective {
             throw timeout(out.position() - (out.limit() - outBytes), outBytes, received, inBytes,
                 phase, deadline, step);
           }
-          if (Thread.currentThread().isInterrupted()) {
-            throw new CollectiveException(who() + ": interrupted during " + step);
+          if (Thread.currentThread().isInterrupted() || cancelled.getAsBoolean()) {
+            throw new CollectiveException(who() + ": cancelled during " + step);
           }
           int writeOps = out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
           int readOps = received < inBytes ? SelectionKey.OP_READ : 0;
@@ -777,7 +802,8 @@ public final class TcpRingCollective implements Collective {
           if (readKey.interestOps() != readOps) {
             readKey.interestOps(readOps);
           }
-          selector.select(Math.max(1, (remaining + 999_999) / 1_000_000));
+          selector.select(
+              Math.max(1, Math.min(CANCEL_POLL_MILLIS, (remaining + 999_999) / 1_000_000)));
           selector.selectedKeys().clear();
         }
       }
@@ -933,6 +959,7 @@ public final class TcpRingCollective implements Collective {
     static final int MAX_PENDING = 64;
     private static final long CONNECT_RETRY_NANOS = 100_000_000L;
 
+    private final BooleanSupplier cancelled;
     private final int rank;
     private final int worldSize;
     private final Session session;
@@ -944,6 +971,12 @@ public final class TcpRingCollective implements Collective {
     private SocketChannel[] joined = new SocketChannel[0];
 
     Handshake(int rank, int worldSize, Session session, RingOptions options, byte[] secret) {
+      this(rank, worldSize, session, options, secret, () -> false);
+    }
+
+    Handshake(int rank, int worldSize, Session session, RingOptions options, byte[] secret,
+        BooleanSupplier cancelled) {
+      this.cancelled = cancelled;
       if (secret == null || secret.length < 16) {
         throw new IllegalArgumentException("the ring secret must be at least 16 bytes");
       }
@@ -978,7 +1011,11 @@ public final class TcpRingCollective implements Collective {
           if (remaining <= 0) {
             throw connectTimeout(deadline, outbound, joinedCount);
           }
-          long wait = remaining;
+          if (cancelled.getAsBoolean()) {
+            throw new CollectiveException(
+                "rank " + rank + ": cancelled while connecting the ring (the stage was aborted)");
+          }
+          long wait = Math.min(remaining, CANCEL_POLL_MILLIS * 1_000_000);
           for (Outbound out : outbound) {
             if (out.retryAt != 0) {
               wait = Math.min(wait, out.retryAt - now);

@@ -338,7 +338,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         ctx.listener(),
         new TcpRingCollective.Session(ctx.runId(), ctx.segment(), ctx.attemptNonce()),
         ringSecret,
-        options);
+        options,
+        ctx.cancelled());
   }
 
   private static Duration seconds(double s) {

@@ -22,6 +22,7 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Dead, silent, slow and hostile peers (distributed-training-anchors.md §4.1). */
@@ -376,6 +377,65 @@ class TcpRingCollectiveFaultTest {
   private static void sleep(Duration d) {
     try {
       Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
+  void cancelledTaskStopsWaitingForANeighbourThatNeverConnects() throws Exception {
+    try (RingFixture ring = RingFixture.bind(2)) {
+      AtomicBoolean cancelled = new AtomicBoolean();
+      long t0 = System.nanoTime();
+      var flip = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        sleepQuietly(300);
+        cancelled.set(true);
+      });
+      // rank 1 never starts; the connect deadline (20 s) is far away
+      Collective.CollectiveException e = assertThrows(Collective.CollectiveException.class,
+          () -> TcpRingCollective.connect(0, ring.addresses, ring.listeners.get(0),
+              RingFixture.SESSION, RingFixture.SECRET, shortDeadlines(), cancelled::get));
+      flip.get();
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+      assertTrue(e.getMessage().contains("cancelled"), e.getMessage());
+      assertTrue(took.compareTo(Duration.ofMillis(300).plus(MARGIN)) < 0, "took " + took);
+    }
+  }
+
+  @Test
+  void cancelledTaskStopsWaitingForASilentNeighbourBeforeTheStepDeadline() throws Exception {
+    RingOptions longStep = shortDeadlines().withStepDeadline(Duration.ofSeconds(60));
+    try (RingFixture ring = RingFixture.bind(2)) {
+      AtomicBoolean cancelled = new AtomicBoolean();
+      List<RingFixture.Outcome<TcpRingCollective>> rings = ring.runEach(
+          r -> TcpRingCollective.connect(r, ring.addresses, ring.listeners.get(r),
+              RingFixture.SESSION, RingFixture.SECRET, longStep, r == 0 ? cancelled::get
+                  : () -> false),
+          Duration.ofSeconds(30));
+      try {
+        TcpRingCollective rank0 = rings.get(0).value();
+        long t0 = System.nanoTime();
+        var flip = java.util.concurrent.CompletableFuture.runAsync(() -> {
+          sleepQuietly(300);
+          cancelled.set(true);
+        });
+        // rank 1 never calls the collective: only the cancellation can end rank 0's wait
+        Collective.CollectiveException e = assertThrows(Collective.CollectiveException.class,
+            () -> rank0.allReduceSum(java.nio.FloatBuffer.allocate(1 << 16),
+                Collective.Phase.STEP));
+        flip.get();
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertTrue(e.getMessage().contains("cancelled"), e.getMessage());
+        assertTrue(took.compareTo(Duration.ofMillis(300).plus(MARGIN)) < 0, "took " + took);
+      } finally {
+        rings.forEach(o -> TcpRingCollective.closeQuietly(o.value()));
+      }
+    }
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

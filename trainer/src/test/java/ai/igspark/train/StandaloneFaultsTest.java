@@ -178,6 +178,7 @@ class StandaloneFaultsTest {
       after.add(every * (1 + random.nextInt((int) Math.max(1, steps / every - 2))));
     }
     List<Long> killSteps = new ArrayList<>();
+    List<Instant> killTimes = new ArrayList<>();
     for (int k = 0; k < kills; k++) {
       long at0 = after.pollFirst();
       while (latest(name) < at0 && !run.isDone()) {
@@ -193,6 +194,7 @@ class StandaloneFaultsTest {
       assertTrue(victim.destroyForcibly());
       victim.onExit().get(30, TimeUnit.SECONDS);
       killSteps.add(at);
+      killTimes.add(Instant.now());
       // the next kill only once a replacement executor joined and a segment committed
       while (latest(name) <= at && !run.isDone()) {
         Thread.sleep(50);
@@ -201,7 +203,29 @@ class StandaloneFaultsTest {
     TrainDriver.Outcome out = run.get(60, TimeUnit.MINUTES);
     assertEquals(steps, out.step());
     assertTrue(out.retries() >= kills, "retries " + out.retries());
+    printLostPerKill(name, killTimes);
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /**
+   * Time lost to each kill: from the kill until the segment it hit is committed, minus the median
+   * time of a segment of the same run (what that segment costs without a kill).
+   */
+  private static void printLostPerKill(String name, List<Instant> killTimes) throws Exception {
+    List<JsonNode> segments = records(name, "segment");
+    double[] seconds = segments.stream().mapToDouble(r -> r.get("seconds").asDouble()).sorted()
+        .toArray();
+    double median = seconds[seconds.length / 2];
+    for (int k = 0; k < killTimes.size(); k++) {
+      Instant kill = killTimes.get(k);
+      Instant committed = segments.stream().map(r -> Instant.parse(r.get("time").asText()))
+          .filter(t -> t.isAfter(kill)).findFirst().orElse(null);
+      if (committed != null) {
+        double lost = java.time.Duration.between(kill, committed).toMillis() / 1e3 - median;
+        System.out.printf("RELIABILITY kill %d of %s: next commit %.1f s after the kill, median"
+            + " segment %.1f s, lost %.1f s%n", k + 1, name, lost + median, median, lost);
+      }
+    }
   }
 
   @Test
