@@ -97,11 +97,16 @@ abstract class NotebookChecks {
   @Test
   void evaluationShowsCurvesSweepsAndEveryGrid() throws Exception {
     JsonNode nb = execute("evaluation.ipynb");
-    long grids;
-    try (Stream<Path> files = Files.walk(runDir.resolve("eval"))) {
-      grids = files.filter(p -> p.getFileName().toString().matches("grid(-.*)?\\.png")).count();
+    long grids = 0;
+    for (String dir : List.of("eval", "demo")) {
+      if (Files.isDirectory(runDir.resolve(dir))) {
+        try (Stream<Path> files = Files.walk(runDir.resolve(dir))) {
+          grids += files.filter(p -> p.getFileName().toString().matches("grid(-.*)?\\.png"))
+              .count();
+        }
+      }
     }
-    // One figure of curves, one per sweep, and every grid image.
+    // One figure of curves, one per sweep, and every grid image (evaluations' and the demo's).
     long expected = 1 + sweeps(readMetrics()) + grids;
     assertEquals(expected, pngOutputs(nb), "image/png outputs of the executed notebook");
   }

@@ -86,5 +86,9 @@ class NotebooksOnRealRunTest extends NotebookChecks {
       assertTrue(Files.size(grid) > 0, grid.toString());
     }
     assertEquals(1, sweeps(records), "the demo's four settings at the last step");
+    for (String setting : List.of("none", "ig", "cfg", "ig-cfg")) {
+      Path grid = runDir.resolve("demo/grid-" + setting + ".png");
+      assertTrue(Files.size(grid) > 0, grid.toString());
+    }
   }
 }
