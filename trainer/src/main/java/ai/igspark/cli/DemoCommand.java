@@ -44,8 +44,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Fashion-MNIST demo: train a tiny SiT with IG and sample it.",
-      "Prepares the data if missing, trains a tiny SiT with Internal Guidance in Spark local mode (about 10 minutes on 2 CPU cores), then sample it without guidance,",
-      "with IG, with CFG and with both. Running it again resumes or reuses the trained run."
+      "Prepares the data if missing, trains a tiny SiT with Internal Guidance in Spark local",
+      "mode (about 10 minutes on 2 idle CPU cores), then samples it without guidance, with IG,",
+      "with CFG and with both. Running it again resumes or reuses the trained run."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -73,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--sampler",
       defaultValue = "sde-em",
-      description = "Sampler of the final samples: sde-em, ode-heun, ... (default ${DEFAULT-VALUE}).")
+      description = "Sampler of the final samples (default: ${DEFAULT-VALUE}; or ode-heun, ...).")
   String samplerName;
 
   @Option(names = "--sampling-steps", defaultValue = "30", description = "Sampler steps.")
