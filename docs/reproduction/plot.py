@@ -49,8 +49,8 @@ for (_, cfg), v in sorted(values("baseline.json").items(), key=lambda kv: kv[0][
                label=f"baseline (no IG head), CFG {cfg:g}")
 ax.set_xlabel("IG scale w")
 ax.set_ylabel("FD-FMNIST (lower is better)")
-ax.set_title(title + (f", mean of {len(dirs)} seeds (bars: min–max)" if len(dirs) > 1 else ""),
-             fontsize=9)
+seeds = f"\nmean of {len(dirs)} training seeds (bars: min–max)" if len(dirs) > 1 else ""
+ax.set_title(title + seeds, fontsize=9)
 ax.legend(fontsize=7)
 fig.tight_layout()
 fig.savefig(out, dpi=110)
