@@ -206,6 +206,13 @@ class Run:
         main = [d / "grid.png"] if (d / "grid.png").is_file() else []
         return main + sorted(d.glob("grid-*.png"))
 
+    def demo_grids(self):
+        """The grids `igspark demo` writes, demo/grid-<setting>.png, in the demo's order."""
+        d = self.path / "demo"
+        order = {name: i for i, name in enumerate(("none", "ig", "cfg", "ig-cfg"))}
+        found = d.glob("grid-*.png") if d.is_dir() else []
+        return sorted(found, key=lambda p: (order.get(p.stem[len("grid-"):], len(order)), p.name))
+
     def eval_metrics(self, step_dir):
         """The list in eval/step-N/metrics.json ([] if absent)."""
         p = Path(step_dir) / "metrics.json"

@@ -81,6 +81,15 @@ class ReadRecordsTest(unittest.TestCase):
         self.assertEqual([50, 200], [s for s, _ in dirs])
         self.assertEqual(["grid.png", "grid-ig1.5.png"], [p.name for p in run.grids(dirs[0][1])])
 
+    def test_demo_grids_are_listed_in_the_demos_order(self):
+        self.assertEqual([], igspark_run.Run(self.run).demo_grids())
+        (self.run / "demo").mkdir()
+        for setting in ("ig-cfg", "cfg", "none", "ig", "other"):
+            (self.run / "demo" / f"grid-{setting}.png").write_bytes(b"")
+        names = [p.name for p in igspark_run.Run(self.run).demo_grids()]
+        self.assertEqual(["grid-none.png", "grid-ig.png", "grid-cfg.png", "grid-ig-cfg.png",
+                          "grid-other.png"], names)
+
     def test_sweeps_group_settings_of_one_step(self):
         _write(self.run / "metrics.jsonl",
                [_eval(100, 0.0, 1.0, 30.0), _eval(200, 0.0, 1.0, 25.0),

@@ -44,8 +44,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Fashion-MNIST demo: train a tiny SiT with IG and sample it.",
-      "Prepares the data if missing, trains a tiny SiT with Internal Guidance in Spark local mode (about 10 minutes on 2 CPU cores), then sample it without guidance,",
-      "with IG, with CFG and with both. Running it again resumes or reuses the trained run."
+      "Prepares the data if missing, trains a tiny SiT with Internal Guidance in Spark local",
+      "mode (about 10 minutes on 2 idle CPU cores), then samples it without guidance, with IG,",
+      "with CFG and with both. Running it again resumes or reuses the trained run."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -70,7 +71,13 @@ final class DemoCommand implements Callable<Integer> {
       description = "Samples per setting for FD-FMNIST (balanced over classes).")
   int samples;
 
-  @Option(names = "--sampling-steps", defaultValue = "30", description = "SDE sampler steps.")
+  @Option(
+      names = "--sampler",
+      defaultValue = "sde-em",
+      description = "Sampler of the final samples (default: ${DEFAULT-VALUE}; or ode-heun, ...).")
+  String samplerName;
+
+  @Option(names = "--sampling-steps", defaultValue = "30", description = "Sampler steps.")
   int samplingSteps;
 
   /** One guidance setting of the demo. */
@@ -79,11 +86,14 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
+    long start = System.nanoTime();
+    Sampler samplerKind = Sampler.parse("--sampler", samplerName);
     RunConfig cfg = RunConfig.load(config);
     Path dataDir = Path.of(cfg.data().manifest()).getParent().getParent();
     try (ProgressDisplay progress = ProgressDisplay.onStderr()) {
       new FashionMnistIngest(null, dataDir.toString(), false, new Configuration(), progress).run();
     }
+    double prepareSeconds = (System.nanoTime() - start) / 1e9;
 
     long t0 = System.nanoTime();
     TrainDriver driver = new TrainDriver(cfg, config.toString(), Set.of(), out);
@@ -120,9 +130,9 @@ final class DemoCommand implements Callable<Integer> {
     FrechetDistance fd = FrechetDistance.against(reference);
 
     out.printf(
-        "igspark demo: %d samples per setting (SDE, %d steps), FD-FMNIST against the %d test"
+        "igspark demo: %d samples per setting (%s, %d steps), FD-FMNIST against the %d test"
             + " images%n",
-        n, samplingSteps, test.count());
+        n, samplerKind.configName(), samplingSteps, test.count());
     out.printf("  %-12s %12s %17s  %s%n", "setting", "FD-FMNIST", "classifier score", "grid");
     try (CheckpointSampler sampler =
         new CheckpointSampler(driver.modelConfig(), weights, ema.toString())) {
@@ -132,7 +142,7 @@ final class DemoCommand implements Callable<Integer> {
       for (Setting s : settings) {
         float[] images =
             sampler.sample(
-                new SamplingPlan(Sampler.SDE_EM, samplingSteps, 1.0, s.guidance()),
+                new SamplingPlan(samplerKind, samplingSteps, 1.0, s.guidance()),
                 cfg.run().seed(),
                 0,
                 labels,
@@ -150,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
         records.add(
             CheckpointEvaluation.record(
                 outcome.step(), s.guidance(), distance, score, n, true,
-                Sampler.SDE_EM.configName(), samplingSteps, features.sha256(),
+                samplerKind.configName(), samplingSteps, features.sha256(),
                 runDir.relativize(png).toString()));
       }
     }
@@ -163,10 +173,29 @@ final class DemoCommand implements Callable<Integer> {
     Files.writeString(
         demoDir.resolve("metrics.json"),
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(records));
+    double totalSeconds = (System.nanoTime() - start) / 1e9;
+    Path abs = runDir.toAbsolutePath();
     out.printf(
-        "igspark demo: trained %d steps in %.0f s; run directory %s (metrics.jsonl, checkpoints/,"
-            + " demo/)%n",
-        outcome.step(), trainSeconds, runDir.toAbsolutePath());
+        "igspark demo: done in %s (data %s, training %s for %d steps, sampling and FD-FMNIST"
+            + " %s)%n",
+        minutes(totalSeconds), minutes(prepareSeconds), minutes(trainSeconds), outcome.step(),
+        minutes(totalSeconds - trainSeconds - prepareSeconds));
+    out.printf("  run directory  %s%n", abs);
+    out.printf("  sample grids   %s%n", abs.resolve("demo/grid-{none,ig,cfg,ig-cfg}.png"));
+    out.printf("  demo metrics   %s%n", abs.resolve("demo/metrics.json"));
+    out.printf(
+        "  training log   %s (losses, throughput, evaluations; eval/step-N/ has their grids)%n",
+        abs.resolve("metrics.jsonl"));
+    out.printf("  checkpoints    %s%n", abs.resolve("checkpoints"));
+    out.printf(
+        "  notebooks      IGSPARK_RUN_DIR=%s jupyter notebook notebooks/ (docs/notebooks.md)%n",
+        runDir);
     return 0;
+  }
+
+  /** "9 min 42 s" / "12 s". */
+  static String minutes(double seconds) {
+    long s = Math.round(seconds);
+    return s < 60 ? s + " s" : String.format("%d min %02d s", s / 60, s % 60);
   }
 }

@@ -18,7 +18,7 @@ class DemoCommandTest {
   @TempDir Path dir;
 
   @Test
-  void demoTrainsSamplesAndMeasuresEveryGuidanceSetting() throws Exception {
+  void demoTrainsSamplesMeasuresEveryGuidanceSettingAndSaysWhereOutputsAre() throws Exception {
     Path config = dir.resolve("demo.yaml");
     Files.writeString(
         config,
@@ -44,11 +44,33 @@ class DemoCommandTest {
         checkpoint: {every_steps: 2}
         """
             .formatted(dir));
-    CliRun r =
-        CliRun.of(
-            "demo", "--config", config.toString(), "--samples", "20", "--per-class", "2",
-            "--sampling-steps", "2");
+    // The demo prints to System.out (the training driver's progress lines go there too).
+    java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    CliRun r;
+    try (java.io.PrintStream capture = new java.io.PrintStream(console, true, "UTF-8")) {
+      System.setOut(capture);
+      r =
+          CliRun.of(
+              "demo", "--config", config.toString(), "--samples", "20", "--per-class", "2",
+              "--sampling-steps", "2");
+    } finally {
+      System.setOut(stdout);
+    }
     assertEquals(0, r.code(), r.err());
+    String summary = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+    stdout.print(summary);
+    Path runDir = dir.resolve("runs/demo").toAbsolutePath();
+    for (String where :
+        new String[] {
+          "run directory  " + runDir,
+          "sample grids   " + runDir.resolve("demo/grid-{none,ig,cfg,ig-cfg}.png"),
+          "demo metrics   " + runDir.resolve("demo/metrics.json"),
+          "training log   " + runDir.resolve("metrics.jsonl"),
+          "igspark demo: done in "
+        }) {
+      assertTrue(summary.contains(where), "'" + where + "' not in the summary:\n" + summary);
+    }
     Path demo = dir.resolve("runs/demo/demo");
     for (String setting : new String[] {"none", "ig", "cfg", "ig-cfg"}) {
       assertTrue(Files.size(demo.resolve("grid-" + setting + ".png")) > 0, setting);
@@ -59,5 +81,11 @@ class DemoCommandTest {
       assertEquals("fd_fmnist", m.get("metric").asText());
       assertTrue(m.get("value").asDouble() > 0, m.toString());
     }
+  }
+
+  @Test
+  void runtimesReadAsMinutesAndSeconds() {
+    assertEquals("12 s", DemoCommand.minutes(12.4));
+    assertEquals("9 min 05 s", DemoCommand.minutes(545.2));
   }
 }

@@ -28,7 +28,8 @@ import org.apache.hadoop.util.Progressable;
 /**
  * Writes a run directory shaped like the Fashion-MNIST demo's (configs/demo-fmnist.yaml) through
  * the project's own {@link RunDirectory} and {@link MetricsLog}, with made-up but plausible
- * numbers: it stands in for a training run until the trainer can make a tiny real one.
+ * numbers, with what a short real run rarely holds (retries, resumes, a cut line); {@link
+ * NotebooksOnRealRunTest} covers a run the real trainer makes.
  *
  * <p>The story it tells, 400 steps logged every 10, checkpoints every 200:
  *
