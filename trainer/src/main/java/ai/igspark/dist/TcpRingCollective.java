@@ -951,7 +951,8 @@ public final class TcpRingCollective implements Collective {
    */
   static final class Handshake {
     static final byte[] MAGIC = "IGSPRING".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    /** 2: the bf16 wire packs full blocks as paired ints (Bf16Blocks); 1 sent plain shorts. */
+    static final int VERSION = 2;
     static final int CHALLENGE_BYTES = 32;
     static final int MAC_BYTES = 32;
     static final int MAX_TEXT_BYTES = 1024;
