@@ -82,8 +82,9 @@ if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
     echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
     copy=(dependency:copy-dependencies -DincludeScope=runtime
           "-DexcludeGroupIds=ai.djl,ai.djl.pytorch" -DoutputDirectory="$spark_home/jars")
-    mvn -B -q -o -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}" \
-      || mvn -B -q -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}"
+    # Maven's output (even -q prints ANSI resets) goes to stderr: stdout is cluster.env only.
+    { mvn -B -q -o -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}" \
+      || mvn -B -q -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}"; } >&2
   fi
 fi
 compgen -G "$spark_home/jars/spark-core_*.jar" >/dev/null \

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -104,11 +103,19 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     stopOnExit = new Thread(this::stopQuietly, "stop-loopback-cluster");
     Runtime.getRuntime().addShutdownHook(stopOnExit);
     long start = System.nanoTime();
-    String env = runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--workers",
+    runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--workers",
         Integer.toString(workers), "--worker-memory", workerMemory);
+    // The file, not the script's stdout: anything else printed there (Maven's ANSI resets, once)
+    // would corrupt the first key and leave the tests on a silent local[1] master.
     Properties cluster = new Properties();
-    cluster.load(new StringReader(env));
+    try (var in = Files.newBufferedReader(dir.resolve("cluster.env"))) {
+      cluster.load(in);
+    }
     masterUrl = cluster.getProperty("MASTER_URL");
+    if (masterUrl == null || !masterUrl.startsWith("spark://")) {
+      throw new IllegalStateException(
+          dir.resolve("cluster.env") + ": expected MASTER_URL=spark://host:port, got " + masterUrl);
+    }
     webUiUrl = cluster.getProperty("MASTER_WEBUI_URL");
     sparkHome = Path.of(cluster.getProperty("SPARK_HOME"));
     awaitAliveWorkers();
