@@ -73,29 +73,16 @@ public final class FeatureStatistics implements Serializable {
     return count;
   }
 
-  /** Adds {@code rows} feature vectors stored row-major in {@code features} (rows × dim). */
+  /**
+   * Adds {@code rows} feature vectors stored row-major in {@code features} (rows × dim). Widening
+   * float to double is exact, so this equals {@link #add(double[], int)} on the widened values.
+   */
   public FeatureStatistics add(float[] features, int rows) {
-    checkLength(features.length, rows);
-    if (shift == null) {
-      shift = new double[dim];
-      for (int i = 0; i < rows; i++) {
-        for (int j = 0; j < dim; j++) {
-          shift[j] += features[i * dim + j];
-        }
-      }
-      for (int j = 0; j < dim; j++) {
-        shift[j] /= rows;
-      }
+    double[] wide = new double[features.length];
+    for (int i = 0; i < wide.length; i++) {
+      wide[i] = features[i];
     }
-    for (int i = 0; i < rows; i++) {
-      double[] row = nextBlockRow();
-      int off = blockRows * dim;
-      for (int j = 0; j < dim; j++) {
-        row[off + j] = features[i * dim + j] - shift[j];
-      }
-      commitRow();
-    }
-    return this;
+    return add(wide, rows);
   }
 
   /** Adds {@code rows} feature vectors stored row-major in {@code features} (rows × dim). */
