@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.HostTensor;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -157,7 +158,7 @@ final class ModelState {
     LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
     values.forEach((name, v) -> {
       NDArray f = v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false);
-      out.put(name, HostTensor.ofFloats(v.getShape().getShape(), f.toFloatArray()));
+      out.put(name, HostTensor.ofFloats(v.getShape().getShape(), DeviceTransfer.download(f)));
     });
     return out;
   }

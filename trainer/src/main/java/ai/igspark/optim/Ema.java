@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -74,7 +75,7 @@ public final class Ema {
   }
 
   private NDArray copyOf(NDArray p) {
-    NDArray copy = manager.create(p.toFloatArray(), p.getShape());
+    NDArray copy = DeviceTransfer.upload(manager, DeviceTransfer.download(p), p.getShape());
     NDScope.unregister(copy); // the EMA outlives any scope open around its creation
     return copy;
   }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -83,7 +84,7 @@ final class OptimizerState {
                 + src.getDataType()
                 + ", expected float32");
       }
-      loaded.put(e.getKey(), persistent(manager.create(src.toFloatArray(), src.getShape())));
+      loaded.put(e.getKey(), persistent(DeviceTransfer.upload(manager, DeviceTransfer.download(src), src.getShape())));
     }
     buffers.values().forEach(NDArray::close);
     buffers.clear();

@@ -1,15 +1,15 @@
 package ai.igspark.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
-import java.nio.ByteOrder;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.nio.FloatBuffer;
 import java.util.Collection;
 
 /**
- * Copies float32 gradients into and out of one flat buffer (parameters in map order, each
- * row-major), for the all-reduce. Goes through {@code toByteBuffer(true)}, a direct view of the
- * tensor memory (platform-notes.md §1: avoid {@code NDArray.set(buffer)} on gradients).
+ * Copies float32 gradients into and out of one host buffer (parameters in map order, each
+ * row-major), through {@link DeviceTransfer}: correct on every device. The training loop itself
+ * synchronises gradients in device-side buckets ({@link GradientSync}); this whole-model copy is
+ * for tests, checks and tools.
  */
 public final class FlatGradients {
   private FlatGradients() {}
@@ -26,25 +26,14 @@ public final class FlatGradients {
   /** Writes all gradients to {@code dst} starting at its position, advancing it. */
   public static void copyTo(Collection<NDArray> grads, FloatBuffer dst) {
     for (NDArray g : grads) {
-      dst.put(view(g));
+      DeviceTransfer.download(g, dst);
     }
   }
 
   /** Overwrites all gradients from {@code src} starting at its position, advancing it. */
   public static void copyFrom(FloatBuffer src, Collection<NDArray> grads) {
     for (NDArray g : grads) {
-      FloatBuffer view = view(g);
-      FloatBuffer slice = src.slice();
-      slice.limit(view.remaining());
-      view.put(slice);
-      src.position(src.position() + view.capacity());
+      DeviceTransfer.writeInto(g, src);
     }
-  }
-
-  private static FloatBuffer view(NDArray g) {
-    if (g.getDataType() != DataType.FLOAT32) {
-      throw new IllegalArgumentException("gradients must be float32, got " + g.getDataType());
-    }
-    return g.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.format.DType;
 import ai.igspark.data.format.HostTensor;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,7 +17,7 @@ final class HostArrays {
   static HostTensor toHost(NDArray a) {
     long[] shape = a.getShape().getShape();
     return switch (a.getDataType()) {
-      case FLOAT32 -> HostTensor.ofFloats(shape, a.toFloatArray());
+      case FLOAT32 -> HostTensor.ofFloats(shape, DeviceTransfer.download(a));
       case INT64 -> HostTensor.ofLongs(shape, a.toLongArray());
       default -> throw new IllegalArgumentException("cannot store " + a.getDataType() + " state");
     };

@@ -340,7 +340,8 @@ public record RunConfig(
       Double checkpointDeadlineSeconds,
       Integer cpuReplicas,
       Double slotWaitSeconds,
-      Boolean allowUnencryptedRing) {
+      Boolean allowUnencryptedRing,
+      Ring ring) {
     public Cluster {
       worldSize = atLeast(worldSize != null ? worldSize : 1, 1, "world_size");
       if (segmentSteps != null && segmentSteps < 1) {
@@ -370,11 +371,57 @@ public record RunConfig(
       slotWaitSeconds =
           positive(slotWaitSeconds != null ? slotWaitSeconds : 60.0, "slot_wait_seconds");
       allowUnencryptedRing = allowUnencryptedRing != null ? allowUnencryptedRing : false;
+      ring = ring != null ? ring : Ring.defaults();
     }
 
     static Cluster defaults() {
-      return new Cluster(null, null, null, null, null, null, null, null, null, null, null);
+      return new Cluster(null, null, null, null, null, null, null, null, null, null, null, null);
     }
+  }
+
+  /**
+   * {@code cluster.ring}: how gradients cross executors. {@code bucket_mib}: gradients are
+   * summed and all-reduced in buckets of this many MiB (1 to 1024: no buffer ever nears the 2 GiB
+   * limit of a Java buffer, and host staging is two buckets whatever the model size); {@code
+   * wire}: {@code fp32}, or {@code bf16} to halve the bytes sent (opt-in: the sum is still fp32,
+   * but each partial sum is rounded to bfloat16 on the wire, so the trajectory changes); {@code
+   * lanes}: parallel TCP rings, each with its own thread, for networks faster than one thread
+   * copies (1 to 16).
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Ring(Integer bucketMib, Wire wire, Integer lanes) {
+    /** The largest bucket: the ring's own limit on one pass (1 GiB). */
+    public static final int MAX_BUCKET_MIB = 1024;
+
+    public Ring {
+      bucketMib = bucketMib != null ? bucketMib : 32;
+      if (bucketMib < 1 || bucketMib > MAX_BUCKET_MIB) {
+        throw new InvalidInputException(
+            "bucket_mib must be between 1 and " + MAX_BUCKET_MIB + " (MiB), got " + bucketMib);
+      }
+      wire = wire != null ? wire : Wire.FP32;
+      lanes = lanes != null ? lanes : 1;
+      if (lanes < 1 || lanes > 16) {
+        throw new InvalidInputException("lanes must be between 1 and 16, got " + lanes);
+      }
+    }
+
+    /** Floats per gradient bucket. */
+    public int bucketFloats() {
+      return bucketMib * (1 << 20) / 4;
+    }
+
+    static Ring defaults() {
+      return new Ring(null, null, null);
+    }
+  }
+
+  /** Element type of gradients on the ring's wire. */
+  public enum Wire {
+    @JsonProperty("fp32")
+    FP32,
+    @JsonProperty("bf16")
+    BF16
   }
 
   /**

@@ -3,6 +3,7 @@ package ai.igspark.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.ckpt.CheckpointWriter;
@@ -30,9 +31,6 @@ import ai.igspark.dist.TcpRingCollective;
 import ai.igspark.model.ModelConfig;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -150,15 +148,14 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     long diverged = -1;
     long step = startStep;
     boolean done = false;
-    try (Collective ring = collective(ctx, cfg)) {
-      TrainingState lead = replicas.get(0);
-      int gradSize = Math.toIntExact(lead.step().gradientSize());
-      // One flat buffer of gradients + 3 loss sums, only when something must be summed.
-      // The ring reduces the bytes under `flat` in place (Collective.allReduceSum(ByteBuffer)).
-      ByteBuffer flatBytes =
-          world > 1 || replicas.size() > 1 ? directBytes(gradSize + 3) : null;
-      FloatBuffer flat = flatBytes == null ? null : flatBytes.asFloatBuffer();
-      FloatBuffer other = replicas.size() > 1 ? directFloats(gradSize) : null;
+    TrainingState lead = replicas.get(0);
+    GradientBuckets buckets =
+        GradientBuckets.plan(lead.step().parameterSizes(), cfg.cluster().ring().bucketFloats());
+    try (Collective ring = collective(ctx, cfg);
+        GradientSync sync =
+            world > 1 || replicas.size() > 1
+                ? new GradientSync(buckets, world > 1 ? ring : null, 3)
+                : null) {
       for (; step < endStep; step++) {
         long stepStart = System.nanoTime();
         BatchSlice slice = sampler.rankSlice(step, ctx.rank(), world);
@@ -169,24 +166,9 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
             accumulate(replicas.get(r), data, micro, seed, flip, cfg, time, globalBatch, sums);
           }
         }
-        if (flat != null) {
-          flat.clear();
-          lead.step().gradientsTo(flat);
-          for (int r = 1; r < replicas.size(); r++) { // local sum, fixed order (replica index)
-            other.clear();
-            replicas.get(r).step().gradientsTo(other);
-            addInto(flat, other);
-          }
-          flat.position(gradSize);
-          flat.put((float) sums[0]).put((float) sums[1]).put((float) sums[2]);
-          flat.flip();
+        if (sync != null) {
           FaultInjection.beforeAllReduce(ctx.rank(), step);
-          ring.allReduceSum(flatBytes, Collective.Phase.STEP); // floats [0, flat.limit())
-          for (TrainingState s : replicas) {
-            flat.position(0);
-            s.step().gradientsFrom(flat);
-          }
-          sums = new double[] {flat.get(gradSize), flat.get(gradSize + 1), flat.get(gradSize + 2)};
+          sums = sumEverywhere(sync, replicas, sums);
         }
         UpdateResultSummary update = applyEverywhere(replicas);
         if (!update.applied()) {
@@ -294,6 +276,23 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     return new LossDraws(m.create(t), m.create(noise, shape), dropMask);
   }
 
+  /**
+   * Sums the gradients over replicas and ranks into every replica, and the loss sums (carried as
+   * floats with the last bucket) over ranks.
+   */
+  private static double[] sumEverywhere(
+      GradientSync sync, List<TrainingState> replicas, double[] sums) {
+    try (NDScope scope = new NDScope()) {
+      List<List<NDArray>> grads = new ArrayList<>(replicas.size());
+      for (TrainingState s : replicas) {
+        grads.add(s.step().gradientArrays());
+      }
+      float[] total =
+          sync.allReduce(grads, new float[] {(float) sums[0], (float) sums[1], (float) sums[2]});
+      return new double[] {total[0], total[1], total[2]};
+    }
+  }
+
   /** The update on every replica (identical gradients give identical results). */
   private static UpdateResultSummary applyEverywhere(List<TrainingState> replicas) {
     UpdateResult first = null;
@@ -328,10 +327,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     if (ctx.worldSize() == 1) {
       return new LocalCollective();
     }
-    RingOptions options =
-        RingOptions.defaults()
-            .withStepDeadline(seconds(cfg.cluster().stepDeadlineSeconds()))
-            .withCheckpointDeadline(seconds(cfg.cluster().checkpointDeadlineSeconds()));
+    RingOptions options = ringOptions(cfg.cluster());
     return TcpRingCollective.connect(
         ctx.rank(),
         ctx.peers(),
@@ -342,22 +338,20 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         ctx.cancelled());
   }
 
+  /** The ring's settings from {@code cluster} and {@code cluster.ring}. */
+  static RingOptions ringOptions(RunConfig.Cluster cluster) {
+    RunConfig.Ring ring = cluster.ring();
+    return RingOptions.defaults()
+        .withBucketBytes(ring.bucketMib() << 20)
+        .withWireDtype(ring.wire() == RunConfig.Wire.BF16
+            ? RingOptions.WireDtype.BF16 : RingOptions.WireDtype.FP32)
+        .withChannels(ring.lanes())
+        .withStepDeadline(seconds(cluster.stepDeadlineSeconds()))
+        .withCheckpointDeadline(seconds(cluster.checkpointDeadlineSeconds()));
+  }
+
   private static Duration seconds(double s) {
     return Duration.ofMillis(Math.round(s * 1000));
-  }
-
-  private static ByteBuffer directBytes(int floats) {
-    return ByteBuffer.allocateDirect(Math.multiplyExact(floats, 4)).order(ByteOrder.nativeOrder());
-  }
-
-  private static FloatBuffer directFloats(int n) {
-    return directBytes(n).asFloatBuffer();
-  }
-
-  private static void addInto(FloatBuffer acc, FloatBuffer add) {
-    for (int i = 0; i < add.capacity(); i++) {
-      acc.put(i, acc.get(i) + add.get(i));
-    }
   }
 
   /** Splits a slice into {@code parts} contiguous parts whose sizes differ by at most one. */

@@ -27,7 +27,8 @@ import java.util.random.RandomGenerator;
  *
  * <ol>
  *   <li>{@link #computeGradients} once per micro-batch: forward + backward, gradients accumulate;
- *   <li>optionally {@link #gradientsTo} / all-reduce / {@link #gradientsFrom} on one flat buffer;
+ *   <li>optionally a sum over replicas and ranks of {@link #gradientArrays} ({@link
+ *       GradientSync}, in buckets);
  *   <li>{@link #applyUpdate()}: clip, optimizer step, EMA update, zero the gradients.
  * </ol>
  *
@@ -106,6 +107,19 @@ public final class TrainStep {
   /** Number of floats in the flat gradient. */
   public long gradientSize() {
     return FlatGradients.size(net.trainableParameters().values());
+  }
+
+  /** Element counts of the trainable parameters, in map order (the flat gradient's layout). */
+  public long[] parameterSizes() {
+    return net.trainableParameters().values().stream().mapToLong(p -> p.getShape().size()).toArray();
+  }
+
+  /**
+   * The accumulated gradients in map order, as arrays that share the gradients' memory (writes
+   * into them are the gradients); registered in the caller's {@link NDScope}.
+   */
+  public List<NDArray> gradientArrays() {
+    return new ArrayList<>(gradients().values());
   }
 
   /** Copies the accumulated gradients into {@code dst} (map order, row-major). */

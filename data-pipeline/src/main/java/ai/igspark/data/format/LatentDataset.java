@@ -8,6 +8,7 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -112,21 +113,27 @@ public final class LatentDataset implements AutoCloseable {
   public LatentBatch gather(long[] sampleIndices, SampleNoise noise, NDManager manager) {
     int b = sampleIndices.length;
     Gatherer g = new Gatherer(noise, b);
-    // Samples are built in a small (cache-resident) row and copied once, straight into the
-    // memory of an uninitialised libtorch tensor (toByteBuffer(true) shares it on CPU).
-    NDArray x = manager.create(new Shape(b, manifest.channels(), manifest.height(),
-        manifest.width()), DataType.FLOAT32);
-    ByteBuffer memory = x.toByteBuffer(true);
-    if (!memory.isDirect()) {
-      x.close();
-      throw new IllegalStateException("the engine did not expose the tensor's memory");
-    }
-    FloatBuffer xs = memory.order(ByteOrder.nativeOrder()).asFloatBuffer();
+    // Samples are built in a small (cache-resident) row. On CPU they are copied once, straight
+    // into the memory of an uninitialised libtorch tensor; on a device the batch is assembled in
+    // host memory and uploaded in one copy (DeviceTransfer: a host view of a device tensor is a
+    // copy, so writing into it would leave the batch uninitialised).
+    Shape shape = new Shape(b, manifest.channels(), manifest.height(), manifest.width());
     float[] row = new float[sampleSize];
     long[] y = new long[b];
-    for (int i = 0; i < b; i++) {
-      y[i] = g.sample(i, sampleIndices[i], row, 0);
-      xs.put(i * sampleSize, row);
+    NDArray x;
+    if (DeviceTransfer.sharesHostMemory(manager)) {
+      x = manager.create(shape, DataType.FLOAT32);
+      FloatBuffer xs = x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      for (int i = 0; i < b; i++) {
+        y[i] = g.sample(i, sampleIndices[i], row, 0);
+        xs.put(i * sampleSize, row);
+      }
+    } else {
+      float[] all = new float[Math.multiplyExact(b, sampleSize)];
+      for (int i = 0; i < b; i++) {
+        y[i] = g.sample(i, sampleIndices[i], all, i * sampleSize);
+      }
+      x = DeviceTransfer.upload(manager, all, shape);
     }
     return new LatentBatch(x, manager.create(y, new Shape(b)));
   }
