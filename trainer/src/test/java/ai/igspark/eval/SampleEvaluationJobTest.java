@@ -102,6 +102,20 @@ class SampleEvaluationJobTest {
   }
 
   @Test
+  void statisticsUnderEmulatedDeviceSemanticsEqualTheCpuOnes() throws Exception {
+    SampleEvaluationJob.Result cpu =
+        SampleEvaluationJob.runHere(spec(20, 8), new Configuration(), List.of(0, 1, 2));
+    boolean was = ai.igspark.data.tensor.DeviceTransfer.setEmulated(true);
+    SampleEvaluationJob.Result device;
+    try {
+      device = SampleEvaluationJob.runHere(spec(20, 8), new Configuration(), List.of(0, 1, 2));
+    } finally {
+      ai.igspark.data.tensor.DeviceTransfer.setEmulated(was);
+    }
+    assertSameStatistics(cpu, device);
+  }
+
+  @Test
   void eachPartitionLoadsWeightsAndExtractorOnce() throws Exception {
     // 10 blocks over local[2]'s 2 partitions: 2 loads, not 10.
     assertEquals(2, SampleEvaluationJob.run(sc, spec(20, 2)).loads());

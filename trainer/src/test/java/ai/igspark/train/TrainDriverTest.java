@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.tensor.DeviceTransfer;
 import ai.igspark.dist.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -121,6 +122,59 @@ class TrainDriverTest {
       max = Math.max(max, Math.abs(a[i] - b[i]));
     }
     assertTrue(max < 1e-5, "max EMA difference " + max);
+  }
+
+  /** Checkpoint bytes of a run: EMA, model and optimizer of {@code step}. */
+  private static List<byte[]> stateBytes(Path run, long step) throws Exception {
+    Path ckpt = run.resolve("checkpoints").resolve(String.format("step-%08d", step));
+    return List.of(
+        TinyRun.tensorBytes(ckpt.resolve(TrainingState.EMA_FILE)),
+        TinyRun.tensorBytes(ckpt.resolve(TrainingState.MODEL_FILE)),
+        TinyRun.tensorBytes(ckpt.resolve("optimizer.safetensors")));
+  }
+
+  private static void assertSameState(Path a, Path b, long step) throws Exception {
+    List<byte[]> x = stateBytes(a, step);
+    List<byte[]> y = stateBytes(b, step);
+    for (int i = 0; i < x.size(); i++) {
+      assertArrayEquals(x.get(i), y.get(i), "checkpoint file " + i);
+    }
+  }
+
+  @Test
+  void twoReplicasGiveTheSameBytesUnderEmulatedDeviceSemantics() throws Exception {
+    Path cpu = dir.resolve("cpu");
+    train(TinyRun.config(dir, "cpu", cpu.toString(), manifest, 3, 3, 1, 2), Set.of());
+    Path device = dir.resolve("device");
+    WarmCache.clear();
+    boolean was = DeviceTransfer.setEmulated(true);
+    try {
+      train(TinyRun.config(dir, "device", device.toString(), manifest, 3, 3, 1, 2), Set.of());
+    } finally {
+      DeviceTransfer.setEmulated(was);
+      WarmCache.clear();
+    }
+    assertSameState(cpu, device, 3);
+  }
+
+  @Test
+  void aRunResumedUnderEmulatedDeviceSemanticsEndsLikeTheCpuRun() throws Exception {
+    Path cpu = dir.resolve("cpu-straight");
+    train(TinyRun.config(dir, "cpu-straight", cpu.toString(), manifest, 6, 3, 1, 2), Set.of());
+    Path device = dir.resolve("device-resumed");
+    WarmCache.clear();
+    boolean was = DeviceTransfer.setEmulated(true);
+    try {
+      train(TinyRun.config(dir, "device-resumed", device.toString(), manifest, 3, 3, 1, 2),
+          Set.of());
+      WarmCache.clear(); // cold: the state comes back through uploads from the checkpoint
+      train(TinyRun.config(dir, "device-resumed", device.toString(), manifest, 6, 3, 1, 2),
+          Set.of("train.steps"));
+    } finally {
+      DeviceTransfer.setEmulated(was);
+      WarmCache.clear();
+    }
+    assertSameState(cpu, device, 6);
   }
 
   @Test

@@ -1,0 +1,73 @@
+package ai.igspark.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Device emulation is only as complete as the transfer boundary: a host view of a tensor
+ * ({@code toByteBuffer}) is a copy on CUDA, so main code may take one only inside
+ * DeviceTransfer, or behind an explicit {@code DeviceTransfer.sharesHostMemory} check in the
+ * files listed here. On the code before DeviceTransfer existed this test fails (FlatGradients,
+ * TorchOwnedArrays and LatentDataset wrote through such views unconditionally).
+ */
+class DeviceTransferBoundaryTest {
+  private static final Path ROOT = Path.of(System.getProperty("igspark.project.dir"));
+  private static final String CALL = "toByteBuffer" + "(";
+  private static final String TRANSFER = "DeviceTransfer.java";
+  /** Files allowed a zero-copy host view, each behind the CPU check. */
+  private static final Map<String, String> CHECKED =
+      Map.of("LatentDataset.java", "DeviceTransfer.sharesHostMemory(");
+
+  @Test
+  void noMainCodeTakesAHostViewOfATensorOutsideTheTransferBoundary() throws IOException {
+    List<String> offending = new ArrayList<>();
+    for (Path file : mainSources()) {
+      String name = file.getFileName().toString();
+      if (name.equals(TRANSFER)) {
+        continue;
+      }
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) {
+        String code = lines.get(i).strip();
+        if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
+          continue;
+        }
+        int comment = code.indexOf("//");
+        if (comment >= 0) {
+          code = code.substring(0, comment);
+        }
+        if (code.contains(CALL)) {
+          String check = CHECKED.get(name);
+          if (check == null || !String.join("\n", lines).contains(check)) {
+            offending.add(ROOT.relativize(file) + ":" + (i + 1) + ": " + code);
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), offending, "host views of tensors outside DeviceTransfer");
+  }
+
+  @Test
+  void theTransferBoundaryExists() throws IOException {
+    assertTrue(mainSources().stream().anyMatch(p -> p.getFileName().toString().equals(TRANSFER)));
+  }
+
+  private static List<Path> mainSources() throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (String module : List.of("data-pipeline", "trainer")) {
+      try (Stream<Path> s = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
+        s.filter(p -> p.toString().endsWith(".java")).forEach(out::add);
+      }
+    }
+    return out;
+  }
+}
