@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.cli.bench.GradSyncBenchCommand;
 import ai.igspark.cli.bench.MetricsBenchCommand;
 import ai.igspark.cli.bench.ReaderBenchCommand;
 import ai.igspark.cli.bench.RingBenchCommand;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Spec;
       StepBenchCommand.class,
       SamplingBenchCommand.class,
       SegmentBenchCommand.class,
+      GradSyncBenchCommand.class,
     })
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
