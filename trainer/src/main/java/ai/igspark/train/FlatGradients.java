@@ -9,7 +9,7 @@ import java.util.Collection;
 /**
  * Copies float32 gradients into and out of one flat buffer (parameters in map order, each
  * row-major), for the all-reduce. Goes through {@code toByteBuffer(true)}, a direct view of the
- * tensor memory (platform-notes.md §1: avoid {@code NDArray.set(buffer)} on gradients).
+ * tensor memory (docs/PLATFORM.md §1: avoid {@code NDArray.set(buffer)} on gradients).
  */
 public final class FlatGradients {
   private FlatGradients() {}
