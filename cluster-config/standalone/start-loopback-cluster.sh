@@ -10,7 +10,7 @@
 # JVM we started; stop-loopback-cluster.sh kills exactly those), work/worker-<i>/ (executor work
 # dirs) and cluster.env (MASTER_URL, MASTER_WEBUI_URL, SPARK_HOME, WORKERS), which it also prints.
 #
-# SPARK_HOME is a directory whose jars/ holds Spark's runtime jars (platform-notes.md §2). When
+# SPARK_HOME is a directory whose jars/ holds Spark's runtime jars (docs/PLATFORM.md §2). When
 # jars/ is empty it is filled, DJL and igspark excluded (the application ships those), from
 # --jars-from, else trainer/target/lib (bin/igspark builds it), else
 # `mvn dependency:copy-dependencies` on the data-pipeline module. bin/spark-submit is added so
@@ -92,7 +92,7 @@ compgen -G "$spark_home/jars/spark-core_*.jar" >/dev/null \
 cp "$here/spark-submit" "$spark_home/bin/spark-submit"
 chmod +x "$spark_home/bin/spark-submit"
 
-# Workers launch executors through Spark's launcher, which needs both (platform-notes.md §2).
+# Workers launch executors through Spark's launcher, which needs both (docs/PLATFORM.md §2).
 export SPARK_HOME="$spark_home"
 export SPARK_SCALA_VERSION=2.13
 export SPARK_LOCAL_IP=127.0.0.1

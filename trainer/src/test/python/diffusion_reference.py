@@ -1,5 +1,5 @@
 """Independent PyTorch reference of igspark's diffusion math, written from
-shared/spec/internal-guidance.md (sections 2.3-2.5, 3, 10), for parity fixtures.
+docs/METHOD.md (§2.3–§2.5, §3, §10), for parity fixtures.
 
 Everything here follows the official code's formulation, not the Java one:
 the EM sampler keeps its state in float64 and goes through the score, the
@@ -233,7 +233,7 @@ def newton_schulz(G, steps=5):
 
 def muon_step(params, grads, state, lr, momentum=0.95, wd=0.01, betas=(0.9, 0.95), eps=1e-8,
               adam_wd=0.0, ns_steps=5):
-    """MuonWithAuxAdam.step: ndim >= 2 -> Muon, else Adam (per the spec's description)."""
+    """MuonWithAuxAdam.step: ndim >= 2 -> Muon, else Adam (as docs/METHOD.md §2.5 describes it)."""
     for name, p in params.items():
         g = grads[name].clone()
         st = state.setdefault(name, {})

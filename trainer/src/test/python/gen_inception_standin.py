@@ -1,4 +1,4 @@
-"""Generates a tiny stand-in for the TorchScript Inception of evaluation.md §7, and fixtures.
+"""Generates a tiny stand-in for the TorchScript Inception of docs/METRICS.md §7, and fixtures.
 
 The stand-in has the extractor interface, not Inception's weights: forward(x) takes uint8 NCHW
 images of any size and returns (pool [N,2048], spatial [N,2023], logits [N,1008]) in float32.

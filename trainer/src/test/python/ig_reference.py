@@ -1,5 +1,5 @@
 """Independent PyTorch reference of the IG networks (SiT and LightningDiT), written from
-shared/spec/internal-guidance.md §2.2, §4 and §10, with the official state-dict names.
+docs/METHOD.md §2.2, §4 and §10, with the official state-dict names.
 
 It exists only to produce parity fixtures for the Java port (gen_model_parity.py); it is not a
 copy of the official code. Runs on torch 1.13 (Debian's /usr/bin/python3).

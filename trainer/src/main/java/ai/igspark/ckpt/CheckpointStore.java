@@ -31,7 +31,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Checkpoints of one run on any Hadoop FileSystem (architecture.md §5).
+ * Checkpoints of one run on any Hadoop FileSystem (docs/ARCHITECTURE.md §5).
  *
  * <pre>
  * checkpoints/step-00050000.attempt-3f9c0a12d4e1/   ranks write here (CheckpointWriter)

@@ -32,8 +32,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A run's directory on any Hadoop FileSystem (architecture.md §5): run.yaml, metrics, eval output
- * and the checkpoints.
+ * A run's directory on any Hadoop FileSystem (docs/ARCHITECTURE.md §5): run.yaml, metrics, eval
+ * output and the checkpoints.
  *
  * <pre>
  * run.yaml                 the resolved configuration, written when the run is created

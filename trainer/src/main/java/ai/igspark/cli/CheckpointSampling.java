@@ -167,7 +167,7 @@ final class CheckpointSampling {
       }
     }
     int dim = latent ? TorchScriptInception.POOL_DIM : FmnistCnn.FEATURES;
-    // Fewer samples than feature dimensions leave Σ rank-deficient (evaluation.md §3 item 3).
+    // Fewer samples than feature dimensions leave Σ rank-deficient (docs/METRICS.md §3 item 3).
     if (numSamples <= dim) {
       out.printf(
           "note: %d samples for %d-dimensional features: %s is biased upward and only"

@@ -121,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                 "ig-cfg", "IG+CFG", Guidance.ig(igScale, 0f, 1f).withCfg(cfgScale, 0f, 1f)));
 
     // FD-FMNIST: Fréchet distance in the frozen Fashion-MNIST classifier's feature space against
-    // the test split (evaluation.md: a demo metric, never called FID).
+    // the test split (docs/METRICS.md §7: a demo metric, never called FID).
     String testSplit = dataDir.resolve("fashion-mnist-test").toString();
     List<ObjectNode> records = new ArrayList<>();
     try (FmnistFeatures features = FmnistFeatures.ofDefault()) {

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code igspark evaluate}: FID, sFID, IS and precision/recall of a sample batch against a
- * reference batch, both ADM-style {@code .npz} files (evaluation.md §2).
+ * reference batch, both ADM-style {@code .npz} files (docs/METRICS.md §2).
  *
  * <p>With {@code --checkpoint} ({@link CheckpointSampling}) the samples come from a Spark
  * sampling job instead, one per setting of a {@code --sweep}, measured against one cached
@@ -61,7 +61,7 @@ final class EvaluateCommand implements Callable<Integer> {
   CheckpointSampling checkpoint;
 
   @Option(names = "--inception", paramLabel = "FILE.pt",
-      description = "TorchScript feature extractor (contract: evaluation.md §7). Needed for "
+      description = "TorchScript feature extractor (contract: docs/METRICS.md §7). Needed for "
           + "any side given as images, and with --checkpoint --vae-decoder.")
   Path inception;
 

@@ -101,7 +101,7 @@ final class PrepareImageFolderCommand implements Callable<Integer> {
     if (conf.get("spark.master").startsWith("local")
         && System.getProperty("ai.djl.pytorch.num_threads") == null) {
       // Local mode already runs one task per core; more libtorch threads per task would
-      // oversubscribe the cores (platform-notes.md §1: about 5x slower).
+      // oversubscribe the cores (docs/PLATFORM.md §1: about 5x slower).
       System.setProperty("ai.djl.pytorch.num_threads", "1");
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }

@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 
 /**
- * Internal guidance and classifier-free guidance with their intervals (internal-guidance.md
- * §3.1–3.3). Intervals are closed and in SiT time ({@code t = 1} noise). A LightningDiT interval
- * {@code [a, b]} in its own time is {@code [1−b, 1−a]} here (see {@link #lightningDitInterval}).
+ * Internal guidance and classifier-free guidance with their intervals (docs/METHOD.md §3.1–3.3).
+ * Intervals are closed and in SiT time ({@code t = 1} noise). A LightningDiT interval {@code [a,
+ * b]} in its own time is {@code [1−b, 1−a]} here (see {@link #lightningDitInterval}).
  *
  * @param igScale w_ig; IG is applied when {@code w_ig ≠ 1} and {@code igLow ≤ t ≤ igHigh}
  * @param cfgScale w_cfg; CFG is applied (batch doubled) when {@code w_cfg ≠ 1} and {@code cfgLow ≤

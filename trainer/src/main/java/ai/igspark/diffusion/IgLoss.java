@@ -8,7 +8,7 @@ import ai.igspark.model.TorchScalar;
 import java.util.random.RandomGenerator;
 
 /**
- * The IG training loss (internal-guidance.md §2.3–2.4), in SiT time: linear interpolant {@code x_t
+ * The IG training loss (docs/METHOD.md §2.3–2.4), in SiT time: linear interpolant {@code x_t
  * = (1−t)·x0 + t·ε}, velocity target {@code v* = ε − x0}, MSE over (C, H, W) on both heads, {@code
  * l = L_final + λ·L_inter}, plus LightningDiT's cosine term on the final head when enabled.
  *
@@ -96,7 +96,7 @@ public final class IgLoss {
     NDArray t = draws.t();
     NDArray tb = t.reshape(n, 1, 1, 1);
     NDArray noise = draws.noise();
-    // internal-guidance.md §2.3 (SiT track): x_t = (1−t)·x0 + t·ε, v* = ε − x0
+    // docs/METHOD.md §2.3 (SiT track): x_t = (1−t)·x0 + t·ε, v* = ε − x0
     NDArray xt = x0.mul(tb.neg().add(TorchScalar.like(tb, 1f))).add(noise.mul(tb));
     NDArray target = noise.sub(x0);
     NDArray nullIds = y.zerosLike().add(numClasses).toType(DataType.INT64, false);

@@ -54,7 +54,7 @@ public interface LabelPlan {
   }
 
   /**
-   * Uniform class-balanced sampling (internal-guidance.md §5.2, §6): sample {@code i} gets class
+   * Uniform class-balanced sampling (docs/METHOD.md §5.2, §6): sample {@code i} gets class
    * {@code i mod K}, so every class appears exactly {@code total / K} times.
    */
   static LabelPlan balanced(int numClasses, long total) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDScope;
 import ai.igspark.optim.GradModeOff;
 
 /**
- * ODE and SDE samplers in SiT time (internal-guidance.md §3.4), k-diffusion style: pure functions
+ * ODE and SDE samplers in SiT time (docs/METHOD.md §3.4), k-diffusion style: pure functions
  * of a velocity field, an initial state and a time grid from 1 (noise) to 0 (data).
  *
  * <p>The state stays float32: the official EM sampler keeps it in float64, but the network runs in

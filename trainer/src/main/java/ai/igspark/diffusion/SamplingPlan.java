@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * How to sample: solver, grid, guidance (internal-guidance.md §3).
+ * How to sample: solver, grid, guidance (docs/METHOD.md §3).
  *
  * @param sampler the solver
  * @param steps number of steps of its grid

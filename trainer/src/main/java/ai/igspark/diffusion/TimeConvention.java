@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.igspark.data.InvalidInputException;
 
 /**
- * The two time conventions of official IG checkpoints (internal-guidance.md §2.3, §10).
+ * The two time conventions of official IG checkpoints (docs/METHOD.md §2.3, §10).
  *
  * <ul>
  *   <li>{@link #SIT}: {@code t = 1} is noise, {@code x_t = (1−t)·x0 + t·ε}, velocity {@code ε −

@@ -18,7 +18,7 @@ public final class TimeGrid {
   }
 
   /**
-   * The SiT Euler–Maruyama grid (internal-guidance.md §3.4): {@code linspace(1, 0.04, steps)}, then
+   * The SiT Euler–Maruyama grid (docs/METHOD.md §3.4): {@code linspace(1, 0.04, steps)}, then
    * 0; {@code steps} network evaluations.
    */
   public static double[] sde(int steps) {

@@ -3,7 +3,7 @@ package ai.igspark.diffusion;
 import ai.igspark.data.InvalidInputException;
 import java.util.random.RandomGenerator;
 
-/** How training times are drawn, in SiT time (internal-guidance.md §2.4). */
+/** How training times are drawn, in SiT time (docs/METHOD.md §2.4). */
 public enum TimeSampling {
   /** {@code t ~ U(0, 1)}: the default of both IG tracks. */
   UNIFORM("uniform"),

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
  * model config's {@code time_convention}) and returns velocities in that convention. Everything in
  * this package (loss, guidance, samplers) works in SiT time, where {@code t = 1} is noise and the
  * velocity is {@code ε − x0}; wrap a network with {@link TimeConvention#toSitTime} before handing
- * it over (internal-guidance.md §10 "keep two time conventions").
+ * it over (docs/METHOD.md §10 "keep two time conventions").
  */
 @FunctionalInterface
 public interface VelocityNet {

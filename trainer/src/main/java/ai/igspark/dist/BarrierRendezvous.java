@@ -9,8 +9,8 @@ import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 
 /**
- * The once-per-segment rendezvous of a barrier stage (anchors §4.1 step 1). Each rank binds a
- * server channel on its own executor host, port 0, then ONE {@code allGather} of {@code
+ * The once-per-segment rendezvous of a barrier stage (docs/ARCHITECTURE.md §9.2 item 1). Each rank
+ * binds a server channel on its own executor host, port 0, then ONE {@code allGather} of {@code
  * host:port:nonce} gives every rank the ordered peer list. Never call this per step: {@code
  * allGather} polls the driver once a second, so each call costs about 1 s.
  */

@@ -5,13 +5,13 @@ import java.nio.FloatBuffer;
 import java.time.Duration;
 
 /**
- * A group of ranks that sum float32 buffers together (architecture.md §4).
+ * A group of ranks that sum float32 buffers together (docs/ARCHITECTURE.md §4).
  *
  * <p>Every rank calls the same operations in the same order with buffers of the same length. A
  * call returns when this rank holds the result; every rank then holds bitwise-identical values.
  * Any failure (a dead or silent peer, a deadline, a protocol error) throws {@link
  * CollectiveException} and leaves the collective closed: the task must fail and the driver retries
- * the segment (distributed-training-anchors.md §4.1, "Failure discipline").
+ * the segment (docs/ARCHITECTURE.md §9.2, "Failure discipline").
  *
  * <p>Not thread-safe: one thread drives a collective.
  */
@@ -19,7 +19,7 @@ public interface Collective extends AutoCloseable {
 
   /**
    * Which deadline a call runs under. A rank that is still writing a checkpoint must not be taken
-   * for a dead one (distributed-training-anchors.md §2.10, ai2cm/ace #851), so calls that may wait
+   * for a dead one (docs/ARCHITECTURE.md §9.1, ai2cm/ace #851), so calls that may wait
    * for such a rank (the barrier after a checkpoint write) use {@link #CHECKPOINT}.
    */
   enum Phase {

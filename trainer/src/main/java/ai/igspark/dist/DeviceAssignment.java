@@ -11,7 +11,7 @@ import org.apache.spark.resource.ResourceInformation;
 
 /**
  * The devices one rank drives. A rank's task owns every GPU Spark assigned to it ({@code
- * TaskContext.resources().get("gpu")}, architecture.md §4) and reduces their gradients locally
+ * TaskContext.resources().get("gpu")}, docs/ARCHITECTURE.md §4) and reduces their gradients locally
  * before joining the ring; without GPUs it runs on the CPU.
  *
  * <p>{@code cpuReplicas > 1} asks for that many CPU replicas when no GPU is assigned, so the

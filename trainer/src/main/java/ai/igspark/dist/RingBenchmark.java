@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * Loopback throughput of {@link TcpRingCollective}: W ranks as threads of this JVM, each with its
  * own sockets, against one plain TCP stream measured in the same run.
  *
- * <p>Bus bandwidth follows nccl-tests (distributed-training-anchors.md §2.10): busBw = 2(W−1)/W ·
+ * <p>Bus bandwidth follows nccl-tests (docs/ARCHITECTURE.md §9.1): busBw = 2(W−1)/W ·
  * bytes / time, the rate each rank's link must sustain, so it compares directly with the plain
  * stream's rate.
  */

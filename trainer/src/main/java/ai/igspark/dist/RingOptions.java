@@ -17,7 +17,7 @@ import java.time.Duration;
  * @param wireDtype element type on the wire; sums are always accumulated in fp32
  * @param channels parallel rings (lanes), each with its own connections and thread, each reducing
  *     a contiguous part of every call's buffer: one thread's copies and sums cap a lane at a few
- *     GB/s, so fast networks need several (distributed-training-anchors.md §4.1, item 2)
+ *     GB/s, so fast networks need several (docs/ARCHITECTURE.md §9.2, item 2)
  */
 public record RingOptions(
     int bucketBytes,

@@ -34,7 +34,7 @@ import scala.runtime.AbstractFunction1;
 
 /**
  * One segment of training as one barrier stage of {@code worldSize} tasks, one per executor
- * (architecture.md §4, anchors §4.2). Each task runs the {@link BarrierRendezvous}, connects a
+ * (docs/ARCHITECTURE.md §4, §9.3). Each task runs the {@link BarrierRendezvous}, connects a
  * {@link MetricsPublisher} to the driver, assigns its devices and runs the {@link RankTask}; the
  * driver gets the per-rank results ordered by rank.
  *

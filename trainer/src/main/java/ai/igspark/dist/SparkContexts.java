@@ -11,14 +11,14 @@ import org.apache.spark.serializer.KryoSerializer;
 /**
  * Builds the {@link SparkConf} every igspark driver uses and starts contexts from it.
  *
- * <p>What it sets, and why (platform-notes.md §2):
+ * <p>What it sets, and why (docs/PLATFORM.md §2):
  *
  * <ul>
  *   <li>Kryo with {@code registrationRequired=true} and {@link IgsparkKryoRegistrator}.
  *   <li>DJL offline on executors: {@code spark.executorEnv.*} and {@code
  *       spark.executor.extraJavaOptions}; DJL otherwise probes a non-loopback address.
  *   <li>{@code spark.task.cpus = spark.executor.cores}: one training task per executor JVM,
- *       because DJL allows one GradientCollector per JVM (architecture.md §4).
+ *       because DJL allows one GradientCollector per JVM (docs/ARCHITECTURE.md §4).
  *   <li>On a cluster, {@code spark.cores.max} (standalone) or {@code spark.executor.instances}
  *       (YARN, Kubernetes) sized to the world size, with {@code
  *       spark.scheduler.minRegisteredResourcesRatio=1.0}: without both, a barrier stage is

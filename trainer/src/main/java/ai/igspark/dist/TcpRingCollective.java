@@ -33,7 +33,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Bucketed ring all-reduce (reduce-scatter, then all-gather) over java.nio TCP
- * (architecture.md §4, distributed-training-anchors.md §2.10 and §4.1).
+ * (docs/ARCHITECTURE.md §4, §9.1 and §9.2).
  *
  * <p>Rank r connects to its right neighbour r+1 and accepts its left neighbour r−1 on its own
  * listener. Every connection is authenticated by a challenge–response handshake: an HMAC-SHA256,

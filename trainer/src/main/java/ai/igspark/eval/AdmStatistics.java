@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * ADM-style statistics in an {@code .npz} (evaluation.md §2.1): {@code mu}/{@code sigma} for the
+ * ADM-style statistics in an {@code .npz} (docs/METRICS.md §2.1): {@code mu}/{@code sigma} for the
  * 2048-d pool features, optionally {@code mu_s}/{@code sigma_s} for the spatial (sFID) features.
  * Other keys (e.g. {@code arr_0}, {@code mu_clip}) are ignored, as the ADM evaluator does.
  */

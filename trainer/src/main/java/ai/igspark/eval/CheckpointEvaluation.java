@@ -18,19 +18,19 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * The driver's evaluation of a committed checkpoint (architecture.md §6): {@code eval.num_samples}
- * EMA samples, sampled on the executors by {@link SampleEvaluationJob}, measured against the
- * reference: FD-FMNIST and the classifier score for pixel (Fashion-MNIST) models, or FID, sFID and
- * IS through {@code eval.vae_decoder} and {@code eval.inception} against an ADM reference {@code
- * .npz} for latent models. Results go to {@code eval/step-N/} and become an {@code eval} record of
- * metrics.jsonl. It runs between segments on the same executors: their JVMs are warm and a second
- * Spark application would compete with training for the same slots.
+ * The driver's evaluation of a committed checkpoint (docs/ARCHITECTURE.md §6): {@code
+ * eval.num_samples} EMA samples, sampled on the executors by {@link SampleEvaluationJob}, measured
+ * against the reference: FD-FMNIST and the classifier score for pixel (Fashion-MNIST) models, or
+ * FID, sFID and IS through {@code eval.vae_decoder} and {@code eval.inception} against an ADM
+ * reference {@code .npz} for latent models. Results go to {@code eval/step-N/} and become an {@code
+ * eval} record of metrics.jsonl. It runs between segments on the same executors: their JVMs are
+ * warm and a second Spark application would compete with training for the same slots.
  */
 public final class CheckpointEvaluation {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final float IG_LOW = 0f;
   private static final float IG_HIGH = 1f;
-  // The SiT recipe applies CFG on t ∈ [0, 0.7] (internal-guidance.md §3.3).
+  // The SiT recipe applies CFG on t ∈ [0, 0.7] (docs/METHOD.md §3.3).
   private static final float CFG_LOW = 0f;
   private static final float CFG_HIGH = 0.7f;
 

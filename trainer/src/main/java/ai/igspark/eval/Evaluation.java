@@ -97,7 +97,7 @@ public final class Evaluation {
     }
   }
 
-  /** FID is biased upward for small n (evaluation.md §3 item 3); with n ≤ d Σ is singular. */
+  /** FID is biased upward for small n (docs/METRICS.md §3 item 3); with n ≤ d Σ is singular. */
   private static void smallSampleWarning(
       String metric, EvaluationSide side, Gaussian g, List<String> warnings) {
     if (side.count() > 0 && side.count() <= g.dim()) {

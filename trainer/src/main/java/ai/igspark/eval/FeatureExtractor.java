@@ -3,7 +3,7 @@ package ai.igspark.eval;
 import java.util.Map;
 
 /**
- * Images in, features out (evaluation.md §7): pool features (FID, precision/recall), spatial
+ * Images in, features out (docs/METRICS.md §7): pool features (FID, precision/recall), spatial
  * features (sFID) and bias-free class logits (Inception Score), as far as the network provides
  * them. The Inception contract fixes the widths at 2048, 2023 and 1008; other extractors (the
  * Fashion-MNIST classifier) may use other widths.

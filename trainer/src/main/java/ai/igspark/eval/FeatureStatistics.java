@@ -8,15 +8,14 @@ import java.util.Arrays;
 
 /**
  * Streaming, mergeable accumulation of n, Σ(x − s) and Σ(x − s)(x − s)ᵀ in double precision, which
- * give μ and the unbiased Σ of evaluation.md §1.
+ * give μ and the unbiased Σ of docs/METRICS.md §1.
  *
- * <p>The shift s is a pilot mean (evaluation.md §5.1): without it, Σxxᵀ − n·μμᵀ cancels badly when
- * the features sit far from 0 (Inception pool features are non-negative). s is the mean of the
+ * <p>The shift s is a pilot mean (docs/METRICS.md §5.1): without it, Σxxᵀ − n·μμᵀ cancels badly
+ * when the features sit far from 0 (Inception pool features are non-negative). s is the mean of the
  * first batch unless given with {@link #withShift}. Partial accumulators combine with {@link
  * #merge}; when their shifts differ the other side is re-centred, exactly in algebra (so only
- * rounding differs).
- * For results that do not depend on how rows are split into partitions, give every partition the
- * same shift (for instance the reference μ) so merging is a plain sum.
+ * rounding differs). For results that do not depend on how rows are split into partitions, give
+ * every partition the same shift (for instance the reference μ) so merging is a plain sum.
  *
  * <p>Accuracy: entries of Σ are within ~1e-13·√(Σaa·Σbb) of a two-pass computation when the
  * shift is a rough mean (a first batch's); with the exact mean (everything added in one call) they

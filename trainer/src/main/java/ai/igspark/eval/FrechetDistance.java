@@ -2,9 +2,9 @@ package ai.igspark.eval;
 
 /**
  * Fréchet distance of two Gaussians (FID on pool features, sFID on spatial features):
- * {@code ‖μ1−μ2‖² + tr Σ1 + tr Σ2 − 2·tr (Σ1Σ2)^{1/2}} (evaluation.md §1).
+ * {@code ‖μ1−μ2‖² + tr Σ1 + tr Σ2 − 2·tr (Σ1Σ2)^{1/2}} (docs/METRICS.md §1).
  *
- * <p>The trace of the square root is computed by the factor-SVD route of evaluation.md §5.1 (B),
+ * <p>The trace of the square root is computed by the factor-SVD route of docs/METRICS.md §5.1 (B),
  * never by a general matrix square root: factor each covariance as {@code Σ = F Fᵀ} from its
  * symmetric eigen-decomposition, dropping eigenvalues {@code ≤ d·ε·λmax} (numerically zero), and
  * sum the singular values of {@code F1ᵀ F2}. It never takes the square root of a noisy eigenvalue,
@@ -27,7 +27,7 @@ public final class FrechetDistance {
   /** Eigenvalues of M at or below this fraction of the largest are zeroed in route (A) (§5.2). */
   private static final double M_EPS = Math.ulp(1.0) / 2;
 
-  /** How tr (Σ1Σ2)^{1/2} is computed (evaluation.md §5.1). */
+  /** How tr (Σ1Σ2)^{1/2} is computed (docs/METRICS.md §5.1). */
   public enum Method {
     /** (B): singular values of F1ᵀF2; exact to ~1e-13 even for singular covariances. */
     FACTOR_SVD,
@@ -104,7 +104,7 @@ public final class FrechetDistance {
       Factor f2 = factor(other);
       rankOther = f2.rank;
       if (f1.rank > 0 && f2.rank > 0) {
-        // tr (Σ1Σ2)^{1/2} = nuclear norm of F1ᵀF2 (evaluation.md §1, §5.1 B).
+        // tr (Σ1Σ2)^{1/2} = nuclear norm of F1ᵀF2 (docs/METRICS.md §1, §5.1 B).
         double[] k = linearAlgebra.multiplyTransA(f1.f, f2.f, d, f1.rank, f2.rank);
         for (double s : linearAlgebra.singularValues(k, f1.rank, f2.rank)) {
           traceSqrt += s;

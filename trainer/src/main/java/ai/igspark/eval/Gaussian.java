@@ -1,7 +1,7 @@
 package ai.igspark.eval;
 
 /**
- * Mean and unbiased covariance of a feature set (evaluation.md §1): what FID compares.
+ * Mean and unbiased covariance of a feature set (docs/METRICS.md §1): what FID compares.
  *
  * @param mean μ, length d
  * @param covariance Σ (divisor n − 1), d × d row-major, symmetric

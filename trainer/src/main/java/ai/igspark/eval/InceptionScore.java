@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Inception Score, ADM variant (evaluation.md §1, §2.4): class probabilities p = softmax(logits)
+ * Inception Score, ADM variant (docs/METRICS.md §1, §2.4): class probabilities p = softmax(logits)
  * with the bias-free logits, split in sample order into consecutive chunks; per chunk
  * {@code s = exp(mean_i Σ_c p_ic (ln p_ic − ln p̄_c))}; IS = mean of the chunk scores (the
  * population std is reported too). All arithmetic is in double.

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.spark.SparkFiles;
 
 /**
- * The latent evaluation path (architecture.md §6): model outputs x are un-normalised with the
+ * The latent evaluation path (docs/ARCHITECTURE.md §6): model outputs x are un-normalised with the
  * dataset's normalisation, decoded by a user's TorchScript VAE decoder ({@link
  * TorchScriptDecoder}), converted to uint8 with {@link #uint8()} and fed to a TorchScript
  * Inception ({@link TorchScriptInception}). Both files are named by the user (command line or run
@@ -70,7 +70,7 @@ public record LatentDecoding(
 
   /**
    * Undoes the dataset's normalisation in place (x → z): {@code z = (x − bias)/scale}, or {@code
-   * z = x·std_c + mean_c} per channel (internal-guidance.md §2.6), e.g. SiT's {@code x / 0.18215}.
+   * z = x·std_c + mean_c} per channel (docs/METHOD.md §2.6), e.g. SiT's {@code x / 0.18215}.
    */
   public void unnormalise(float[] x, int channels, int pixelsPerChannel) {
     float[] mean = normalization.mean();

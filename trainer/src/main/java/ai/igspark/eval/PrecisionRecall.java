@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * Improved precision and recall (Kynkäänniemi et al. 2019) as the ADM suite defines them
- * (evaluation.md §1, §2.5): squared Euclidean distances; the radius of a point is the squared
+ * (docs/METRICS.md §1, §2.5): squared Euclidean distances; the radius of a point is the squared
  * distance to its k-th nearest neighbour in its own set, self excluded (k = 3); precision = share
  * of samples within {@code <=} the radius of some reference point, recall = share of reference
  * points within {@code <=} the radius of some sample.

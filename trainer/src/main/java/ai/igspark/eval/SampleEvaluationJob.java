@@ -29,7 +29,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Samples N images from EMA weights on the cluster and reduces their feature statistics
- * (architecture.md §6). The samples are cut into fixed blocks by sample index, independent of
+ * (docs/ARCHITECTURE.md §6). The samples are cut into fixed blocks by sample index, independent of
  * the number of executors, and every sample's noise and label are keyed by its index. Each Spark
  * partition holds a run of consecutive blocks, loads the weights and the feature extractor once,
  * and returns one result per block; the driver merges them in block order. So the statistics do

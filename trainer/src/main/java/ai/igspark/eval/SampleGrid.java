@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /**
- * Pixel-space samples in [−1, 1] as uint8 images and PNG grids. The conversion is REPA/IG's
- * {@code uint8(clamp(255·(x+1)/2, 0, 255))} with truncation (evaluation.md §3 item 5), so fixed-seed
+ * Pixel-space samples in [−1, 1] as uint8 images and PNG grids. The conversion is REPA/IG's {@code
+ * uint8(clamp(255·(x+1)/2, 0, 255))} with truncation (docs/METRICS.md §3 item 5), so fixed-seed
  * outputs are comparable with that code base.
  */
 public final class SampleGrid {

@@ -141,7 +141,7 @@ public final class TorchScriptDecoder implements AutoCloseable {
 
   private static NDArray forward(
       String name, Block block, NDManager manager, float[] z, int n, int[] latentShape) {
-    // Grad mode is thread-local in libtorch and on in fresh threads (platform-notes §1).
+    // Grad mode is thread-local in libtorch and on in fresh threads (docs/PLATFORM.md §1).
     JniUtils.setGradMode(false);
     NDArray x = manager.create(z, new Shape(n, latentShape[0], latentShape[1], latentShape[2]));
     NDList out = block.forward(new ParameterStore(manager, false), new NDList(x), false);

@@ -29,7 +29,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A user-supplied TorchScript Inception loaded through DJL (evaluation.md §7). Contract:
+ * A user-supplied TorchScript Inception loaded through DJL (docs/METRICS.md §7). Contract:
  * {@code forward(x)} takes uint8 images NCHW (N, 3, H, W), 0–255, of any size (the network
  * resizes and normalises inside), and returns a tuple of float32 tensors: first the pool features
  * (N, 2048), then optionally the spatial features (N, 2023: first 7 channels of
@@ -111,7 +111,7 @@ public final class TorchScriptInception implements FeatureExtractor {
     String expected =
         "expected forward(uint8 (N, 3, H, W)) -> float32 (N, " + POOL_DIM + ") pool features, "
             + "then optionally (N, " + SPATIAL_DIM + ") spatial and/or (N, " + LOGITS_DIM
-            + ") logits (evaluation.md §7)";
+            + ") logits (docs/METRICS.md §7)";
     byte[] pixels = new byte[PROBE_IMAGES * PROBE_SIZE * PROBE_SIZE * 3];
     for (int i = 0; i < pixels.length; i++) {
       pixels[i] = (byte) (i * 37 % 256); // a deterministic pattern, not a flat image
@@ -170,7 +170,7 @@ public final class TorchScriptInception implements FeatureExtractor {
   }
 
   private static NDList forward(Block block, NDManager manager, ImageBatch images) {
-    // Grad mode is thread-local in libtorch and on in fresh threads (platform-notes §1).
+    // Grad mode is thread-local in libtorch and on in fresh threads (docs/PLATFORM.md §1).
     JniUtils.setGradMode(false);
     int n = images.count();
     int h = images.height();

@@ -4,8 +4,8 @@ import ai.igspark.data.InvalidInputException;
 import java.util.Locale;
 
 /**
- * How decoded images in [−1, 1] become uint8 pixels before the Inception network (evaluation.md §3
- * item 5). The two conventions of the reference code differ by half a grey level, which does not
+ * How decoded images in [−1, 1] become uint8 pixels before the Inception network (docs/METRICS.md
+ * §3 item 5). The two conventions of the reference code differ by half a grey level, which does not
  * matter for reporting but does for fixed-seed regressions, so the one used is recorded with every
  * metric.
  */

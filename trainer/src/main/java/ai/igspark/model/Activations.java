@@ -15,8 +15,8 @@ final class Activations {
   }
 
   /**
-   * GELU, tanh approximation (timm {@code approx_gelu}, §10): ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
-   * DJL's gelu is the exact erf form, which differs by up to ~1e-3.
+   * GELU, tanh approximation (timm {@code approx_gelu}, docs/METHOD.md §10): ½x(1 + tanh(√(2/π)(x +
+   * 0.044715x³))). DJL's gelu is the exact erf form, which differs by up to ~1e-3.
    */
   static NDArray geluTanh(NDArray x) {
     // ½(1 + tanh z) = σ(2z): the same function in fewer ops (and fewer saved tensors).

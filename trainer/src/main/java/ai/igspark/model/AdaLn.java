@@ -29,7 +29,7 @@ final class AdaLn {
     return out;
   }
 
-  /** modulate(x, shift, scale) = x·(1 + scale) + shift (§10). */
+  /** modulate(x, shift, scale) = x·(1 + scale) + shift (docs/METHOD.md §10). */
   static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
     return x.mul(scale.add(TorchScalar.like(scale, 1f))).add(shift);
   }

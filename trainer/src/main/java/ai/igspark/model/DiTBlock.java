@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.igspark.model.ModelConfig.Family;
 
 /**
- * One adaLN-Zero transformer block (§4.1; LightningDiT swaps in RMSNorm, SwiGLU and RoPE):
+ * One adaLN-Zero transformer block (docs/METHOD.md §4.1; LightningDiT swaps in RMSNorm, SwiGLU and
+ * RoPE):
  *
  * <pre>
  *   (shift₁, scale₁, gate₁, shift₂, scale₂, gate₂) = adaLN(c)

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 
 /**
- * The output layer, also used as the IG head {@code final_layer_xr} (§2.2):
+ * The output layer, also used as the IG head {@code final_layer_xr} (docs/METHOD.md §2.2):
  * linear(modulate(norm_final(x), shift, scale)) with (shift, scale) = adaLN(c), D → p·p·C.
  */
 final class FinalLayer {

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A SiT or LightningDiT diffusion transformer with the Internal Guidance head (internal-guidance.md
- * §2.2, §4): one forward pass maps (x_t, t, y) to the final velocity D_f and the intermediate
- * velocity D_i read after block {@code ig_depth}.
+ * A SiT or LightningDiT diffusion transformer with the Internal Guidance head (docs/METHOD.md §2.2,
+ * §4): one forward pass maps (x_t, t, y) to the final velocity D_f and the intermediate velocity
+ * D_i read after block {@code ig_depth}.
  *
  * <p>Parameters are plain NDArrays under their official PyTorch state-dict names ({@link
  * #stateDict()}); trainable ones have {@code requiresGradient}. Training wraps {@link #forward}

@@ -19,10 +19,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Model weights in the official file formats (architecture.md §3): {@code torch.save} checkpoints
- * ({@code {model, ema, …}} dicts, whose {@code ema} is preferred as in the official generate.py,
- * or a bare state dict) and safetensors files, all under the official state-dict names. Exports
- * write safetensors that PyTorch users load with {@code model.load_state_dict(load_file(path))}.
+ * Model weights in the official file formats (docs/ARCHITECTURE.md §3): {@code torch.save}
+ * checkpoints ({@code {model, ema, …}} dicts, whose {@code ema} is preferred as in the official
+ * generate.py, or a bare state dict) and safetensors files, all under the official state-dict
+ * names. Exports write safetensors that PyTorch users load with {@code
+ * model.load_state_dict(load_file(path))}.
  */
 public final class ModelCheckpoints {
   /** safetensors metadata key holding the igspark model config as JSON. */

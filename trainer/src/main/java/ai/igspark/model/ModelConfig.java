@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The shape of an IG diffusion transformer (internal-guidance.md §4). Keys are spelled as in
+ * The shape of an IG diffusion transformer (docs/METHOD.md §4). Keys are spelled as in
  * config files (snake_case). A run config's {@code model:} section is either {@code {preset:
  * NAME}} with optional overrides of any key, or all the keys; see {@link #fromTree}.
  *

@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * Analytic parameter count of an {@link IgDiT}, by part, without allocating anything. Counts
  * every entry of the official state dict that is an {@code nn.Parameter}, including the frozen
- * {@code pos_embed} (internal-guidance.md §4 tables); buffers such as the RoPE tables are not
+ * {@code pos_embed} (docs/METHOD.md §4 tables); buffers such as the RoPE tables are not
  * parameters and are left out.
  *
  * @param xEmbedder patch embedding (conv weight and bias)

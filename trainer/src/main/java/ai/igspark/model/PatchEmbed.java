@@ -5,8 +5,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 
 /**
- * {@code x_embedder}: Conv2d with kernel = stride = p, then tokens in row-major (h, w) order:
- * [N, C, H, W] → [N, T, D]. The weight is Xavier-initialised as if it were a Linear (§4.1).
+ * {@code x_embedder}: Conv2d with kernel = stride = p, then tokens in row-major (h, w) order: [N,
+ * C, H, W] → [N, T, D]. The weight is Xavier-initialised as if it were a Linear
+ * (docs/METHOD.md §4.1).
  */
 final class PatchEmbed {
   private final ModelState state;

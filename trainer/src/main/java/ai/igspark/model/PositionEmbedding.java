@@ -1,8 +1,8 @@
 package ai.igspark.model;
 
 /**
- * The fixed 2D sin-cos position embedding ({@code pos_embed}, §4.1): for token (row, col) the
- * first D/2 dims encode the column and the last D/2 the row; each half is [sin(pos·ω_k),
+ * The fixed 2D sin-cos position embedding ({@code pos_embed}, docs/METHOD.md §4.1): for token (row,
+ * col) the first D/2 dims encode the column and the last D/2 the row; each half is [sin(pos·ω_k),
  * cos(pos·ω_k)] with ω_k = 10000^(−k/(D/4)), k = 0..D/4−1. Computed in float64 like numpy.
  */
 final class PositionEmbedding {

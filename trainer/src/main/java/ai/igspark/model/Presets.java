@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * Named model shapes: the official SiT sizes (S/B/L/XL × patch 1/2/4/8 on SD-VAE latents
  * 4×32×32) and LightningDiT-XL/1 (VA-VAE latents 32×16×16) with their IG head depths
- * (internal-guidance.md §2.1, §4), plus small presets for tests and the Fashion-MNIST demo.
+ * (docs/METHOD.md §2.1, §4), plus small presets for tests and the Fashion-MNIST demo.
  */
 public final class Presets {
   private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();

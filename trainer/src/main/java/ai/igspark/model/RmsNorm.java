@@ -3,7 +3,10 @@ package ai.igspark.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-/** LightningDiT's RMSNorm: x·rsqrt(mean(x²) + 1e-6)·w, w learnable (init 1), in fp32 (§4.2). */
+/**
+ * LightningDiT's RMSNorm: x·rsqrt(mean(x²) + 1e-6)·w, w learnable (init 1), in fp32
+ * (docs/METHOD.md §4.2).
+ */
 final class RmsNorm implements Norm {
   private final ModelState state;
   private final String weight;

@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * LightningDiT's 2D RoPE ({@code feat_rope}, EVA-02 style, §4.2): per head, dims [0, hd/2)
- * rotate by the token's row index and [hd/2, hd) by its column index; each frequency
- * θ_k = 10000^(−2k/(hd/2)) drives an interleaved pair (2k, 2k+1). The cos/sin tables are
- * buffers of the official state dict.
+ * LightningDiT's 2D RoPE ({@code feat_rope}, EVA-02 style, docs/METHOD.md §4.2): per head, dims [0,
+ * hd/2) rotate by the token's row index and [hd/2, hd) by its column index; each frequency θ_k =
+ * 10000^(−2k/(hd/2)) drives an interleaved pair (2k, 2k+1). The cos/sin tables are buffers of the
+ * official state dict.
  */
 final class RotaryEmbedding {
   private final ModelState state;

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 
 /**
- * {@code t_embedder}: t ∈ [0, 1] (unscaled) → [cos(t·f_j), sin(t·f_j)] (cos first, 256 dims,
- * f_j = exp(−ln(10000)·j/128)) → Linear → SiLU → Linear (§4.1). MLP weights N(0, 0.02).
+ * {@code t_embedder}: t ∈ [0, 1] (unscaled) → [cos(t·f_j), sin(t·f_j)] (cos first, 256 dims, f_j =
+ * exp(−ln(10000)·j/128)) → Linear → SiLU → Linear (docs/METHOD.md §4.1). MLP weights N(0, 0.02).
  */
 final class TimestepEmbedder {
   private final Linear mlp0;

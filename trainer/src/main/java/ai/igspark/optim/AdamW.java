@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public final class AdamW implements ParamOptimizer {
 
-  /** SiT-track settings (internal-guidance.md §2.5): betas (0.9, 0.999), eps 1e-8, wd 0. */
+  /** SiT-track settings (docs/METHOD.md §2.5): betas (0.9, 0.999), eps 1e-8, wd 0. */
   public record Config(float beta1, float beta2, float eps, float weightDecay) {
     public static Config sit() {
       return new Config(0.9f, 0.999f, 1e-8f, 0f);

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Exponential moving average of the parameters, as DiT/SiT's {@code update_ema}: initialized as a
  * copy, then {@code ema ← decay·ema + (1 − decay)·p} after every optimizer step (decay 0.9999,
- * internal-guidance.md §2.5).
+ * docs/METHOD.md §2.5).
  */
 public final class Ema {
   public static final float DEFAULT_DECAY = 0.9999f;

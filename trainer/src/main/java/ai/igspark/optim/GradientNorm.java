@@ -7,7 +7,7 @@ import java.util.Collection;
 /**
  * Global L2 norm of all gradients and clipping by it, as {@code torch.nn.utils.clip_grad_norm_}.
  * Hand-written because DJL's {@code optClipGrad} clamps each element from above only
- * (platform-notes.md §1).
+ * (docs/PLATFORM.md §1).
  */
 public final class GradientNorm {
   private GradientNorm() {}

@@ -4,7 +4,7 @@ import ai.igspark.data.InvalidInputException;
 
 /**
  * Constant learning rate with an optional linear warmup (both IG tracks use a constant rate,
- * internal-guidance.md §2.5).
+ * docs/METHOD.md §2.5).
  *
  * @param baseLr the constant rate
  * @param warmupSteps number of warmup updates; 0 for none

@@ -7,8 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Map;
 
 /**
- * Muon with an auxiliary Adam, as LightningDiT+IG's {@code MuonWithAuxAdam} (internal-guidance.md
- * §2.5).
+ * Muon with an auxiliary Adam, as LightningDiT+IG's {@code MuonWithAuxAdam} (docs/METHOD.md §2.5).
  *
  * <p>Parameters with {@code ndim ≥ 2} go to Muon: the gradient is flattened to {@code [rows, −1]},
  * {@code buf ← lerp(buf, g, 1−μ)}, {@code g' = lerp(g, buf, μ)} (Nesterov), {@code O =

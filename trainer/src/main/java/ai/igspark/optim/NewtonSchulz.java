@@ -3,7 +3,7 @@ package ai.igspark.optim;
 import ai.djl.ndarray.NDArray;
 
 /**
- * Muon's quintic Newton–Schulz orthogonalization (internal-guidance.md §2.5): {@code X ← a·X + (b·A
+ * Muon's quintic Newton–Schulz orthogonalization (docs/METHOD.md §2.5): {@code X ← a·X + (b·A
  * + c·A²)·X} with {@code A = X·Xᵀ}, {@code (a, b, c) = (3.4445, −4.7750, 2.0315)}, after {@code X ←
  * X / (‖X‖_F + 1e-7)}, transposed while it has more rows than columns.
  *

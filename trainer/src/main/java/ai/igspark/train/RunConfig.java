@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * A run configuration (YAML), read strictly by {@link TypedConfig}: unknown keys, wrong types and
  * out-of-range values are {@link InvalidInputException}s naming the key path. Absent keys take the
- * defaults of the paper's SiT recipe (internal-guidance.md §2.5); {@link #toTree()} gives the
+ * defaults of the paper's SiT recipe (docs/METHOD.md §2.5); {@link #toTree()} gives the
  * resolved configuration with every default written out, which is what run.yaml stores.
  *
  * <p>The {@code model} section is kept as a raw tree: its owner parses it with {@code
@@ -97,7 +97,7 @@ public record RunConfig(
 
   /**
    * Micro-batches each rank accumulates per step, so the global batch stays fixed when the world
-   * size changes (distributed-training-anchors.md §4.2).
+   * size changes (docs/ARCHITECTURE.md §4, §9.3).
    */
   public int accumulationSteps(int worldSize) {
     int perRank = train.globalBatch() / worldSize;
@@ -134,7 +134,7 @@ public record RunConfig(
     }
   }
 
-  /** {@code data}: the dataset manifest and flip handling (internal-guidance.md §2.6). */
+  /** {@code data}: the dataset manifest and flip handling (docs/METHOD.md §2.6). */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Data(String manifest, Flip flip) {
     public Data {
@@ -208,7 +208,7 @@ public record RunConfig(
       }
       // 0 disables clipping; the paper clips the global norm at 1.0 (§2.5).
       gradClip = nonNegative(gradClip != null ? gradClip : 1.0, "grad_clip");
-      // λ in L = L_final + λ·L_inter (internal-guidance.md §2.3): the code uses 0.5.
+      // λ in L = L_final + λ·L_inter (docs/METHOD.md §2.3): the code uses 0.5.
       igLossWeight = nonNegative(igLossWeight != null ? igLossWeight : 0.5, "ig_loss_weight");
       // LightningDiT's cosine loss on the final head (§2.3); 0 on the SiT track.
       cosineLossWeight =
@@ -225,7 +225,7 @@ public record RunConfig(
     }
   }
 
-  /** Distribution of t during training (internal-guidance.md §2.4). */
+  /** Distribution of t during training (docs/METHOD.md §2.4). */
   public enum TimeSampling {
     @JsonProperty("uniform")
     UNIFORM,
@@ -252,7 +252,7 @@ public record RunConfig(
 
   /**
    * {@code train.optimizer}. AdamW (SiT track): lr 1e-4, betas (0.9, 0.999), eps 1e-8, weight decay
-   * 0. Muon (LightningDiT track, internal-guidance.md §2.5): {@code lr}, {@code weight_decay},
+   * 0. Muon (LightningDiT track, docs/METHOD.md §2.5): {@code lr}, {@code weight_decay},
    * {@code momentum}, {@code nesterov}, {@code ns_steps} are the Muon group's (2e-4, 0.01, 0.95,
    * true, 5); {@code betas}, {@code eps}, {@code aux_lr} (default: lr) and {@code
    * aux_weight_decay} are the auxiliary Adam group's ((0.9, 0.95), 1e-8, 2e-4, 0). Muon-only keys
@@ -319,8 +319,8 @@ public record RunConfig(
 
   /**
    * {@code cluster}: world size and the driver's failure discipline
-   * (distributed-training-anchors.md §4.1–4.2). Deadlines: every collective read/write during training has {@code
-   * step_deadline_seconds}; the checkpoint phase has the longer {@code
+   * (docs/ARCHITECTURE.md §9.2–9.3). Deadlines: every collective read/write during training has
+   * {@code step_deadline_seconds}; the checkpoint phase has the longer {@code
    * checkpoint_deadline_seconds}, so a slow writer does not look like a dead peer. {@code
    * slot_wait_seconds}: how long a segment waits for {@code world_size} free task slots; then
    * {@code allow_smaller_world} continues with the largest world size that fits and divides the
@@ -460,7 +460,7 @@ public record RunConfig(
     }
   }
 
-  /** Sampler for evaluation (internal-guidance.md §3.4). */
+  /** Sampler for evaluation (docs/METHOD.md §3.4). */
   public enum EvalSampler {
     @JsonProperty("sde")
     SDE,

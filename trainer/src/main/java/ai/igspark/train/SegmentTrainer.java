@@ -44,7 +44,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * One rank's part of a training segment (architecture.md §4): load or reuse the state, then for
+ * One rank's part of a training segment (docs/ARCHITECTURE.md §4): load or reuse state, then for
  * each step gather this rank's slice of the global batch, compute gradients on every local
  * replica, sum them locally, all-reduce them over the ring, and apply the same update on every
  * replica; at the end rank 0 writes the checkpoint files into the attempt directory.

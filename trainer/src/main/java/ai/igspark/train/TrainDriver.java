@@ -34,8 +34,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The driver loop of architecture.md §4: segments of K steps run as barrier jobs, each ending in
- * a checkpoint the driver commits (MANIFEST last, then LATEST); a failed segment is retried from
+ * The driver loop of docs/ARCHITECTURE.md §4: segments of K steps run as barrier jobs, each ending
+ * in a checkpoint the driver commits (MANIFEST last, then LATEST); a failed segment is retried from
  * the last committed checkpoint with backoff, up to the retry budget. The same command started
  * again resumes from LATEST.
  */
@@ -172,7 +172,7 @@ public final class TrainDriver {
                     e.getMessage(), step, dir.root(), world, instead));
           }
           // The data order is a pure function of (seed, step) whatever W is
-          // (architecture.md §2 "Order"), so W may change between segments.
+          // (docs/ARCHITECTURE.md §2 "Order"), so W may change between segments.
           LOG.warn(
               "only {} task slots for world size {}; cluster.allow_smaller_world: continuing"
                   + " with world size {} (global batch {} kept) from step {}",
@@ -370,7 +370,7 @@ public final class TrainDriver {
     ObjectNode s = JSON.createObjectNode();
     s.put("step", step);
     s.put("epoch", (double) step * config.train().globalBatch() / manifest.count());
-    // The data position is a pure function of (seed, step): architecture.md §2 "Order".
+    // The data position is a pure function of (seed, step): docs/ARCHITECTURE.md §2 "Order".
     s.put("data_position", step * config.train().globalBatch());
     s.put("seed", config.run().seed());
     s.put("world_size", world);

@@ -34,7 +34,7 @@ import java.util.random.RandomGenerator;
  *
  * <p>Every array a call creates is closed before it returns (an {@link NDScope} per call), so
  * native memory stays flat over any number of steps. Only one gradient collector may exist per JVM
- * (platform-notes.md §1): run one training step object per JVM at a time.
+ * (docs/PLATFORM.md §1): run one training step object per JVM at a time.
  */
 public final class TrainStep {
 

@@ -96,7 +96,7 @@ final class TrainingProgress {
         eta(step));
   }
 
-  /** L = L_final + λ·L_inter (+ the cosine term), internal-guidance.md §2.3. */
+  /** L = L_final + λ·L_inter (+ the cosine term), docs/METHOD.md §2.3. */
   private double totalLoss(Map<String, Object> f) {
     double cos = number(f, "loss_cos");
     return number(f, "loss_final") + igLossWeight * number(f, "loss_ig")

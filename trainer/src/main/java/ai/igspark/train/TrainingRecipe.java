@@ -12,7 +12,7 @@ import ai.igspark.optim.ParamOptimizer;
 
 /**
  * Turns a run config's {@code train} section into the loss, optimizer and schedule objects of
- * the diffusion and optim packages (internal-guidance.md §2.3–2.5).
+ * the diffusion and optim packages (docs/METHOD.md §2.3–2.5).
  */
 public record TrainingRecipe(RunConfig.Train train, ModelConfig model) {
 

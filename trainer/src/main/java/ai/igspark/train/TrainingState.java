@@ -22,7 +22,7 @@ import java.util.Map;
 
 /**
  * Everything one replica trains with: the model, its optimizer and EMA, and the step that drives
- * them. This is what a checkpoint holds (architecture.md §5) and what an executor keeps warm
+ * them. This is what a checkpoint holds (docs/ARCHITECTURE.md §5) and what an executor keeps warm
  * between segments.
  */
 public final class TrainingState implements AutoCloseable {

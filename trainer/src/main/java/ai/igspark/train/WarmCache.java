@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The training state an executor JVM keeps between segments (architecture.md §4: "executors keep
- * a warm cache keyed by (run id, step)"). Data-parallel replicas are identical, so any rank's
+ * The training state an executor JVM keeps between segments (docs/ARCHITECTURE.md §4: "executors
+ * keep a warm cache keyed by (run id, step)"). Data-parallel replicas are identical, so any rank's
  * state is valid for any rank. A segment takes the entry (so a failed segment can never leave a
  * half-trained state behind) and puts its state back only after it finished.
  */

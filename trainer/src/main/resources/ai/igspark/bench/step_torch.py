@@ -77,7 +77,7 @@ def eager(args):
     x0, _, y = example_inputs(cfg, n, gen)
 
     def step():
-        # internal-guidance.md §2.3, SiT track, as ai.igspark.diffusion.IgLoss computes it.
+        # docs/METHOD.md §2.3, SiT track, as ai.igspark.diffusion.IgLoss computes it.
         t = torch.rand(n, generator=gen)
         noise = torch.randn(x0.shape, generator=gen)
         drop = torch.rand(n, generator=gen) < 0.1

@@ -30,7 +30,7 @@ class TimeGridTest {
 
   @Test
   void shiftFollowsLightningDitFormulaInItsOwnTime() {
-    // LightningDiT t = 0.5 maps to 0.3·0.5 / (1 − 0.7·0.5) ≈ 0.2308 (internal-guidance.md §3.4).
+    // LightningDiT t = 0.5 maps to 0.3·0.5 / (1 − 0.7·0.5) ≈ 0.2308 (docs/METHOD.md §3.4).
     double[] g = TimeGrid.shifted(new double[] {1.0, 0.5, 0.0}, 0.3);
     assertEquals(1.0, g[0]);
     assertEquals(1.0 - 0.15 / 0.65, g[1], 1e-12);

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
-/** Dead, silent, slow and hostile peers (distributed-training-anchors.md §4.1). */
+/** Dead, silent, slow and hostile peers (docs/ARCHITECTURE.md §9.2). */
 class TcpRingCollectiveFaultTest {
   private static final Duration DEADLINE = Duration.ofMillis(1500);
   /** Scheduling slack on a loaded 2-core machine. */

@@ -29,7 +29,7 @@ class FeatureStatisticsSparkTest {
     Gaussian g;
     try (JavaSparkContext sc = new JavaSparkContext(conf)) {
       // Every partition starts from the same zero value, so they share the pilot shift: the
-      // mean of a first batch, as the driver would take it (evaluation.md §5.1).
+      // mean of a first batch, as the driver would take it (docs/METRICS.md §5.1).
       double[] pilot = new double[d];
       for (int i = 0; i < 64; i++) {
         for (int j = 0; j < d; j++) {

@@ -57,7 +57,10 @@ class IgDiTTest {
     }
   }
 
-  /** LightningDiT zero-initialises only final_layer; final_layer_xr keeps Xavier (§2.2). */
+  /**
+   * LightningDiT zero-initialises only final_layer; final_layer_xr keeps Xavier
+   * (docs/METHOD.md §2.2).
+   */
   @Test
   void freshLightningDitHasAZeroFinalHeadAndALiveIgHead() {
     ModelConfig cfg = Presets.get("lightningdit-tiny");

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Totals from internal-guidance.md §4 (computed from the official code, frozen pos_embed in). */
+/** Totals from docs/METHOD.md §4 (computed from the official code, frozen pos_embed in). */
 class ParameterCountTest {
 
   @Test

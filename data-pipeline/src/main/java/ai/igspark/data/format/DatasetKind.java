@@ -9,7 +9,7 @@ public enum DatasetKind {
   LATENTS("latents"),
   /**
    * The VAE posterior's mean and std ({@code moments_mean}, {@code moments_std}); a fresh sample
-   * {@code mean + std·ε} is drawn each step (REPA/EDM2, internal-guidance.md §2.6).
+   * {@code mean + std·ε} is drawn each step (REPA/EDM2, docs/METHOD.md §2.6).
    */
   MOMENTS("moments");
 

@@ -25,8 +25,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * dataset.json: what a latent dataset holds (architecture.md §2). A directory is a dataset only
- * once this file exists; {@link #commit} writes it last and atomically.
+ * dataset.json: what a latent dataset holds (docs/ARCHITECTURE.md §2). A directory is a dataset
+ * only once this file exists; {@link #commit} writes it last and atomically.
  *
  * @param formatVersion {@link #FORMAT_VERSION}
  * @param latentShape [C, H, W]

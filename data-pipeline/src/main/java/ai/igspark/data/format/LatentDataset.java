@@ -20,7 +20,7 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * A committed latent dataset opened for random access (architecture.md §2). Shards are fetched
+ * A committed latent dataset opened for random access (docs/ARCHITECTURE.md §2). Shards are fetched
  * into the {@link LocalShardCache} (sha256 verified) the first time a sample in them is read,
  * memory-mapped, and checked against the manifest (tensor names, shapes, dtype, labels in
  * [0, num_classes)). {@link #gather} copies rows straight from the mapped bytes into one float
@@ -195,7 +195,7 @@ public final class LatentDataset implements AutoCloseable {
         decode(shard.second, row, std, 0, halfScratch);
         noise.posteriorNoise(i, index, eps, 0, sampleSize);
         for (int k = 0; k < sampleSize; k++) {
-          x[off + k] += std[k] * eps[k]; // z = mean + std·ε (internal-guidance.md §2.6)
+          x[off + k] += std[k] * eps[k]; // z = mean + std·ε (docs/METHOD.md §2.6)
         }
         normalize(x, off);
       }

@@ -3,7 +3,7 @@ package ai.igspark.data.format;
 import java.util.Arrays;
 
 /**
- * How stored latents become model inputs (internal-guidance.md §2.6, §4.3): either a scalar
+ * How stored latents become model inputs (docs/METHOD.md §2.6, §4.3): either a scalar
  * {@code x = z·scale + bias} (SD-VAE: scale 0.18215, bias 0; pixel data: 1, 0) or per channel
  * {@code x = (z − mean_c) / std_c} (VA-VAE, from {@code latents_stats.pt}).
  *

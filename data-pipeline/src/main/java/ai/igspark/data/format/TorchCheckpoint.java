@@ -26,7 +26,7 @@ import net.razorvine.pickle.objects.ClassDictConstructor;
 /**
  * A checkpoint as {@code torch.save} writes it (the zip format of torch ≥ 1.6): {@code
  * <prefix>/data.pkl} holds the object graph, {@code <prefix>/data/<key>} one raw little-endian
- * storage each. The pickle is read with Pyrolite (platform-notes.md §1, "Official .pt
+ * storage each. The pickle is read with Pyrolite (docs/PLATFORM.md §1, "Official .pt
  * checkpoints through a pickle library"); tensors come back as C-contiguous {@link HostTensor}s,
  * dicts as {@code Map<String, Object>} (insertion ordered), tuples as {@code Object[]}, lists as
  * {@code List}, numbers as {@code Integer}/{@code Long}/{@code Double}.

@@ -1,10 +1,10 @@
 package ai.igspark.data.ingest;
 
 /**
- * The ADM center crop (guided-diffusion {@code center_crop_arr}; REPA's
- * {@code center-crop-dhariwal}; LightningDiT's {@code center_crop_arr}), internal-guidance.md
- * §2.6: halve with a BOX filter while the short side is at least twice the target, resize with
- * BICUBIC so the short side equals the target, then cut the centered square.
+ * The ADM center crop (guided-diffusion {@code center_crop_arr}; REPA's {@code
+ * center-crop-dhariwal}; LightningDiT's {@code center_crop_arr}), docs/METHOD.md §2.6: halve with a
+ * BOX filter while the short side is at least twice the target, resize with BICUBIC so the short
+ * side equals the target, then cut the centered square.
  */
 public final class AdmCenterCrop {
   private AdmCenterCrop() {}

@@ -29,7 +29,7 @@ import org.apache.hadoop.conf.Configuration;
  * ImageNet 256), with {@code vae-sd/dataset.json} = {@code {"labels": [[relative path, label],
  * ...]}}. Samples are taken in sorted file-name order, as REPA's dataset does. The result is a
  * moments dataset with scale 0.18215: a fresh {@code z = (mean + std·ε)·0.18215} per step
- * (internal-guidance.md §2.6).
+ * (docs/METHOD.md §2.6).
  */
 public final class Edm2Import {
   public static final String FEATURES_DIR = "vae-sd";

@@ -13,8 +13,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * Fashion-MNIST (the demo, architecture.md §2): IDX files → two pixel "latent" datasets, train and
- * test. Each 28×28 image is padded to 32×32 with the background value and mapped to [-1, 1] by
+ * Fashion-MNIST (the demo, docs/ARCHITECTURE.md §2): IDX files → two pixel "latent" datasets, train
+ * and test. Each 28×28 image is padded to 32×32 with the background value and mapped to [-1, 1] by
  * {@code x / 127.5 − 1}; one channel, labels 0–9, identity normalisation, no VAE.
  *
  * <p>Stored as F16: the 256 grey levels map to 256 distinct halves that round back to the same

@@ -42,11 +42,11 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
 /**
- * ImageNet-style class folders → a latent dataset, as a Spark job (architecture.md §2).
+ * ImageNet-style class folders → a latent dataset, as a Spark job (docs/ARCHITECTURE.md §2).
  *
  * <p>The driver lists the class folders (sorted by name: label ids as torchvision's ImageFolder
  * gives them) and their image files, and splits the file list into contiguous slices, one per
- * task. Each task decodes its files, applies the ADM center crop (internal-guidance.md §2.6), maps
+ * task. Each task decodes its files, applies the ADM center crop (docs/METHOD.md §2.6), maps
  * pixels to [-1, 1], encodes them with the user's TorchScript VAE (and, with {@code flips}, their
  * mirror images too) and writes its own shards. Files that do not decode are skipped and reported.
  * The driver then writes classes.txt and skipped.txt and commits dataset.json last.

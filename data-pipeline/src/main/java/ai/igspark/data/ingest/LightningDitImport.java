@@ -25,7 +25,7 @@ import org.apache.hadoop.conf.Configuration;
  * labels} [N], read in file-name order as {@code ImgLatentDataset} does, plus {@code
  * latents_stats.pt} = {@code torch.save({'mean': [1,C,1,1], 'std': [1,C,1,1]})}. The result
  * keeps the stored flips and records per-channel normalisation {@code (z − mean_c) / std_c}
- * (internal-guidance.md §2.6).
+ * (docs/METHOD.md §2.6).
  */
 public final class LightningDitImport {
   public static final String STATS_FILE = "latents_stats.pt";

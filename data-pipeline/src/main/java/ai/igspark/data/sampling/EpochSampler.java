@@ -1,11 +1,11 @@
 package ai.igspark.data.sampling;
 
 /**
- * The global sample order (architecture.md §2): the stream of sample indices is the concatenation
- * of per-epoch permutations, epoch e shuffled by a Fisher–Yates driven by {@link CounterRng}
- * keyed by (seed, e). Global step s reads stream positions [s·B, (s+1)·B): every sample is seen
- * exactly once per epoch, nothing is dropped, and a batch may straddle two epochs. Rank r of W
- * takes a contiguous slice of that batch (sizes differ by at most one), so the order is a pure
+ * The global sample order (docs/ARCHITECTURE.md §2): the stream of sample indices is the
+ * concatenation of per-epoch permutations, epoch e shuffled by a Fisher–Yates driven by {@link
+ * CounterRng} keyed by (seed, e). Global step s reads stream positions [s·B, (s+1)·B): every sample
+ * is seen exactly once per epoch, nothing is dropped, and a batch may straddle two epochs. Rank r
+ * of W takes a contiguous slice of that batch (sizes differ by at most one), so the order is a pure
  * function of (seed, step) and W only decides where the batch is cut — a run resumes at any step
  * and may change W between segments.
  *

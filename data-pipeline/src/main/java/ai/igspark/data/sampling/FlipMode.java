@@ -9,7 +9,7 @@ public enum FlipMode {
   /** Never flip (the SiT/REPA track, evaluation). */
   NONE,
   /**
-   * Use the pre-encoded {@code latents_flip} (LightningDiT track, internal-guidance.md §2.6); the
+   * Use the pre-encoded {@code latents_flip} (LightningDiT track, docs/METHOD.md §2.6); the
    * dataset must store flips.
    */
   STORED,

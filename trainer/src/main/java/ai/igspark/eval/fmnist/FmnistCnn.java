@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The Fashion-MNIST feature network (evaluation.md §7, "Fashion-MNIST demo"), written as plain
+ * The Fashion-MNIST feature network (docs/METRICS.md §7, "Fashion-MNIST demo"), written as plain
  * NDArray functions of a named weight map, like DiT's models.py reads:
  *
  * <pre>

@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The frozen Fashion-MNIST classifier as a feature extractor (evaluation.md §7, "Fashion-MNIST
+ * The frozen Fashion-MNIST classifier as a feature extractor (docs/METRICS.md §7, "Fashion-MNIST
  * demo"): 128 penultimate features per image for FD-FMNIST (the Fréchet distance of their
  * Gaussians) and 10 logits whose softmax gives the classifier score (the IS formula, ADM
  * chunking). These numbers are reported as FD-FMNIST and classifier score, never as FID or IS.
@@ -68,7 +68,7 @@ public final class FmnistFeatures implements FeatureExtractor {
           "images [" + from + ", " + (from + count) + ") of 1×32×32 are not within "
               + pixels.length + " values");
     }
-    // Grad mode is thread-local in libtorch and on in fresh threads (platform-notes §1).
+    // Grad mode is thread-local in libtorch and on in fresh threads (docs/PLATFORM.md §1).
     JniUtils.setGradMode(false);
     try (NDManager batch = manager.newSubManager()) {
       float[] slice = new float[count * FmnistImages.PIXELS];
