@@ -33,26 +33,35 @@ public final class AdamW implements ParamOptimizer {
     long t = state.increment();
     try (GradModeOff off = new GradModeOff();
         NDScope scope = new NDScope()) {
+      Scalars scalars = new Scalars();
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
         NDArray g = ParamMaps.gradient(grads, e.getKey());
         NDArray m = state.buffer(e.getKey() + ".exp_avg", e.getValue().getShape());
         NDArray v = state.buffer(e.getKey() + ".exp_avg_sq", e.getValue().getShape());
-        update(e.getValue(), g, m, v, t, lr, config);
+        update(e.getValue(), g, m, v, t, lr, config, scalars);
       }
     }
   }
 
   /** One AdamW update of one tensor, in place. */
   static void update(NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c) {
+    try (NDScope scope = new NDScope()) {
+      update(p, g, m, v, t, lr, c, new Scalars());
+    }
+  }
+
+  /** The same with the step's shared scalar operands. */
+  static void update(
+      NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c, Scalars s) {
     double bc1 = 1 - Math.pow(c.beta1(), t);
     double bc2 = 1 - Math.pow(c.beta2(), t);
     if (c.weightDecay() != 0f) {
-      p.muli(1f - lr * c.weightDecay());
+      p.muli(s.of(p, 1f - lr * c.weightDecay()));
     }
-    m.muli(c.beta1()).addi(g.mul(1f - c.beta1()));
-    v.muli(c.beta2()).addi(g.square().muli(1f - c.beta2()));
-    NDArray denom = v.sqrt().divi((float) Math.sqrt(bc2)).addi(c.eps());
-    p.subi(m.div(denom).muli((float) (lr / bc1)));
+    m.muli(s.of(m, c.beta1())).addi(g.mul(s.of(g, 1f - c.beta1())));
+    v.muli(s.of(v, c.beta2())).addi(g.square().muli(s.of(g, 1f - c.beta2())));
+    NDArray denom = v.sqrt().divi(s.of(v, (float) Math.sqrt(bc2))).addi(s.of(v, c.eps()));
+    p.subi(m.div(denom).muli(s.of(p, (float) (lr / bc1))));
   }
 
   @Override

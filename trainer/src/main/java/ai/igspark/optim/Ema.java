@@ -38,12 +38,13 @@ public final class Ema {
   public void update(Map<String, NDArray> params) {
     try (GradModeOff off = new GradModeOff();
         NDScope scope = new NDScope()) {
+      Scalars s = new Scalars();
       for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
         NDArray p = params.get(e.getKey());
         if (p == null) {
           throw new IllegalArgumentException("EMA: parameter '" + e.getKey() + "' not given");
         }
-        e.getValue().muli(decay).addi(p.mul(1f - decay));
+        e.getValue().muli(s.of(p, decay)).addi(p.mul(s.of(p, 1f - decay)));
       }
     }
   }

@@ -1,7 +1,10 @@
 package ai.igspark.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
+import ai.igspark.data.tensor.DeviceTransfer;
 import java.util.Collection;
 
 /**
@@ -12,13 +15,23 @@ import java.util.Collection;
 public final class GradientNorm {
   private GradientNorm() {}
 
-  /** {@code sqrt(Σ ‖g‖²)} over all tensors, accumulated in double; NaN or ∞ if any entry is. */
+  /**
+   * {@code sqrt(Σ ‖g‖²)} over all tensors, accumulated in double; NaN or ∞ if any entry is. The
+   * per-tensor norms are computed on the device and read back in one transfer: the step's one
+   * host synchronisation (reading each norm on its own would be one per parameter).
+   */
   public static double of(Collection<NDArray> grads) {
+    if (grads.isEmpty()) {
+      return 0;
+    }
     double sumSq = 0;
     try (NDScope scope = new NDScope()) {
+      NDList norms = new NDList(grads.size());
       for (NDArray g : grads) {
-        double n = g.norm().getFloat();
-        sumSq += n * n;
+        norms.add(g.norm());
+      }
+      for (float n : DeviceTransfer.download(NDArrays.stack(norms))) {
+        sumSq += (double) n * n;
       }
     }
     return Math.sqrt(sumSq);
@@ -32,14 +45,21 @@ public final class GradientNorm {
    */
   public static double clip(Collection<NDArray> grads, double maxNorm) {
     double norm = of(grads);
+    scale(grads, maxNorm, norm);
+    return norm;
+  }
+
+  /** The scaling of {@link #clip} with the norm already known (no host read). */
+  public static void scale(Collection<NDArray> grads, double maxNorm, double norm) {
     double coef = maxNorm / (norm + 1e-6);
     if (Double.isFinite(norm) && coef < 1.0) {
-      try (GradModeOff off = new GradModeOff()) {
+      try (GradModeOff off = new GradModeOff();
+          NDScope scope = new NDScope()) {
+        Scalars s = new Scalars();
         for (NDArray g : grads) {
-          g.muli((float) coef);
+          g.muli(s.of(g, (float) coef));
         }
       }
     }
-    return norm;
   }
 }

@@ -51,51 +51,52 @@ public final class Muon implements ParamOptimizer {
     long t = state.increment();
     try (GradModeOff off = new GradModeOff();
         NDScope scope = new NDScope()) {
+      Scalars s = new Scalars();
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
         String name = e.getKey();
         NDArray p = e.getValue();
         NDArray g = ParamMaps.gradient(grads, name);
         if (usesMuon(p)) {
-          muonUpdate(name, p, g, lr);
+          muonUpdate(name, p, g, lr, s);
         } else {
-          adamUpdate(name, p, g, t, lr);
+          adamUpdate(name, p, g, t, lr, s);
         }
       }
     }
   }
 
-  private void muonUpdate(String name, NDArray p, NDArray g, float lr) {
+  private void muonUpdate(String name, NDArray p, NDArray g, float lr, Scalars s) {
     Shape shape = p.getShape();
     long rows = shape.get(0);
     long cols = shape.size() / rows;
     NDArray gFlat = g.reshape(rows, cols);
     NDArray buf = state.buffer(name + ".momentum_buffer", new Shape(rows, cols));
     float mu = config.momentum();
-    buf.addi(gFlat.sub(buf).muli(1f - mu)); // lerp(buf, g, 1 − μ)
-    NDArray nesterov = gFlat.add(buf.sub(gFlat).muli(mu)); // lerp(g, buf, μ)
+    buf.addi(gFlat.sub(buf).muli(s.of(buf, 1f - mu))); // lerp(buf, g, 1 − μ)
+    NDArray nesterov = gFlat.add(buf.sub(gFlat).muli(s.of(buf, mu))); // lerp(g, buf, μ)
     NDArray update = NewtonSchulz.orthogonalize(nesterov, config.nsSteps());
-    update = update.mul((float) Math.sqrt(Math.max(1.0, (double) rows / cols)));
+    update = update.mul(s.of(update, (float) Math.sqrt(Math.max(1.0, (double) rows / cols))));
     double adjustedLr = lr * 0.2 * Math.sqrt(Math.max(shape.get(0), shape.get(1)));
     if (config.weightDecay() != 0f) {
-      p.muli(1f - lr * config.weightDecay());
+      p.muli(s.of(p, 1f - lr * config.weightDecay()));
     }
-    p.subi(update.reshape(shape).muli((float) adjustedLr));
+    p.subi(update.reshape(shape).muli(s.of(p, (float) adjustedLr)));
   }
 
-  private void adamUpdate(String name, NDArray p, NDArray g, long t, float lr) {
+  private void adamUpdate(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
     NDArray m = state.buffer(name + ".exp_avg", p.getShape());
     NDArray v = state.buffer(name + ".exp_avg_sq", p.getShape());
-    m.addi(g.sub(m).muli(1f - config.adamBeta1()));
-    v.addi(g.square().subi(v).muli(1f - config.adamBeta2()));
+    m.addi(g.sub(m).muli(s.of(m, 1f - config.adamBeta1())));
+    v.addi(g.square().subi(v).muli(s.of(v, 1f - config.adamBeta2())));
     double bc1 = 1 - Math.pow(config.adamBeta1(), t) + 1e-16;
     double bc2 = 1 - Math.pow(config.adamBeta2(), t) + 1e-16;
-    NDArray mHat = m.div((float) bc1);
-    NDArray vHat = v.div((float) bc2);
-    NDArray update = mHat.div(vHat.sqrt().addi(config.adamEps()));
+    NDArray mHat = m.div(s.of(m, (float) bc1));
+    NDArray vHat = v.div(s.of(v, (float) bc2));
+    NDArray update = mHat.div(vHat.sqrt().addi(s.of(v, config.adamEps())));
     if (config.adamWeightDecay() != 0f) {
-      p.muli(1f - lr * config.adamWeightDecay());
+      p.muli(s.of(p, 1f - lr * config.adamWeightDecay()));
     }
-    p.subi(update.muli(lr));
+    p.subi(update.muli(s.of(update, lr)));
   }
 
   @Override

@@ -3,6 +3,7 @@ package ai.igspark.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -267,12 +268,18 @@ public final class GradientSync implements AutoCloseable {
     for (int r = 0; r < n; r++) {
       owners[r] = NDManager.newBaseManager(replicas.device(r));
       for (int j = 0; j < buffers[r].length; j++) {
-        buffers[r][j] = owners[r].create(shape, DataType.FLOAT32);
+        buffers[r][j] = persistent(owners[r].create(shape, DataType.FLOAT32));
       }
     }
     for (int r = 1; r < n; r++) {
-      received[r] = owners[0].create(shape, DataType.FLOAT32);
+      received[r] = persistent(owners[0].create(shape, DataType.FLOAT32));
     }
+  }
+
+  /** Kept across calls: out of any {@link NDScope} open around the first call. */
+  private static NDArray persistent(NDArray a) {
+    NDScope.unregister(a);
+    return a;
   }
 
   private static NDArray slice(NDArray buffer, GradientBuckets.Bucket bucket, NDManager m) {

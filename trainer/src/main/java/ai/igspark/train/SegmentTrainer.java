@@ -159,18 +159,21 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
       for (; step < endStep; step++) {
         long stepStart = System.nanoTime();
         BatchSlice slice = sampler.rankSlice(step, ctx.rank(), world);
-        double[] sums = new double[3]; // Σ l_final, Σ l_inter, Σ l_cos over this rank's samples
         List<BatchSlice> parts = split(slice, replicas.size());
         for (int r = 0; r < replicas.size(); r++) {
           for (BatchSlice micro : chunks(parts.get(r), microBatch)) {
-            accumulate(replicas.get(r), data, micro, seed, flip, cfg, time, globalBatch, sums);
+            accumulate(replicas.get(r), data, micro, seed, flip, cfg, time, globalBatch);
           }
         }
+        // Loss sums stay on the devices between log steps; every rank agrees which steps those
+        // are, so the sums ride with the gradients there and are zeros otherwise.
+        boolean logStep = (step + 1) % cfg.train().logEvery() == 0 || step + 1 == endStep;
+        double[] sums = lossSums(replicas, logStep); // Σ l_final, Σ l_inter, Σ l_cos
         if (sync != null) {
           FaultInjection.beforeAllReduce(ctx.rank(), step);
           sums = sumEverywhere(sync, replicas, sums);
         }
-        UpdateResultSummary update = applyEverywhere(replicas);
+        UpdateResultSummary update = applyEverywhere(replicas); // one host read: the norm
         if (!update.applied()) {
           skipped++;
           consecutiveSkips++;
@@ -188,9 +191,11 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
           m.put("type", "step");
           m.put("step", step + 1);
           m.put("epoch", (double) (step + 1) / sampler.stepsPerEpoch());
-          m.put("loss_final", sums[0] / globalBatch);
-          m.put("loss_ig", sums[1] / globalBatch);
-          m.put("loss_cos", sums[2] / globalBatch);
+          if (logStep) {
+            m.put("loss_final", sums[0] / globalBatch);
+            m.put("loss_ig", sums[1] / globalBatch);
+            m.put("loss_cos", sums[2] / globalBatch);
+          }
           m.put("grad_norm", update.gradNorm());
           m.put("lr", update.lr());
           m.put("samples_per_s", globalBatch / seconds);
@@ -233,19 +238,34 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
       FlipMode flip,
       RunConfig cfg,
       TimeSampling time,
-      int globalBatch,
-      double[] sums) {
+      int globalBatch) {
     if (micro.size() == 0) {
       return;
     }
     try (NDManager m = replica.model().manager().newSubManager()) {
       LatentBatch batch = data.gather(micro, seed, flip, m);
       LossDraws draws = drawsFor(micro, batch.x().getShape(), seed, cfg, time, m);
-      var lc = replica.step().computeGradients(batch.x(), batch.y(), draws, globalBatch);
-      sums[0] += lc.sumFinal();
-      sums[1] += lc.sumIntermediate();
-      sums[2] += lc.sumCosine();
+      replica.step().accumulate(batch.x(), batch.y(), draws, globalBatch);
     }
+  }
+
+  /**
+   * This rank's loss sums over its replicas (replica order, double) on a log step, read with one
+   * transfer per replica; zeros otherwise, with the device-side sums dropped unread.
+   */
+  private static double[] lossSums(List<TrainingState> replicas, boolean read) {
+    double[] sums = new double[3];
+    for (TrainingState s : replicas) {
+      if (read) {
+        double[] r = s.step().takeLossSums();
+        for (int i = 0; i < 3; i++) {
+          sums[i] += r[i];
+        }
+      } else {
+        s.step().discardLossSums();
+      }
+    }
+    return sums;
   }
 
   /**
@@ -293,11 +313,15 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     }
   }
 
-  /** The update on every replica (identical gradients give identical results). */
+  /**
+   * The update on every replica (identical gradients give identical results). The global norm is
+   * read once, from replica 0, and decides clipping and skipping on all of them.
+   */
   private static UpdateResultSummary applyEverywhere(List<TrainingState> replicas) {
+    double norm = replicas.get(0).step().gradientNorm();
     UpdateResult first = null;
     for (TrainingState s : replicas) {
-      UpdateResult u = s.step().applyUpdate();
+      UpdateResult u = s.step().applyUpdate(norm);
       if (first == null) {
         first = u;
       }

@@ -2,10 +2,14 @@ package ai.igspark.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import ai.igspark.data.tensor.DeviceTransfer;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.LossTerms;
@@ -46,6 +50,8 @@ public final class TrainStep {
   private final LrSchedule schedule;
   private final double maxGradNorm;
   private long updates;
+  /** Device-side loss sums since the last {@link #takeLossSums}, or null. */
+  private NDArray lossSums;
 
   /**
    * @param convention the time convention {@code net} speaks; the loss runs in SiT time
@@ -78,7 +84,10 @@ public final class TrainStep {
     }
   }
 
-  /** Forward and backward on one micro-batch with given draws; gradients accumulate. */
+  /**
+   * Forward and backward on one micro-batch with given draws; gradients accumulate. Reads the
+   * losses back to the host (tests, tools); the training loop uses {@link #accumulate}.
+   */
   public LossComponents computeGradients(
       NDArray x, NDArray y, LossDraws draws, int globalBatchSize) {
     try (NDScope scope = new NDScope();
@@ -86,12 +95,62 @@ public final class TrainStep {
       LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
       collector.backward(terms.total());
       return new LossComponents(
-          terms.total().getFloat(),
+          DeviceTransfer.download(terms.total())[0],
           sum(terms.perSampleFinal()),
           sum(terms.perSampleIntermediate()),
           sum(terms.perSampleCosine()),
-          terms.perSample().toFloatArray());
+          DeviceTransfer.download(terms.perSample()));
     }
+  }
+
+  /**
+   * Forward and backward on one micro-batch; gradients accumulate, and so do the loss sums
+   * (Σ l_final, Σ l_inter, Σ l_cos in float64), on the device: nothing is read to the host.
+   */
+  public void accumulate(NDArray x, NDArray y, LossDraws draws, int globalBatchSize) {
+    try (NDScope scope = new NDScope();
+        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
+      collector.backward(terms.total());
+      NDArray sums = NDArrays.stack(new NDList(
+          sum64(terms.perSampleFinal()),
+          sum64(terms.perSampleIntermediate()),
+          sum64(terms.perSampleCosine())));
+      if (lossSums == null) { // kept past this scope and the micro-batch's manager
+        lossSums = sums;
+        NDScope.unregister(lossSums);
+        lossSums.attach(net.trainableParameters().values().iterator().next().getManager());
+      } else {
+        lossSums.addi(sums);
+      }
+    }
+  }
+
+  /**
+   * The loss sums {@link #accumulate} gathered since the last call, read in one device→host
+   * copy, and reset; zeros when nothing was accumulated.
+   */
+  public double[] takeLossSums() {
+    if (lossSums == null) {
+      return new double[3];
+    }
+    try {
+      return DeviceTransfer.downloadDoubles(lossSums);
+    } finally {
+      discardLossSums();
+    }
+  }
+
+  /** Drops the accumulated loss sums without reading them (steps between log intervals). */
+  public void discardLossSums() {
+    if (lossSums != null) {
+      lossSums.close();
+      lossSums = null;
+    }
+  }
+
+  private static NDArray sum64(NDArray perSample) {
+    return perSample.toType(DataType.FLOAT64, false).sum();
   }
 
   /** Number of updates counted so far (the LR schedule's step is this + 1). */
@@ -142,15 +201,29 @@ public final class TrainStep {
    * weights stay finite) and is reported in the result; the caller decides whether to stop.
    */
   public UpdateResult applyUpdate() {
+    return applyUpdate(gradientNorm());
+  }
+
+  /** The global gradient norm: the step's one host read (one transfer of all tensor norms). */
+  public double gradientNorm() {
+    try (NDScope scope = new NDScope()) {
+      return GradientNorm.of(gradients().values());
+    }
+  }
+
+  /**
+   * {@link #applyUpdate()} with the global norm already known, e.g. from another replica holding
+   * the same gradients: no host read at all.
+   */
+  public UpdateResult applyUpdate(double norm) {
     long step = ++updates;
     float lr = schedule.lr(step);
     Map<String, NDArray> params = net.trainableParameters();
     try (NDScope scope = new NDScope()) {
       Map<String, NDArray> grads = gradients();
-      double norm =
-          maxGradNorm > 0
-              ? GradientNorm.clip(grads.values(), maxGradNorm)
-              : GradientNorm.of(grads.values());
+      if (maxGradNorm > 0) {
+        GradientNorm.scale(grads.values(), maxGradNorm, norm);
+      }
       boolean applied = Double.isFinite(norm);
       if (applied) {
         optimizer.step(params, grads, lr);
@@ -179,7 +252,7 @@ public final class TrainStep {
 
   private static double sum(NDArray perSample) {
     double s = 0;
-    for (float v : perSample.toFloatArray()) {
+    for (float v : DeviceTransfer.download(perSample)) {
       s += v;
     }
     return s;

@@ -31,6 +31,8 @@ final class TrainingProgress {
   private final int globalBatch;
   private long lastConsole;
   private double emaSamplesPerSecond;
+  /** Losses of the latest record that carried them (rank 0 sends them on log steps only). */
+  private Map<String, Object> lastLosses = Map.of();
 
   TrainingProgress(
       PrintStream console, MetricsLog log, long totalSteps, RunConfig.Train train, int world) {
@@ -50,6 +52,9 @@ final class TrainingProgress {
       return;
     }
     long step = ((Number) f.get("step")).longValue();
+    if (f.containsKey("loss_final")) {
+      lastLosses = f;
+    }
     double sps = number(f, "samples_per_s");
     emaSamplesPerSecond = emaSamplesPerSecond == 0 ? sps : 0.9 * emaSamplesPerSecond + 0.1 * sps;
     if (step % logEvery == 0 || step == totalSteps) {
@@ -89,8 +94,8 @@ final class TrainingProgress {
         "step %d/%d | loss %.4f | ig-head %.4f | grad-norm %.3f | %.1f samples/s | ETA %s",
         step,
         totalSteps,
-        totalLoss(f),
-        number(f, "loss_ig"),
+        totalLoss(lastLosses),
+        number(lastLosses, "loss_ig"),
         number(f, "grad_norm"),
         emaSamplesPerSecond,
         eta(step));

@@ -89,4 +89,21 @@ public class GradientSyncTest {
       assertEquals(0, sync.stagingBytes(), "no host staging without a ring");
     }
   }
+
+  @ParameterizedTest(name = "emulated = {0}")
+  @CsvSource({"false", "true"})
+  void repeatedCallsInsideScopesKeepTheirBuffersAndGiveTheSameSums(boolean emulated) {
+    DeviceTransfer.setEmulated(emulated);
+    try (NDManager m = NDManager.newBaseManager(Device.cpu());
+        GradientSync sync = new GradientSync(GradientBuckets.plan(sizes(), 9), null, 3)) {
+      for (int call = 0; call < 3; call++) {
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+          List<List<NDArray>> grads = List.of(gradients(m, 7 + call), gradients(m, 70 + call));
+          float[] expected = replicaOrderSum(List.of(flat(grads.get(0)), flat(grads.get(1))));
+          sync.allReduce(grads, new float[3]);
+          assertArrayEquals(expected, flat(grads.get(1)), "call " + call);
+        }
+      }
+    }
+  }
 }

@@ -138,21 +138,37 @@ public final class DeviceTransfer {
    */
   public static void download(NDArray a, FloatBuffer dst) {
     requireFloat32(a);
+    withHostBytes(a, host -> dst.put(host.asFloatBuffer()));
+    count(DOWNLOADS, DOWNLOADED_BYTES, 4L * a.getShape().size());
+  }
+
+  /** A float64 array's elements in a new Java array: one device→host copy. */
+  public static double[] downloadDoubles(NDArray a) {
+    if (a.getDataType() != DataType.FLOAT64) {
+      throw new IllegalArgumentException("expected a float64 array, got " + a.getDataType());
+    }
+    double[] out = new double[Math.toIntExact(a.getShape().size())];
+    withHostBytes(a, host -> host.asDoubleBuffer().get(out));
+    count(DOWNLOADS, DOWNLOADED_BYTES, 8L * out.length);
+    return out;
+  }
+
+  /** Hands {@code a}'s bytes in host memory (native order) to {@code reader}, read-only use. */
+  private static void withHostBytes(NDArray a, java.util.function.Consumer<ByteBuffer> reader) {
     if (sharesHostMemory(a)) {
-      dst.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
-    } else {
-      NDArray host = a.toDevice(Device.cpu(), true);
-      NDManager made = host.getManager();
-      try {
-        dst.put(host.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
-      } finally {
-        host.close();
-        if (made != a.getManager()) {
-          made.close();
-        }
+      reader.accept(a.toByteBuffer(true).order(ByteOrder.nativeOrder()));
+      return;
+    }
+    NDArray host = a.toDevice(Device.cpu(), true);
+    NDManager made = host.getManager();
+    try {
+      reader.accept(host.toByteBuffer(true).order(ByteOrder.nativeOrder()));
+    } finally {
+      host.close();
+      if (made != a.getManager()) {
+        made.close();
       }
     }
-    count(DOWNLOADS, DOWNLOADED_BYTES, 4L * a.getShape().size());
   }
 
   /** {@link #download} into a new Java array. */
