@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npy;
 import ai.igspark.data.format.Npz;
+import ai.igspark.eval.FidVectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
@@ -13,15 +13,13 @@ import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class EvaluateCommandTest {
-  private static final Path VECTORS =
-      Path.of(System.getProperty("igspark.shared.dir"), "reference", "fid-vectors");
-
   @TempDir Path tmp;
 
   /** Exit code, stdout and stderr of one CLI run. */
@@ -50,10 +48,13 @@ class EvaluateCommandTest {
     return Npz.readAll(fixture("expected.npz")).get(key).toDoubles()[0];
   }
 
+  /** mu/sigma of one Gaussian of an exact-covariance case of fixtures/fid-vectors. */
   private Path statsFile(String name, String prefix, int which) {
+    FidVectors.ACase c = FidVectors.a(prefix);
+    long d = c.d();
     Map<String, HostTensor> arrays = new LinkedHashMap<>();
-    arrays.put("mu", Npy.read(VECTORS.resolve(prefix + "_mu" + which + ".npy")));
-    arrays.put("sigma", Npy.read(VECTORS.resolve(prefix + "_sigma" + which + ".npy")));
+    arrays.put("mu", HostTensor.ofDoubles(new long[] {d}, c.mu(which)));
+    arrays.put("sigma", HostTensor.ofDoubles(new long[] {d, d}, c.sigma(which)));
     Path p = tmp.resolve(name);
     Npz.write(p, arrays);
     return p;
@@ -94,10 +95,12 @@ class EvaluateCommandTest {
             "--samples", statsFile("smp.npz", "a2_d64", 2).toString(), "--output",
             json.toString());
     assertEquals(0, r.code(), r.err());
-    // expected.csv: a2_d64.fid = 0.7999357736249303
-    assertTrue(r.out().contains("0.79993577362"), r.out());
+    double fid = FidVectors.expected("a2_d64.fid");
+    // The first 11 significant digits of the expected value (1.x) appear in the printed one.
+    String digits = String.format(Locale.ROOT, "%.16g", fid).substring(0, 12);
+    assertTrue(r.out().contains(digits), digits + " not in " + r.out());
     JsonNode m = new ObjectMapper().readTree(json.toFile());
-    assertEquals(0.7999357736249303, m.get("fid").asDouble(), 1e-9);
+    assertEquals(fid, m.get("fid").asDouble(), 1e-9);
     assertTrue(!m.has("sfid") && !m.has("inception_score") && !m.has("precision"), m.toString());
   }
 

@@ -45,10 +45,7 @@ class SelfContainedRepositoryTest {
 
   /** Files the reference check skips. */
   private static final Set<String> NOT_CHECKED =
-      Set.of(
-          // until the fid-vectors fixtures land
-          "trainer/src/test/java/ai/igspark/eval/FidVectors.java",
-          "trainer/src/test/java/ai/igspark/cli/EvaluateCommandTest.java");
+      Set.of();
 
   /** {@code [dir/]NAME.md §N[.M]}, the doc and the first section on one line. */
   private static final Pattern CITATION =

@@ -13,7 +13,7 @@ class FeatureStatisticsSparkTest {
 
   @Test
   void treeAggregateOverPartitionsGivesTheNumpyStatistics() {
-    double[] all = FidVectors.npy("b2_3000x256_X1").toDoubles();
+    double[] all = FidVectors.b("b2_3000x256").x(1);
     int d = 256;
     List<double[]> rows = new ArrayList<>();
     for (int i = 0; i < 3000; i++) {
@@ -42,8 +42,8 @@ class FeatureStatisticsSparkTest {
           .gaussian();
     }
     assertEquals(3000, g.count());
-    double[] mu = FidVectors.doubles("b2_3000x256_mu1_expected");
-    double[] sigma = FidVectors.doubles("b2_3000x256_sigma1_expected");
+    double[] mu = FidVectors.doubles("b2_3000x256_mu1");
+    double[] sigma = FidVectors.symmetricFromUpper("b2_3000x256_sigma1_upper", d);
     for (int i = 0; i < d; i++) {
       assertEquals(mu[i], g.mean()[i], 1e-12 * Math.abs(mu[i]));
     }

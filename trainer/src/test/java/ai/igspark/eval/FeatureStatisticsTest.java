@@ -3,7 +3,6 @@ package ai.igspark.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.data.format.HostTensor;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -23,52 +22,53 @@ class FeatureStatisticsTest {
     }
   }
 
-  private static Gaussian fromFile(String name) {
-    HostTensor x = FidVectors.npy(name);
-    int n = (int) x.shape()[0];
-    int d = (int) x.shape()[1];
-    return FeatureStatistics.create(d).add(x.toDoubles(), n).gaussian();
+  private static Gaussian fromFeatures(String name, int which) {
+    FidVectors.BCase c = FidVectors.b(name);
+    return FeatureStatistics.create(c.d()).add(c.x(which), c.n(which)).gaussian();
   }
 
-  private void checkCase(String prefix, String shape, int which) {
-    Gaussian g = fromFile(prefix + "_" + shape + "_X" + which);
-    assertRelativelyClose(
-        FidVectors.doubles(prefix + "_" + shape + "_mu" + which + "_expected"), g.mean(), 1e-12);
-    assertRelativelyClose(
-        FidVectors.doubles(prefix + "_" + shape + "_sigma" + which + "_expected"),
-        g.covariance(), 1e-12);
+  private static double[] expectedSigma(String name, int which) {
+    return FidVectors.symmetricFromUpper(
+        name + "_sigma" + which + "_upper", FidVectors.b(name).d());
+  }
+
+  private void checkCase(String name, int which) {
+    Gaussian g = fromFeatures(name, which);
+    assertRelativelyClose(FidVectors.doubles(name + "_mu" + which), g.mean(), 1e-12);
+    assertRelativelyClose(expectedSigma(name, which), g.covariance(), 1e-12);
   }
 
   @Test
   void b1MeanAndCovarianceMatchNumpy() {
-    checkCase("b1", "500x64", 1);
-    checkCase("b1", "500x64", 2);
+    checkCase("b1_500x64", 1);
+    checkCase("b1_500x64", 2);
   }
 
   @Test
   void b2MeanAndCovarianceMatchNumpy() {
-    checkCase("b2", "3000x256", 1);
-    checkCase("b2", "3000x256", 2);
+    checkCase("b2_3000x256", 1);
+    checkCase("b2_3000x256", 2);
   }
 
   @Test
   void b1FidFromRawFeaturesMatchesExpected() {
     double fid =
-        FrechetDistance.between(fromFile("b1_500x64_X1"), fromFile("b1_500x64_X2")).value();
+        FrechetDistance.between(fromFeatures("b1_500x64", 1), fromFeatures("b1_500x64", 2))
+            .value();
     assertEquals(FidVectors.expected("b1_500x64.fid"), fid, 1e-9);
   }
 
   @Test
   void b2FidFromRawFeaturesMatchesExpected() {
     double fid =
-        FrechetDistance.between(fromFile("b2_3000x256_X1"), fromFile("b2_3000x256_X2")).value();
+        FrechetDistance.between(fromFeatures("b2_3000x256", 1), fromFeatures("b2_3000x256", 2))
+            .value();
     assertEquals(FidVectors.expected("b2_3000x256.fid"), fid, 1e-9);
   }
 
   @Test
   void partitionsWithTheirOwnShiftsMergeToTheWholeResult() {
-    HostTensor x = FidVectors.npy("b2_3000x256_X1");
-    double[] all = x.toDoubles();
+    double[] all = FidVectors.b("b2_3000x256").x(1);
     int d = 256;
     FeatureStatistics merged = FeatureStatistics.create(d);
     int[] cuts = {0, 7, 1000, 1001, 2500, 3000};
@@ -78,10 +78,10 @@ class FeatureStatisticsTest {
     }
     Gaussian g = merged.gaussian();
     assertEquals(3000, g.count());
-    assertRelativelyClose(FidVectors.doubles("b2_3000x256_mu1_expected"), g.mean(), 1e-12);
+    assertRelativelyClose(FidVectors.doubles("b2_3000x256_mu1"), g.mean(), 1e-12);
     // Re-centring adds rounding of the size of the entries' natural scale √(Σaa·Σbb), so
     // near-zero correlations are compared at that scale.
-    double[] expected = FidVectors.doubles("b2_3000x256_sigma1_expected");
+    double[] expected = expectedSigma("b2_3000x256", 1);
     for (int a = 0; a < d; a++) {
       for (int b = 0; b < d; b++) {
         double scale = Math.sqrt(expected[a * d + a] * expected[b * d + b]);
@@ -92,7 +92,7 @@ class FeatureStatisticsTest {
 
   @Test
   void partitionsWithACommonShiftMergeToTheSameBitsInAnyGrouping() {
-    double[] all = FidVectors.npy("b1_500x64_X1").toDoubles();
+    double[] all = FidVectors.b("b1_500x64").x(1);
     int d = 64;
     double[] shift = Arrays.copyOf(all, d);
     FeatureStatistics a = FeatureStatistics.withShift(shift).add(Arrays.copyOfRange(all, 0,
@@ -106,7 +106,7 @@ class FeatureStatisticsTest {
 
   @Test
   void packedArrayRoundTripKeepsEveryValue() {
-    double[] all = FidVectors.npy("b1_500x64_X2").toDoubles();
+    double[] all = FidVectors.b("b1_500x64").x(2);
     FeatureStatistics s = FeatureStatistics.create(64).add(all, 400);
     FeatureStatistics back = FeatureStatistics.fromArray(s.toArray());
     assertEquals(400, back.count());
@@ -116,7 +116,7 @@ class FeatureStatisticsTest {
 
   @Test
   void javaSerializationFlushesPendingRows() throws Exception {
-    double[] all = FidVectors.npy("b1_500x64_X2").toDoubles();
+    double[] all = FidVectors.b("b1_500x64").x(2);
     FeatureStatistics s = FeatureStatistics.create(64).add(all, 400);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
@@ -128,12 +128,12 @@ class FeatureStatisticsTest {
       back = (FeatureStatistics) in.readObject();
     }
     assertRelativelyClose(
-        FidVectors.doubles("b1_500x64_sigma2_expected"), back.gaussian().covariance(), 1e-12);
+        expectedSigma("b1_500x64", 2), back.gaussian().covariance(), 1e-12);
   }
 
   @Test
   void kryoRoundTripKeepsRowsNotYetFolded() {
-    double[] all = FidVectors.npy("b1_500x64_X2").toDoubles();
+    double[] all = FidVectors.b("b1_500x64").x(2);
     FeatureStatistics s = FeatureStatistics.create(64).add(all, 400); // 400 < one 512-row block
     var kryo = new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf())
         .newInstance();
@@ -142,7 +142,7 @@ class FeatureStatisticsTest {
     FeatureStatistics back = kryo.deserialize(kryo.serialize(s, tag), tag);
     assertEquals(400, back.count());
     assertRelativelyClose(
-        FidVectors.doubles("b1_500x64_sigma2_expected"), back.gaussian().covariance(), 1e-12);
+        expectedSigma("b1_500x64", 2), back.gaussian().covariance(), 1e-12);
   }
 
   @Test

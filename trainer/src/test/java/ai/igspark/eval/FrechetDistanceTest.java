@@ -55,13 +55,9 @@ class FrechetDistanceTest {
   }
 
   private static double a4(LinearAlgebra la) {
-    Gaussian g1 =
-        new Gaussian(FidVectors.doubles("a4_d2048_mu1"), FidVectors.sigmaFromH("a4_d2048_H1", 512,
-            la), 0);
-    Gaussian g2 =
-        new Gaussian(FidVectors.doubles("a4_d2048_mu2"), FidVectors.sigmaFromH("a4_d2048_H2", 2048,
-            la), 0);
-    FrechetDistance.Result r = FrechetDistance.against(g1, la).to(g2);
+    FidVectors.ACase a4 = FidVectors.a("a4_d2048");
+    FrechetDistance.Result r =
+        FrechetDistance.against(a4.gaussian(1, la), la).to(a4.gaussian(2, la));
     assertEquals(512, r.rankReference());
     return r.value();
   }
@@ -87,7 +83,7 @@ class FrechetDistanceTest {
               .value();
       assertEquals(FidVectors.expected(c + ".fid"), fid, 1e-9, c);
     }
-    // Singular covariance: eigen code with 2^-53 zeroing is held to 1e-6 (README tolerances).
+    // Singular covariance: eigen code with 2^-53 zeroing is held to 1e-6 (fixture README).
     for (LinearAlgebra la : new LinearAlgebra[] {OPENBLAS, EJML}) {
       double fid =
           FrechetDistance.against(

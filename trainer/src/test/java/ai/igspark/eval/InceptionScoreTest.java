@@ -9,8 +9,8 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class InceptionScoreTest {
-  private static final float[] PROBS = FidVectors.npy("c_probs_1000x1008_f32").toFloats();
-  private static final int C = 1008;
+  private static final float[] PROBS = FidVectors.probabilities();
+  private static final int C = FidVectors.IS_C;
 
   private static void assertRel(double expected, double actual) {
     assertEquals(expected, actual, 1e-12 * Math.abs(expected));

@@ -6,15 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
 import org.junit.jupiter.api.Test;
 
 class PrecisionRecallTest {
 
-  private static FeatureMatrix matrix(String name) {
-    HostTensor t = FidVectors.npy(name);
-    return FeatureMatrix.ofDoubles(t.toDoubles(), (int) t.shape()[0], (int) t.shape()[1]);
-  }
+  private static final int D = FidVectors.PR_D;
 
   private static boolean[] flags(String name) {
     long[] v = FidVectors.npy(name).toLongs();
@@ -26,7 +22,9 @@ class PrecisionRecallTest {
   }
 
   private static PrecisionRecall.Result run(PrecisionRecall pr) {
-    return pr.compute(matrix("d_ref_300x16"), matrix("d_sample_250x16"));
+    return pr.compute(
+        FeatureMatrix.ofDoubles(FidVectors.prReference(), FidVectors.PR_REF, D),
+        FeatureMatrix.ofDoubles(FidVectors.prSamples(), FidVectors.PR_SMP, D));
   }
 
   @Test
@@ -34,23 +32,30 @@ class PrecisionRecallTest {
     PrecisionRecall.Result r = run(PrecisionRecall.adm());
     assertEquals(FidVectors.expected("d.precision"), r.precision(), 0.0);
     assertEquals(FidVectors.expected("d.recall"), r.recall(), 0.0);
-    assertArrayEquals(FidVectors.doubles("d_radii_ref_expected"), r.referenceRadii(), 0.0);
-    assertArrayEquals(FidVectors.doubles("d_radii_sample_expected"), r.sampleRadii(), 0.0);
-    assertArrayEquals(flags("d_sample_in_ref_manifold_expected"), r.sampleInReferenceManifold());
-    assertArrayEquals(flags("d_ref_in_sample_manifold_expected"), r.referenceInSampleManifold());
+    assertArrayEquals(FidVectors.doubles("d_radii_reference"), r.referenceRadii(), 0.0);
+    assertArrayEquals(FidVectors.doubles("d_radii_samples"), r.sampleRadii(), 0.0);
+    assertArrayEquals(flags("d_samples_in_reference_manifold"), r.sampleInReferenceManifold());
+    assertArrayEquals(flags("d_reference_in_samples_manifold"), r.referenceInSampleManifold());
   }
 
   @Test
   void dCaseIsTheSameWithEjmlKernelsAndFloatFeatures() {
-    HostTensor ref = FidVectors.npy("d_ref_300x16");
-    HostTensor smp = FidVectors.npy("d_sample_250x16");
+    // The points are multiples of 2^-10 below 2^13: exact in float32.
     PrecisionRecall.Result r =
         PrecisionRecall.withK(3, new EjmlLinearAlgebra())
             .compute(
-                FeatureMatrix.ofFloats(ref.toFloats(), 300, 16),
-                FeatureMatrix.ofFloats(smp.toFloats(), 250, 16));
-    assertEquals(0.74, r.precision(), 0.0);
+                FeatureMatrix.ofFloats(floats(FidVectors.prReference()), FidVectors.PR_REF, D),
+                FeatureMatrix.ofFloats(floats(FidVectors.prSamples()), FidVectors.PR_SMP, D));
+    assertEquals(FidVectors.expected("d.precision"), r.precision(), 0.0);
     assertEquals(FidVectors.expected("d.recall"), r.recall(), 0.0);
+  }
+
+  private static float[] floats(double[] v) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) v[i];
+    }
+    return out;
   }
 
   @Test
