@@ -17,6 +17,7 @@ final class OptimizerState {
   private final NDManager manager;
   private final Map<String, NDArray> buffers = new LinkedHashMap<>();
   private NDArray stepTensor;
+  private long stepTensorValue;
   private long steps;
 
   OptimizerState(NDManager parent) {
@@ -54,11 +55,12 @@ final class OptimizerState {
     if (steps == 0 && buffers.isEmpty()) {
       return out;
     }
-    if (stepTensor == null || stepTensor.getLong() != steps) {
+    if (stepTensor == null || stepTensorValue != steps) { // no device read to compare
       if (stepTensor != null) {
         stepTensor.close();
       }
       stepTensor = persistent(manager.create(steps));
+      stepTensorValue = steps;
     }
     out.put(STEP, stepTensor);
     return out;

@@ -56,6 +56,39 @@ class DeviceTransferBoundaryTest {
     assertEquals(List.of(), offending, "host views of tensors outside DeviceTransfer");
   }
 
+  /**
+   * The code of a training step reads tensors to the host only through DeviceTransfer, so its
+   * counters see every host synchronisation (TrainStepTest counts them per step). HostArrays
+   * copies checkpoint state, never inside a step.
+   */
+  @Test
+  void trainingStepCodeReadsTensorsOnlyThroughTheTransferBoundary() throws IOException {
+    List<String> reads = List.of("getFloat(", "getLong(", "getDouble(", "getBoolean(",
+        "toFloatArray(", "toLongArray(", "toDoubleArray(", "toBooleanArray(");
+    List<String> offending = new ArrayList<>();
+    for (Path file : mainSources()) {
+      String path = file.toString().replace('\\', '/');
+      boolean stepCode = path.contains("/ai/igspark/train/") || path.contains("/ai/igspark/optim/")
+          || path.contains("/ai/igspark/diffusion/") || path.contains("/ai/igspark/model/");
+      if (!stepCode || file.getFileName().toString().equals("HostArrays.java")) {
+        continue;
+      }
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) {
+        String code = lines.get(i).strip();
+        if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
+          continue;
+        }
+        for (String read : reads) {
+          if (code.contains("." + read) && !code.contains("ByteBuffer")) {
+            offending.add(ROOT.relativize(file) + ":" + (i + 1) + ": " + code);
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), offending, "host reads of tensors outside DeviceTransfer");
+  }
+
   @Test
   void theTransferBoundaryExists() throws IOException {
     assertTrue(mainSources().stream().anyMatch(p -> p.getFileName().toString().equals(TRANSFER)));

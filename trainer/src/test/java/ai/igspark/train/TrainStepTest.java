@@ -102,6 +102,39 @@ class TrainStepTest {
         last.sumIntermediate() * 5 <= first.sumIntermediate(), "intermediate head did not learn");
   }
 
+  /**
+   * Instrumented count of device→host reads of a training step between log intervals: one (the
+   * gradient norms, in one transfer), and one more on a log step (the loss sums). Reads outside
+   * DeviceTransfer are ruled out for this code by DeviceTransferBoundaryTest.
+   */
+  @Test
+  void aStepBetweenLogIntervalsReadsOneArrayFromTheDevice() {
+    TrainStep step = step(1e-3f, new Ema(manager, net.trainableParameters(), 0.99f));
+    NDArray x = batch(4, 11);
+    NDArray y = labels(0, 1, 2, 1);
+    IgLoss loss = IgLoss.sit(K);
+    for (int s = 0; s < 3; s++) {
+      ai.igspark.data.tensor.DeviceTransfer.Counts before =
+          ai.igspark.data.tensor.DeviceTransfer.counts();
+      try (NDScope scope = new NDScope()) {
+        LossDraws draws = loss.draw(x, new SplittableRandom(s));
+        step.accumulate(x.get("0:2"), y.get("0:2"), slice(draws, "0:2"), 4);
+        step.accumulate(x.get("2:4"), y.get("2:4"), slice(draws, "2:4"), 4);
+      }
+      boolean logStep = s == 2;
+      double[] sums = logStep ? step.takeLossSums() : null;
+      if (!logStep) {
+        step.discardLossSums();
+      }
+      assertTrue(step.applyUpdate(step.gradientNorm()).applied());
+      long reads = ai.igspark.data.tensor.DeviceTransfer.counts().minus(before).downloads();
+      assertEquals(logStep ? 2 : 1, reads, "device reads in step " + s);
+      if (logStep) {
+        assertTrue(sums[0] > 0 && sums[1] > 0, "loss sums were accumulated on the device");
+      }
+    }
+  }
+
   @Test
   void trainableNetOfJoinsAForwardFunctionAndItsParameters() {
     TrainableNet joined = TrainableNet.of(net::predict, net.trainableParameters());
