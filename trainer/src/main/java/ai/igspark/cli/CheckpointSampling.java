@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.diffusion.Guidance;
@@ -123,7 +124,17 @@ final class CheckpointSampling {
   /** One setting of the sweep. */
   record Setting(Guidance guidance, int steps) {}
 
-  int run(Path reference, Path inception, Path output, PrintWriter out) throws IOException {
+  /**
+   * @param device where the sampling tasks compute; in local mode (the tasks run in this JVM) it
+   *     is checked here and also extracts the reference's features, on a cluster the driver
+   *     uses the CPU and each task checks the device on its executor
+   */
+  int run(Path reference, Path inception, Path output, PrintWriter out, DeviceOption device)
+      throws IOException {
+    String effectiveMaster = master != null ? master : System.getProperty("spark.master", "local");
+    device.parse();
+    Device driverDevice =
+        effectiveMaster.startsWith("local") ? device.resolve() : Device.cpu();
     ModelConfig config = modelConfig();
     List<Setting> settings = settings();
     boolean latent = vaeDecoder != null;
@@ -141,7 +152,7 @@ final class CheckpointSampling {
         new SampleEvaluationJob.Spec(
             modelJson, safetensors.toString(), numSamples, !randomLabels, seed, sampler, steps,
             igScale, 0f, 1f, cfgScale, 0f, 0.7f,
-            SampleEvaluationJob.defaultBlockSize(numSamples, latent), decoding);
+            SampleEvaluationJob.defaultBlockSize(numSamples, latent), decoding, device.value);
     ArrayNode records = JSON.createArrayNode();
     SparkContexts.Builder spark = SparkContexts.builder().appName("igspark evaluate");
     if (master != null) {
@@ -149,7 +160,9 @@ final class CheckpointSampling {
     }
     try (JavaSparkContext sc = spark.start()) {
       Measure measure =
-          latent ? latentMeasure(reference, inception, decoding) : fmnist(sc, reference);
+          latent
+              ? latentMeasure(reference, inception, decoding, driverDevice)
+              : fmnist(sc, reference, driverDevice);
       out.printf("%-9s %-11s %-9s %-11s %-6s %s%n", "ig-scale", "ig-interval", "cfg-scale",
           "cfg-interval", "steps", measure.header());
       for (Setting s : settings) {
@@ -190,10 +203,10 @@ final class CheckpointSampling {
     String row(ObjectNode record);
   }
 
-  private Measure fmnist(JavaSparkContext sc, Path reference) {
+  private Measure fmnist(JavaSparkContext sc, Path reference, Device device) {
     FrechetDistance fd;
     String sha;
-    try (FmnistFeatures features = FmnistFeatures.ofDefault()) {
+    try (FmnistFeatures features = FmnistFeatures.ofDefault(device)) {
       FmnistImages real = FmnistImages.load(reference.toString(), sc.hadoopConfiguration());
       fd = FrechetDistance.against(
           features.summarize(real.pixels(), real.count()).features().gaussian());
@@ -220,9 +233,11 @@ final class CheckpointSampling {
     };
   }
 
-  private Measure latentMeasure(Path reference, Path inception, LatentDecoding decoding) {
+  private Measure latentMeasure(
+      Path reference, Path inception, LatentDecoding decoding, Device device) {
     EvaluationSide ref;
-    try (TorchScriptInception net = TorchScriptInception.load(inception)) {
+    try (TorchScriptInception net =
+        TorchScriptInception.load(inception, inception.toString(), device)) {
       ref = ReferenceBatch.load(reference, net);
     }
     FrechetDistance pool = FrechetDistance.against(ref.pool());

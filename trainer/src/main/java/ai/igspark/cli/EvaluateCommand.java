@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.Npz;
 import ai.igspark.eval.AdmStatistics;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -78,6 +80,9 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Images per extractor call (default: ${DEFAULT-VALUE}, as ADM).")
   int batchSize;
 
+  /** With --checkpoint: where the sampling tasks run it, and the driver too in local mode. */
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() throws IOException {
     if ((samples == null) == (checkpoint == null)) {
@@ -85,8 +90,9 @@ final class EvaluateCommand implements Callable<Integer> {
           "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS");
     }
     if (checkpoint != null) {
-      return checkpoint.run(reference, inception, output, spec.commandLine().getOut());
+      return checkpoint.run(reference, inception, output, spec.commandLine().getOut(), device);
     }
+    Device on = device.resolve();
     if (batchSize <= 0) {
       throw new InvalidInputException("--batch-size must be positive, got " + batchSize);
     }
@@ -110,7 +116,8 @@ final class EvaluateCommand implements Callable<Integer> {
         }
       }
       try (FeatureExtractor extractor =
-          inception != null ? TorchScriptInception.load(inception) : null) {
+          inception != null
+              ? TorchScriptInception.load(inception, inception.toString(), on) : null) {
         boolean precisionRecall = extractor != null && refImages && smpImages;
         sampleSide = side(smp, smpStats, smpImages, extractor, precisionRecall, true);
         EvaluationSide refSide =

@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.model.IgDiT;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,11 +53,14 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "The safetensors file to write.")
   Path output;
 
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() throws Exception {
+    Device on = device.resolve();
     Path weights = source.checkpoint != null ? source.checkpoint : runEma();
     ModelConfig config = config(weights);
-    try (NDManager manager = NDManager.newBaseManager();
+    try (NDManager manager = NDManager.newBaseManager(on);
         IgDiT model = IgDiT.create(config, manager, 0)) {
       model.loadStateDict(ModelCheckpoints.load(weights), weights.toString());
       ModelCheckpoints.exportSafetensors(model, output);

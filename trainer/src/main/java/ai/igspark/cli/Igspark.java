@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       PrepareCommand.class,
       ModelInfoCommand.class,
       ClusterCheckCommand.class,
+      GpuCheckCommand.class,
       TrainCommand.class,
       SampleCommand.class,
       EvaluateCommand.class,

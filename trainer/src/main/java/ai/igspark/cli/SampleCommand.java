@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DType;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code igspark sample}: samples from a checkpoint with IG and/or CFG, on one machine. */
@@ -99,8 +101,11 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--grid", description = "PNG grid of the samples (pixel-space models).")
   Path grid;
 
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() {
+    Device on = device.resolve();
     ModelConfig config = modelConfig();
     var state = ModelCheckpoints.load(checkpoint);
     float[] lo = pair("--ig-interval", igInterval);
@@ -122,7 +127,7 @@ final class SampleCommand implements Callable<Integer> {
     }
     long[] y = labelPlan(config, n).labels(0, n);
     float[] out;
-    try (CheckpointSampler sampler = new CheckpointSampler(config, state, checkpoint.toString())) {
+    try (CheckpointSampler sampler = new CheckpointSampler(config, state, checkpoint.toString(), on)) {
       out =
           sampler.sample(
               plan, seed, 0, y, initial, batchSize,

@@ -65,9 +65,13 @@ public final class ClusterCheck {
       }
     }
     LoopbackOnly.apply();
+    LibtorchDirectory.checkThisJvm();
     long start = System.nanoTime();
     Engine engine = Engine.getEngine("PyTorch");
     long engineMillis = (System.nanoTime() - start) / 1_000_000;
+    // The GPUs Spark assigned must exist in this JVM, or training would fail at its first step.
+    ComputeDevice.requireVisible("rank " + context.rank() + "'s devices "
+        + context.devices().stream().map(ComputeDevice::name).toList(), context.devices());
     context.metrics().publish(Map.of("rank", context.rank(), "engineMillis", engineMillis));
     return new RankReport(context.rank(), ProcessHandle.current().pid(),
         context.devices().toString(), engine.getEngineName() + " " + engine.getVersion(),

@@ -122,6 +122,15 @@ public final class SparkContexts {
       return this;
     }
 
+    /**
+     * An environment variable of every executor ({@code spark.executorEnv.NAME}); it overrides
+     * the same variable from spark-submit's profile or {@code --conf}.
+     */
+    public Builder executorEnv(String name, String value) {
+      extra.put("spark.executorEnv." + name, value);
+      return this;
+    }
+
     /** Any other Spark property; applied last, so it overrides what the builder derived. */
     public Builder set(String key, String value) {
       extra.put(key, value);

@@ -5,6 +5,7 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.config.TypedConfig;
 import ai.igspark.data.format.Normalization;
 import ai.igspark.diffusion.Guidance;
+import ai.igspark.dist.ComputeDevice;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.model.ModelConfig;
@@ -85,7 +86,9 @@ public final class CheckpointEvaluation {
         CFG_LOW,
         CFG_HIGH,
         blockSize,
-        decoding);
+        decoding,
+        // The training executors' GPUs (the first Spark gave each task), else the CPU.
+        ComputeDevice.TASK);
   }
 
   private ObjectNode evaluateFmnist(
@@ -285,7 +288,7 @@ public final class CheckpointEvaluation {
         new SampleEvaluationJob.Spec(
             spec.modelJson(), emaUri, 80, true, spec.seed(), spec.sampler(), spec.steps(),
             spec.igScale(), spec.igLow(), spec.igHigh(), spec.cfgScale(), spec.cfgLow(),
-            spec.cfgHigh(), 80, null);
+            spec.cfgHigh(), 80, null, ComputeDevice.CPU);
     float[] images = SampleEvaluationJob.sampleImages(gridSpec, sc.hadoopConfiguration());
     float[] rows = SampleGrid.classPerRow(images, 10, 8, 32 * 32);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {

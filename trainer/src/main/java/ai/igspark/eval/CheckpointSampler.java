@@ -1,5 +1,6 @@
 package ai.igspark.eval;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -25,9 +26,16 @@ public final class CheckpointSampler implements AutoCloseable {
   private final IgDiT model;
   private final VelocityNet sitNet;
 
+  /** A sampler on the CPU. */
   public CheckpointSampler(ModelConfig config, Map<String, HostTensor> weights, String source) {
+    this(config, weights, source, Device.cpu());
+  }
+
+  /** A sampler whose model and arrays live on {@code device}. */
+  public CheckpointSampler(
+      ModelConfig config, Map<String, HostTensor> weights, String source, Device device) {
     this.config = config;
-    this.manager = NDManager.newBaseManager();
+    this.manager = NDManager.newBaseManager(device);
     try {
       this.model = IgDiT.create(config, manager, 0);
       model.loadStateDict(weights, source);

@@ -1,5 +1,6 @@
 package ai.igspark.eval;
 
+import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.LoopbackOnly;
 import ai.igspark.data.config.TypedConfig;
@@ -10,6 +11,7 @@ import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
+import ai.igspark.dist.ComputeDevice;
 import ai.igspark.eval.fmnist.FmnistCnn;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.model.ModelConfig;
@@ -59,6 +61,9 @@ public final class SampleEvaluationJob {
    * @param weightsUri EMA weights (safetensors, any Hadoop URI)
    * @param balanced class-balanced labels (sample i has class i mod K) instead of random
    * @param decoding the latent path's decoder and Inception; null for pixel (FD-FMNIST) models
+   * @param device where each task samples and extracts features: {@code cpu}, {@code gpu:N}, or
+   *     {@value ComputeDevice#TASK} (the first GPU Spark gave the task, else the CPU); see {@link
+   *     ComputeDevice}
    */
   public record Spec(
       String modelJson,
@@ -75,8 +80,13 @@ public final class SampleEvaluationJob {
       float cfgLow,
       float cfgHigh,
       int blockSize,
-      LatentDecoding decoding)
+      LatentDecoding decoding,
+      String device)
       implements Serializable {
+
+    public Spec {
+      ComputeDevice.parseJob("eval device", device);
+    }
 
     SamplingPlan plan() {
       return new SamplingPlan(
@@ -94,7 +104,8 @@ public final class SampleEvaluationJob {
     public Spec with(Guidance g, int steps) {
       return new Spec(
           modelJson, weightsUri, numSamples, balanced, seed, sampler, steps, g.igScale(),
-          g.igLow(), g.igHigh(), g.cfgScale(), g.cfgLow(), g.cfgHigh(), blockSize, decoding);
+          g.igLow(), g.igHigh(), g.cfgScale(), g.cfgLow(), g.cfgHigh(), blockSize, decoding,
+          device);
     }
   }
 
@@ -228,10 +239,11 @@ public final class SampleEvaluationJob {
       return out;
     }
     ModelConfig config = model(spec);
+    Device device = ComputeDevice.forJob("eval device", spec.device());
     try (CheckpointSampler sampler =
             new CheckpointSampler(
-                config, weights(spec.weightsUri(), hadoop.get()), spec.weightsUri());
-        SampleFeatures features = SampleFeatures.open(spec, config)) {
+                config, weights(spec.weightsUri(), hadoop.get()), spec.weightsUri(), device);
+        SampleFeatures features = SampleFeatures.open(spec, config, device)) {
       int loads = 1;
       while (blocks.hasNext()) {
         out.add(evaluateBlock(spec, config, sampler, features, blocks.next(), loads));
@@ -292,7 +304,8 @@ public final class SampleEvaluationJob {
   public static float[] sampleImages(Spec spec, Configuration conf) throws IOException {
     ModelConfig config = model(spec);
     try (CheckpointSampler sampler =
-        new CheckpointSampler(config, weights(spec.weightsUri(), conf), spec.weightsUri())) {
+        new CheckpointSampler(config, weights(spec.weightsUri(), conf), spec.weightsUri(),
+            ComputeDevice.forJob("eval device", spec.device()))) {
       int n = spec.numSamples();
       return sampler.sample(
           spec.plan(), spec.seed(), 0, labelPlan(spec, config).labels(0, n), null, n, null);
@@ -343,14 +356,20 @@ public final class SampleEvaluationJob {
     @Override
     void close();
 
-    static SampleFeatures open(Spec spec, ModelConfig config) {
-      return spec.decoding() == null ? new Classifier() : new Decoded(spec.decoding(), config);
+    static SampleFeatures open(Spec spec, ModelConfig config, Device device) {
+      return spec.decoding() == null
+          ? new Classifier(device)
+          : new Decoded(spec.decoding(), config, device);
     }
   }
 
   /** Pixel samples in [−1, 1] straight into the Fashion-MNIST classifier. */
   private static final class Classifier implements SampleFeatures {
-    private final FmnistFeatures features = FmnistFeatures.ofDefault();
+    private final FmnistFeatures features;
+
+    Classifier(Device device) {
+      features = FmnistFeatures.ofDefault(device);
+    }
 
     @Override
     public int poolDim() {
@@ -387,14 +406,15 @@ public final class SampleEvaluationJob {
     private final TorchScriptDecoder decoder;
     private final TorchScriptInception inception;
 
-    Decoded(LatentDecoding decoding, ModelConfig config) {
+    Decoded(LatentDecoding decoding, ModelConfig config, Device device) {
       this.decoding = decoding;
       this.config = config;
       int[] latent = {config.inChannels(), config.inputSize(), config.inputSize()};
-      this.decoder = TorchScriptDecoder.load(decoding.localDecoder(), latent, decoding.decoder());
+      this.decoder =
+          TorchScriptDecoder.load(decoding.localDecoder(), latent, decoding.decoder(), device);
       try {
         this.inception =
-            TorchScriptInception.load(decoding.localInception(), decoding.inception());
+            TorchScriptInception.load(decoding.localInception(), decoding.inception(), device);
       } catch (RuntimeException e) {
         decoder.close();
         throw e;

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -58,13 +59,19 @@ public final class TorchScriptDecoder implements AutoCloseable {
    * messages name {@code displayName} (the user's path when {@code file} is a shipped copy).
    */
   public static TorchScriptDecoder load(Path file, int[] latentShape, String displayName) {
+    return load(file, latentShape, displayName, Device.cpu());
+  }
+
+  /** As {@link #load(Path, int[], String)}, with the module and its inputs on {@code device}. */
+  public static TorchScriptDecoder load(
+      Path file, int[] latentShape, String displayName, Device device) {
     if (!Files.isRegularFile(file)) {
       throw new InvalidInputException(displayName + ": no such TorchScript file (VAE decoder)");
     }
     LoopbackOnly.apply();
-    Model model = Model.newInstance("vae-decoder", Device.cpu(), "PyTorch");
+    Model model = Model.newInstance("vae-decoder", device, "PyTorch");
     try {
-      model.load(file.toAbsolutePath());
+      loadOnto(model, file, device);
     } catch (IOException | MalformedModelException | EngineException e) {
       model.close();
       throw new InvalidInputException(
@@ -77,6 +84,19 @@ public final class TorchScriptDecoder implements AutoCloseable {
     } catch (RuntimeException e) {
       model.close();
       throw e;
+    }
+  }
+
+  /**
+   * Loads a TorchScript file into {@code model}; on a GPU its tensors are mapped onto that
+   * device ({@code mapLocation}), whatever device they were saved from.
+   */
+  static void loadOnto(Model model, Path file, Device device)
+      throws IOException, MalformedModelException {
+    if (device.isGpu()) {
+      model.load(file.toAbsolutePath(), null, Map.of("mapLocation", "true"));
+    } else {
+      model.load(file.toAbsolutePath());
     }
   }
 

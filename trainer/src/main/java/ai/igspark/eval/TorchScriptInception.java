@@ -84,14 +84,19 @@ public final class TorchScriptInception implements FeatureExtractor {
    * user's path, when {@code file} is the copy Spark shipped to an executor).
    */
   public static TorchScriptInception load(Path file, String displayName) {
+    return load(file, displayName, Device.cpu());
+  }
+
+  /** As {@link #load(Path, String)}, with the module and its inputs on {@code device}. */
+  public static TorchScriptInception load(Path file, String displayName, Device device) {
     if (!Files.isRegularFile(file)) {
       throw new InvalidInputException(displayName + ": no such TorchScript file (--inception)");
     }
     String sha = sha256(file);
     LoopbackOnly.apply();
-    Model model = Model.newInstance("inception", Device.cpu(), "PyTorch");
+    Model model = Model.newInstance("inception", device, "PyTorch");
     try {
-      model.load(file.toAbsolutePath());
+      TorchScriptDecoder.loadOnto(model, file, device);
     } catch (IOException | MalformedModelException | EngineException e) {
       model.close();
       throw new InvalidInputException(

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A run configuration (YAML), read strictly by {@link TypedConfig}: unknown keys, wrong types and
@@ -28,7 +30,8 @@ public record RunConfig(
     Train train,
     Cluster cluster,
     Checkpoint checkpoint,
-    Eval eval) {
+    Eval eval,
+    Gpu gpu) {
 
   public RunConfig {
     require(run, "run");
@@ -48,6 +51,7 @@ public record RunConfig(
     cluster = cluster != null ? cluster : Cluster.defaults();
     checkpoint = checkpoint != null ? checkpoint : Checkpoint.defaults();
     eval = eval != null ? eval : Eval.defaults();
+    gpu = gpu != null ? gpu : Gpu.defaults();
     int world = cluster.worldSize();
     if (train.globalBatch() % world != 0) {
       throw new InvalidInputException(
@@ -550,6 +554,38 @@ public record RunConfig(
 
     static Eval defaults() {
       return new Eval(null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+  }
+
+  /**
+   * {@code gpu}: CUDA settings of the training executors (cluster-config/README.md, "Running on
+   * GPUs"); no effect on CPUs. {@code tf32} (default true, as the official SiT recipe trains:
+   * fp32 with TF32): the driver sets {@code spark.executorEnv.TORCH_ALLOW_TF32_CUBLAS_OVERRIDE}
+   * to 1 (fp32 matmuls in TF32) or 0, and with false also {@code NVIDIA_TF32_OVERRIDE=0}, which
+   * turns TF32 off in cuDNN's convolutions as well (libtorch allows it there by default). libtorch
+   * reads both when an executor JVM starts. {@code cudnn_benchmark} (default true): cuDNN times
+   * its convolution algorithms on the first batch of each shape and keeps the fastest ({@link
+   * CudaSettings#apply}).
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Gpu(Boolean tf32, Boolean cudnnBenchmark) {
+    public Gpu {
+      tf32 = tf32 != null ? tf32 : true;
+      cudnnBenchmark = cudnnBenchmark != null ? cudnnBenchmark : true;
+    }
+
+    /** The executor environment these settings need (read by libtorch at JVM start). */
+    public Map<String, String> executorEnvironment() {
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", tf32 ? "1" : "0");
+      if (!tf32) {
+        env.put("NVIDIA_TF32_OVERRIDE", "0");
+      }
+      return env;
+    }
+
+    public static Gpu defaults() {
+      return new Gpu(null, null);
     }
   }
 

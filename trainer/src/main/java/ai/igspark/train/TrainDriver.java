@@ -290,14 +290,24 @@ public final class TrainDriver {
 
   /** Starts the application's Spark context (local[1] unless spark-submit or --master says so). */
   public static JavaSparkContext startSpark(RunConfig config, String master) {
+    return sparkBuilder(config, master).start();
+  }
+
+  /**
+   * The application's Spark settings: world size, and the run config's {@code gpu} section as
+   * executor environment ({@link RunConfig.Gpu#executorEnvironment()}), which overrides what a
+   * profile or {@code igspark-submit --gpu} set.
+   */
+  static SparkContexts.Builder sparkBuilder(RunConfig config, String master) {
     SparkContexts.Builder b =
         SparkContexts.builder()
             .appName("igspark train " + config.run().name())
             .worldSize(config.cluster().worldSize());
+    config.gpu().executorEnvironment().forEach(b::executorEnv);
     if (master != null) {
       b.master(master);
     }
-    return b.start();
+    return b;
   }
 
   /**

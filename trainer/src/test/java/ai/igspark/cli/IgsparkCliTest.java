@@ -12,7 +12,8 @@ class IgsparkCliTest {
     CliRun r = CliRun.of("--help");
     assertEquals(0, r.code());
     for (String command :
-        new String[] {"prepare", "model-info", "train", "sample", "demo", "bench", "cluster-check"}) {
+        new String[] {"prepare", "model-info", "train", "sample", "demo", "bench", "cluster-check",
+            "gpu-check"}) {
       assertTrue(r.out().contains(command), command + " missing from:\n" + r.out());
     }
   }

@@ -65,7 +65,8 @@ class SampleEvaluationJobTest {
 
   private static SampleEvaluationJob.Spec spec(int n, int block) {
     return new SampleEvaluationJob.Spec(
-        modelJson, weights, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 2f, 0f, 1f, block, null);
+        modelJson, weights, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 2f, 0f, 1f, block, null,
+        "cpu");
   }
 
   static LatentDecoding standInDecoding() {
@@ -77,7 +78,8 @@ class SampleEvaluationJobTest {
   static SampleEvaluationJob.Spec latentSpec(
       String json, String weightsUri, int n, int block, LatentDecoding decoding) {
     return new SampleEvaluationJob.Spec(
-        json, weightsUri, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 1f, 0f, 1f, block, decoding);
+        json, weightsUri, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 1f, 0f, 1f, block, decoding,
+        "cpu");
   }
 
   private static void assertSameStatistics(

@@ -251,4 +251,43 @@ class RunConfigTest {
     assertEquals("round", c.eval().uint8());
     assertFalse(RunConfig.load(write(MINIMAL)).eval().latent());
   }
+
+  @Test
+  void gpuSectionDefaultsToTf32AndTheCudnnBenchmark() throws Exception {
+    RunConfig c = RunConfig.load(write(MINIMAL));
+    assertEquals(new RunConfig.Gpu(true, true), c.gpu());
+    assertEquals("{\"tf32\":true,\"cudnn_benchmark\":true}", c.toTree().get("gpu").toString());
+    assertEquals(java.util.Map.of("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "1"),
+        c.gpu().executorEnvironment());
+  }
+
+  @Test
+  void gpuSectionIsReadAndWrittenBack() throws Exception {
+    RunConfig c =
+        RunConfig.load(write(MINIMAL + "gpu: {tf32: false, cudnn_benchmark: false}\n"));
+    assertEquals(new RunConfig.Gpu(false, false), c.gpu());
+    assertEquals(c, RunConfig.fromTree(c.toTree(), "run.yaml"));
+    assertEquals(
+        java.util.Map.of("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "0", "NVIDIA_TF32_OVERRIDE", "0"),
+        c.gpu().executorEnvironment());
+  }
+
+  @Test
+  void gpuSectionIsStrict() throws Exception {
+    var unknown = rejected(MINIMAL + "gpu: {tf33: true}\n");
+    assertTrue(unknown.getMessage().contains("unknown key 'gpu.tf33'"), unknown.getMessage());
+    var type = rejected(MINIMAL + "gpu: {cudnn_benchmark: fast}\n");
+    assertTrue(type.getMessage().contains("'gpu.cudnn_benchmark'"), type.getMessage());
+  }
+
+  @Test
+  void theDriverGivesTheGpuSettingsToItsExecutors() throws Exception {
+    RunConfig on = RunConfig.load(write(MINIMAL));
+    assertEquals("1", TrainDriver.sparkBuilder(on, "local[1]").conf()
+        .get("spark.executorEnv.TORCH_ALLOW_TF32_CUBLAS_OVERRIDE"));
+    RunConfig off = RunConfig.load(write(MINIMAL + "gpu: {tf32: false}\n"));
+    var conf = TrainDriver.sparkBuilder(off, "local[1]").conf();
+    assertEquals("0", conf.get("spark.executorEnv.TORCH_ALLOW_TF32_CUBLAS_OVERRIDE"));
+    assertEquals("0", conf.get("spark.executorEnv.NVIDIA_TF32_OVERRIDE"));
+  }
 }

@@ -1,5 +1,6 @@
 package ai.igspark.eval.fmnist;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -32,23 +33,29 @@ public final class FmnistFeatures implements FeatureExtractor {
   private final NDManager manager;
   private final Map<String, NDArray> weights = new LinkedHashMap<>();
 
-  private FmnistFeatures(FmnistClassifier classifier) {
+  private FmnistFeatures(FmnistClassifier classifier, Device device) {
     LoopbackOnly.apply();
     this.classifier = classifier;
-    this.manager = NDManager.newBaseManager();
+    this.manager = NDManager.newBaseManager(device);
     Map<String, float[]> host = classifier.weights();
     for (Map.Entry<String, Shape> e : FmnistCnn.parameterShapes().entrySet()) {
       weights.put(e.getKey(), manager.create(host.get(e.getKey()), e.getValue()));
     }
   }
 
+  /** The classifier on the CPU. */
   public static FmnistFeatures of(FmnistClassifier classifier) {
-    return new FmnistFeatures(classifier);
+    return new FmnistFeatures(classifier, Device.cpu());
   }
 
-  /** Features of the committed classifier ({@link FmnistClassifier#loadDefault()}). */
+  /** Features of the committed classifier ({@link FmnistClassifier#loadDefault()}) on the CPU. */
   public static FmnistFeatures ofDefault() {
-    return of(FmnistClassifier.loadDefault());
+    return ofDefault(Device.cpu());
+  }
+
+  /** Features of the committed classifier, computed on {@code device}. */
+  public static FmnistFeatures ofDefault(Device device) {
+    return new FmnistFeatures(FmnistClassifier.loadDefault(), device);
   }
 
   public FmnistClassifier classifier() {
