@@ -108,6 +108,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     RunConfig cfg = RunConfig.fromTree(TypedConfig.mapper().readTree(runYaml), "run.yaml");
     ModelConfig modelConfig =
         ModelConfig.fromTree(TypedConfig.mapper().readTree(modelJson), "run.yaml: model");
+    // Before any replica touches a device: libtorch checks, visible GPUs, cuDNN benchmark flag.
+    CudaSettings.apply(cfg.gpu(), ctx.devices());
     Configuration conf = hadoop.get();
     long seed = cfg.run().seed();
     int globalBatch = cfg.train().globalBatch();
