@@ -126,7 +126,20 @@ public final class RunDirectory {
   /** {@link #guardConfig(JsonNode, Collection)} for a validated {@link RunConfig}. */
   public ConfigCheck guardConfig(RunConfig config, Collection<String> allowedChanges)
       throws IOException {
-    return guardConfig(config.toTree(), allowedChanges);
+    return guardConfig(config.toTree(), allowedChanges, RunDirectory::withCurrentDefaults);
+  }
+
+  /**
+   * A stored run.yaml read by the current version: keys added since it was written (e.g.
+   * {@code cluster.ring}, {@code gpu}) take their defaults, so they are no change. A file the
+   * current version cannot read is compared as it is, and the diff names what differs.
+   */
+  private static JsonNode withCurrentDefaults(JsonNode stored) {
+    try {
+      return RunConfig.fromTree(stored, "run.yaml").toTree();
+    } catch (RuntimeException e) {
+      return stored;
+    }
   }
 
   /**
@@ -136,13 +149,18 @@ public final class RunDirectory {
    */
   public ConfigCheck guardConfig(JsonNode resolved, Collection<String> allowedChanges)
       throws IOException {
+    return guardConfig(resolved, allowedChanges, java.util.function.UnaryOperator.identity());
+  }
+
+  private ConfigCheck guardConfig(JsonNode resolved, Collection<String> allowedChanges,
+      java.util.function.UnaryOperator<JsonNode> readStored) throws IOException {
     Optional<JsonNode> stored = storedConfig();
     if (stored.isEmpty()) {
       writeRunYaml(resolved);
       return new ConfigCheck(ConfigOutcome.CREATED, configHash(resolved), RunConfigDiff.between(
           resolved, resolved));
     }
-    RunConfigDiff diff = RunConfigDiff.between(stored.get(), resolved);
+    RunConfigDiff diff = RunConfigDiff.between(readStored.apply(stored.get()), resolved);
     if (diff.isEmpty()) {
       return new ConfigCheck(ConfigOutcome.UNCHANGED, configHash(stored.get()), diff);
     }

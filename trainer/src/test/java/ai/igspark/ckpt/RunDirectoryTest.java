@@ -61,6 +61,18 @@ class RunDirectoryTest {
   }
 
   @Test
+  void aRunYamlWrittenBeforeKeysWereAddedResumesWithTheirDefaults() throws Exception {
+    RunConfig cfg = config("", "");
+    ObjectNode older = cfg.toTree();
+    ((ObjectNode) older.get("cluster")).remove("ring"); // as written before cluster.ring existed
+    older.remove("gpu");
+    Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(tmp.resolve("run/run.yaml"), JSON.writeValueAsString(older));
+    RunDirectory.ConfigCheck check = run().guardConfig(cfg, Set.of());
+    assertEquals(RunDirectory.ConfigOutcome.UNCHANGED, check.outcome());
+  }
+
+  @Test
   void resumingWithADifferentConfigIsRefusedListingEachKey() throws Exception {
     run().guardConfig(config("", ""), Set.of());
     RunConfig changed = config(", ema_decay: 0.999, optimizer: {name: adamw, lr: 2.0e-4}",
