@@ -35,21 +35,11 @@ class DeviceTransferBoundaryTest {
       if (name.equals(TRANSFER)) {
         continue;
       }
-      List<String> lines = Files.readAllLines(file);
-      for (int i = 0; i < lines.size(); i++) {
-        String code = lines.get(i).strip();
-        if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
-          continue;
-        }
-        int comment = code.indexOf("//");
-        if (comment >= 0) {
-          code = code.substring(0, comment);
-        }
-        if (code.contains(CALL)) {
-          String check = CHECKED.get(name);
-          if (check == null || !String.join("\n", lines).contains(check)) {
-            offending.add(ROOT.relativize(file) + ":" + (i + 1) + ": " + code);
-          }
+      String check = CHECKED.get(name);
+      boolean checked = check != null && Files.readString(file).contains(check);
+      for (String line : codeLines(file)) {
+        if (line.contains(CALL) && !checked) {
+          offending.add(line);
         }
       }
     }
@@ -76,14 +66,9 @@ class DeviceTransferBoundaryTest {
       if (!stepCode || file.getFileName().toString().equals("HostArrays.java")) {
         continue;
       }
-      List<String> lines = Files.readAllLines(file);
-      for (int i = 0; i < lines.size(); i++) {
-        String code = lines.get(i).strip();
-        if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
-          continue;
-        }
-        if (read.matcher(code).find() && !code.contains("ByteBuffer")) {
-          offending.add(ROOT.relativize(file) + ":" + (i + 1) + ": " + code);
+      for (String line : codeLines(file)) {
+        if (read.matcher(line).find() && !line.contains("ByteBuffer")) {
+          offending.add(line);
         }
       }
     }
@@ -93,6 +78,22 @@ class DeviceTransferBoundaryTest {
   @Test
   void theTransferBoundaryExists() throws IOException {
     assertTrue(mainSources().stream().anyMatch(p -> p.getFileName().toString().equals(TRANSFER)));
+  }
+
+  /** {@code path:line: code} for every line of code, comments left out. */
+  private static List<String> codeLines(Path file) throws IOException {
+    List<String> out = new ArrayList<>();
+    List<String> lines = Files.readAllLines(file);
+    for (int i = 0; i < lines.size(); i++) {
+      String code = lines.get(i).strip();
+      if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
+        continue;
+      }
+      int comment = code.indexOf("//");
+      out.add(ROOT.relativize(file) + ":" + (i + 1) + ": "
+          + (comment >= 0 ? code.substring(0, comment) : code));
+    }
+    return out;
   }
 
   private static List<Path> mainSources() throws IOException {

@@ -141,19 +141,29 @@ class TrainDriverTest {
     }
   }
 
+  /** Something that trains, run with emulated device semantics and a cold warm cache. */
+  private interface Training {
+    void run() throws Exception;
+  }
+
+  private static void underDeviceEmulation(Training training) throws Exception {
+    WarmCache.clear();
+    boolean was = DeviceTransfer.setEmulated(true);
+    try {
+      training.run();
+    } finally {
+      DeviceTransfer.setEmulated(was);
+      WarmCache.clear();
+    }
+  }
+
   @Test
   void twoReplicasGiveTheSameBytesUnderEmulatedDeviceSemantics() throws Exception {
     Path cpu = dir.resolve("cpu");
     train(TinyRun.config(dir, "cpu", cpu.toString(), manifest, 3, 3, 1, 2), Set.of());
     Path device = dir.resolve("device");
-    WarmCache.clear();
-    boolean was = DeviceTransfer.setEmulated(true);
-    try {
-      train(TinyRun.config(dir, "device", device.toString(), manifest, 3, 3, 1, 2), Set.of());
-    } finally {
-      DeviceTransfer.setEmulated(was);
-      WarmCache.clear();
-    }
+    underDeviceEmulation(() ->
+        train(TinyRun.config(dir, "device", device.toString(), manifest, 3, 3, 1, 2), Set.of()));
     assertSameState(cpu, device, 3);
   }
 
@@ -162,18 +172,13 @@ class TrainDriverTest {
     Path cpu = dir.resolve("cpu-straight");
     train(TinyRun.config(dir, "cpu-straight", cpu.toString(), manifest, 6, 3, 1, 2), Set.of());
     Path device = dir.resolve("device-resumed");
-    WarmCache.clear();
-    boolean was = DeviceTransfer.setEmulated(true);
-    try {
+    underDeviceEmulation(() -> {
       train(TinyRun.config(dir, "device-resumed", device.toString(), manifest, 3, 3, 1, 2),
           Set.of());
       WarmCache.clear(); // cold: the state comes back through uploads from the checkpoint
       train(TinyRun.config(dir, "device-resumed", device.toString(), manifest, 6, 3, 1, 2),
           Set.of("train.steps"));
-    } finally {
-      DeviceTransfer.setEmulated(was);
-      WarmCache.clear();
-    }
+    });
     assertSameState(cpu, device, 6);
   }
 
