@@ -14,11 +14,13 @@ import java.util.Map;
  * caller's {@link ai.djl.ndarray.NDScope} and closed with it.
  */
 public final class Scalars {
-  private final Map<String, NDArray> cache = new HashMap<>();
+  private final Map<Key, NDArray> cache = new HashMap<>();
+
+  private record Key(ai.djl.Device device, ai.djl.ndarray.types.DataType dtype, int bits) {}
 
   /** {@code value} as a 0-d tensor with {@code like}'s dtype and device. */
   public NDArray of(NDArray like, float value) {
-    String key = like.getDevice() + "/" + like.getDataType() + "/" + Float.floatToRawIntBits(value);
+    Key key = new Key(like.getDevice(), like.getDataType(), Float.floatToRawIntBits(value));
     NDArray s = cache.get(key);
     if (s == null || s.isReleased()) {
       s = like.getManager().full(new Shape(), value, like.getDataType());
