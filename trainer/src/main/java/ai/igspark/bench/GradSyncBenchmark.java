@@ -7,27 +7,19 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.tensor.DeviceTransfer;
 import ai.igspark.dist.Collective;
+import ai.igspark.dist.RingBenchmark;
 import ai.igspark.dist.RingOptions;
-import ai.igspark.dist.TcpRingCollective;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.ParameterShapes;
 import ai.igspark.train.FlatGradients;
 import ai.igspark.train.GradientBuckets;
 import ai.igspark.train.GradientSync;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The gradient synchronisation of one training step at a model's real parameter shapes
@@ -79,43 +71,8 @@ public final class GradSyncBenchmark {
       String path, long[] sizes, int world, int replicas, int bucketMib, int steps)
       throws Exception {
     RingOptions options = RingOptions.defaults().withBucketBytes(bucketMib << 20);
-    byte[] secret = new byte[32];
-    new SecureRandom().nextBytes(secret);
-    TcpRingCollective.Session session =
-        new TcpRingCollective.Session("bench-grad-sync", 0, Long.toHexString(System.nanoTime()));
-    List<ServerSocketChannel> listeners = new ArrayList<>();
-    List<InetSocketAddress> addresses = new ArrayList<>();
-    ExecutorService pool = Executors.newFixedThreadPool(world);
-    try {
-      for (int r = 0; r < world; r++) {
-        ServerSocketChannel l = ServerSocketChannel.open();
-        l.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        listeners.add(l);
-        addresses.add((InetSocketAddress) l.getLocalAddress());
-      }
-      List<Future<Result>> ranks = new ArrayList<>();
-      for (int r = 0; r < world; r++) {
-        int rank = r;
-        ranks.add(pool.submit(() -> {
-          try (TcpRingCollective ring = TcpRingCollective.connect(
-              rank, addresses, listeners.get(rank), session, secret, options)) {
-            return rank(path, ring, sizes, replicas, bucketMib, steps);
-          }
-        }));
-      }
-      Result rank0 = null;
-      for (Future<Result> f : ranks) {
-        Result r = f.get();
-        rank0 = rank0 == null ? r : rank0;
-      }
-      return rank0;
-    } finally {
-      for (ServerSocketChannel l : listeners) {
-        l.close();
-      }
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
-    }
+    return RingBenchmark.onLoopbackRing(world, options, "bench-grad-sync",
+        ring -> rank(path, ring, sizes, replicas, bucketMib, steps));
   }
 
   private static Result rank(String path, Collective ring, long[] sizes, int replicas,

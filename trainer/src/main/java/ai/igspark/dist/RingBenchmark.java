@@ -113,10 +113,20 @@ public final class RingBenchmark {
   /** Rank 0's {@link #timeCalls} (each call starts after a barrier). */
   static double[] ringSeconds(int w, int floats, int iterations, RingOptions options)
       throws Exception {
+    return onLoopbackRing(w, options, "bench", ring -> timeCalls(ring, floats, iterations));
+  }
+
+  /**
+   * Runs {@code body} on every rank of a W-rank ring over 127.0.0.1, one thread per rank in this
+   * JVM, with a fresh secret; returns rank 0's result and closes every socket it opened.
+   */
+  public static <T> T onLoopbackRing(
+      int w, RingOptions options, String name, java.util.function.Function<Collective, T> body)
+      throws Exception {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     TcpRingCollective.Session session =
-        new TcpRingCollective.Session("bench", 0, Long.toHexString(System.nanoTime()));
+        new TcpRingCollective.Session(name, 0, Long.toHexString(System.nanoTime()));
     List<ServerSocketChannel> listeners = new ArrayList<>();
     List<InetSocketAddress> addresses = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(w);
@@ -140,14 +150,14 @@ public final class RingBenchmark {
       for (int r = 0; r < w; r++) {
         ranks[r] = connecting.get(r).get();
       }
-      List<Future<double[]>> running = new ArrayList<>();
+      List<Future<T>> running = new ArrayList<>();
       for (int r = 0; r < w; r++) {
         TcpRingCollective ring = ranks[r];
-        running.add(pool.submit(() -> timeCalls(ring, floats, iterations)));
+        running.add(pool.submit(() -> body.apply(ring)));
       }
-      double[] rank0 = null;
-      for (Future<double[]> f : running) {
-        double[] s = f.get();
+      T rank0 = null;
+      for (Future<T> f : running) {
+        T s = f.get();
         rank0 = rank0 == null ? s : rank0;
       }
       return rank0;
@@ -169,7 +179,7 @@ public final class RingBenchmark {
    * Wall seconds of each timed call, then the mean CPU seconds per rank per call: the process's
    * CPU time over the timed calls (all ranks and their lane threads) divided by W and the count.
    */
-  private static double[] timeCalls(TcpRingCollective ring, int floats, int iterations) {
+  private static double[] timeCalls(Collective ring, int floats, int iterations) {
     // Like SegmentTrainer: a direct native-order buffer, passed as bytes (the in-place path).
     ByteBuffer data = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
     FloatBuffer values = data.asFloatBuffer();

@@ -90,17 +90,12 @@ public final class TrainStep {
    */
   public LossComponents computeGradients(
       NDArray x, NDArray y, LossDraws draws, int globalBatchSize) {
-    try (NDScope scope = new NDScope();
-        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-      LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
-      collector.backward(terms.total());
-      return new LossComponents(
-          DeviceTransfer.download(terms.total())[0],
-          sum(terms.perSampleFinal()),
-          sum(terms.perSampleIntermediate()),
-          sum(terms.perSampleCosine()),
-          DeviceTransfer.download(terms.perSample()));
-    }
+    return forwardBackward(x, y, draws, globalBatchSize, terms -> new LossComponents(
+        DeviceTransfer.download(terms.total())[0],
+        sum(terms.perSampleFinal()),
+        sum(terms.perSampleIntermediate()),
+        sum(terms.perSampleCosine()),
+        DeviceTransfer.download(terms.perSample())));
   }
 
   /**
@@ -108,10 +103,7 @@ public final class TrainStep {
    * (Σ l_final, Σ l_inter, Σ l_cos in float64), on the device: nothing is read to the host.
    */
   public void accumulate(NDArray x, NDArray y, LossDraws draws, int globalBatchSize) {
-    try (NDScope scope = new NDScope();
-        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-      LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
-      collector.backward(terms.total());
+    forwardBackward(x, y, draws, globalBatchSize, terms -> {
       NDArray sums = NDArrays.stack(new NDList(
           sum64(terms.perSampleFinal()),
           sum64(terms.perSampleIntermediate()),
@@ -123,6 +115,18 @@ public final class TrainStep {
       } else {
         lossSums.addi(sums);
       }
+      return null;
+    });
+  }
+
+  /** Forward, backward (gradients accumulate), then {@code read} of the loss terms, in a scope. */
+  private <T> T forwardBackward(NDArray x, NDArray y, LossDraws draws, int globalBatchSize,
+      java.util.function.Function<LossTerms, T> read) {
+    try (NDScope scope = new NDScope();
+        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
+      collector.backward(terms.total());
+      return read.apply(terms);
     }
   }
 
