@@ -5,7 +5,7 @@
 # igspark_check_libtorch, igspark_gpu_shipped and igspark_gpu_conf (which fills IGSPARK_GPU_ENV
 # and IGSPARK_GPU_CONF).
 #
-# The rules (ai.igspark.dist.LibtorchDirectory applies the same ones on every executor):
+# The rules (ai.igspark.device.LibtorchDirectory applies the same ones on every executor):
 #   - PYTORCH_LIBRARY_PATH is one directory holding libtorch.so, libc10.so and DJL's
 #     libdjl_torch.so (or <djl version>-libdjl_torch.so): what DJL's LibUtils loads.
 #   - Its version is the first line of build-version in that directory or its parent (a libtorch
@@ -148,7 +148,7 @@ igspark_gpu_conf() {
     # CUDA ordinals in nvidia-smi's order, so discover-gpus.sh's indexes name the same GPUs.
     "CUDA_DEVICE_ORDER=PCI_BUS_ID"
     # TF32 matmuls, as the official SiT recipe trains (fp32 with TF32); the run config's
-    # gpu.tf32 overrides it for training (ai.igspark.dist.SparkContexts).
+    # gpu.tf32 overrides it for training (ai.igspark.spark.SparkContexts).
     "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=${TORCH_ALLOW_TF32_CUBLAS_OVERRIDE:-1}"
   )
   IGSPARK_GPU_CONF=()

@@ -45,7 +45,7 @@ igspark_ensure_built() {
   local stale=""
   if [[ ! -f "$IGSPARK_JAR" || ! -d "$IGSPARK_LIB" ]]; then
     stale="missing"
-  elif [[ -n "$(find "$IGSPARK_HOME/pom.xml" "$IGSPARK_HOME/data-pipeline" "$IGSPARK_HOME/trainer" \
+  elif [[ -n "$(find "$IGSPARK_HOME/pom.xml" "$IGSPARK_HOME/core" "$IGSPARK_HOME/data-pipeline" "$IGSPARK_HOME/trainer" \
                  \( -path '*/target' -prune \) -o \( -path '*/src/main/*' -o -name pom.xml \) \
                  -type f -newer "$IGSPARK_JAR" -print -quit)" ]]; then
     stale="changed"

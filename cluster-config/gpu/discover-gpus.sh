@@ -5,7 +5,7 @@
 # spark.worker.resource.gpu.discoveryScript) at it; it must exist at this path on every node.
 #
 # The addresses are CUDA device ordinals as the executor JVM sees them, because igspark opens
-# Device.gpu(<address>) (ai.igspark.dist.DeviceAssignment):
+# Device.gpu(<address>) (ai.igspark.spark.DeviceAssignment):
 #   - CUDA_VISIBLE_DEVICES set (Slurm, YARN GPU isolation, the NVIDIA device plugin): CUDA
 #     renumbers the listed devices 0..n-1, so the answer is 0..n-1 whatever they are called
 #     (indexes, GPU-<uuid>, MIG-<uuid>). Empty, "NoDevFiles" (Slurm without GPUs) or a leading

@@ -13,7 +13,7 @@
 # SPARK_HOME is a directory whose jars/ holds Spark's runtime jars (docs/PLATFORM.md §2). When
 # jars/ is empty it is filled, DJL and igspark excluded (the application ships those), from
 # --jars-from, else trainer/target/lib (bin/igspark builds it), else
-# `mvn dependency:copy-dependencies` on the data-pipeline module. bin/spark-submit is added so
+# `mvn dependency:copy-dependencies` on the core and data-pipeline modules. bin/spark-submit is added so
 # bin/igspark-submit can submit to this cluster.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -80,11 +80,13 @@ if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
     link_jars_from "$IGSPARK_LIB"
   else
     echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
-    copy=(dependency:copy-dependencies -DincludeScope=runtime
-          "-DexcludeGroupIds=ai.djl,ai.djl.pytorch" -DoutputDirectory="$spark_home/jars")
+    # From the root, so data-pipeline's own dependency on core resolves in the reactor
+    # (test-compile: the reactor hands out core's test-jar only once its tests are compiled).
+    copy=(-f "$IGSPARK_HOME/pom.xml" -pl core,data-pipeline test-compile
+          dependency:copy-dependencies -DincludeScope=runtime
+          "-DexcludeGroupIds=ai.djl,ai.djl.pytorch,ai.igspark" -DoutputDirectory="$spark_home/jars")
     # Maven's output (even -q prints ANSI resets) goes to stderr: stdout is cluster.env only.
-    { mvn -B -q -o -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}" \
-      || mvn -B -q -f "$IGSPARK_HOME/data-pipeline/pom.xml" "${copy[@]}"; } >&2
+    { mvn -B -q -o "${copy[@]}" || mvn -B -q "${copy[@]}"; } >&2
   fi
 fi
 compgen -G "$spark_home/jars/spark-core_*.jar" >/dev/null \

@@ -31,7 +31,9 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+# The reference modules and the model fixtures live with the core module's tests.
+CORE_TESTS = os.path.join(HERE, "..", "..", "..", "..", "core", "src", "test")
+sys.path.insert(0, os.path.join(CORE_TESTS, "python"))
 import diffusion_reference as ref  # noqa: E402
 from gen_model_parity import CONFIGS  # noqa: E402
 from ig_reference import IgNet  # noqa: E402
@@ -72,7 +74,7 @@ def save(d, name, t):
 
 def load_model(name, cfg):
     model = IgNet(cfg).eval()
-    state = np.load(os.path.join(FIXTURES, "model-parity", name, "state.npz"))
+    state = np.load(os.path.join(CORE_TESTS, "resources", "fixtures", "model-parity", name, "state.npz"))
     model.load_state_dict({k: torch.from_numpy(state[k]) for k in state.files})
     return model
 

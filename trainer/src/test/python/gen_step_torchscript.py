@@ -18,7 +18,9 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# ig_reference.py lives with the core module's tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..",
+                                "core", "src", "test", "python"))
 from gen_model_parity import CONFIGS, randomize  # noqa: E402
 from ig_reference import IgNet  # noqa: E402
 

@@ -1,7 +1,7 @@
 package ai.igspark.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.data.format.HostTensor;
+import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;

@@ -10,7 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.igspark.diffusion.Velocities;
-import ai.igspark.train.TrainableNet;
+import ai.igspark.model.TrainableNet;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -1,8 +1,9 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.config.TypedConfig;
-import ai.igspark.train.RunConfig;
+import ai.igspark.config.RunConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,8 +1,8 @@
 package ai.igspark.cli;
 
-import ai.igspark.dist.ClusterCheck;
-import ai.igspark.dist.RankResult;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.spark.ClusterCheck;
+import ai.igspark.spark.RankResult;
+import ai.igspark.spark.SparkContexts;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,7 +1,7 @@
 package ai.igspark.cli;
 
 import ai.djl.Device;
-import ai.igspark.dist.ComputeDevice;
+import ai.igspark.device.ComputeDevice;
 import picocli.CommandLine.Option;
 
 /**

@@ -2,7 +2,7 @@ package ai.igspark.cli;
 
 import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.Npz;
 import ai.igspark.eval.AdmStatistics;
 import ai.igspark.eval.Evaluation;
 import ai.igspark.eval.EvaluationSide;

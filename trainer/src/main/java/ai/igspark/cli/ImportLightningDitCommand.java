@@ -1,6 +1,6 @@
 package ai.igspark.cli;
 
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.ingest.LightningDitImport;
 import java.nio.file.Path;

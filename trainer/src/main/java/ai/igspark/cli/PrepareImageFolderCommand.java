@@ -1,7 +1,7 @@
 package ai.igspark.cli;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.Normalization;
 import ai.igspark.data.ingest.ImageFolderIngestJob;
 import java.nio.file.Path;

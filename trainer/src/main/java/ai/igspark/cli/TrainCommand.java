@@ -1,7 +1,7 @@
 package ai.igspark.cli;
 
-import ai.igspark.ckpt.RunConfigDiff;
-import ai.igspark.train.RunConfig;
+import ai.igspark.config.RunConfigDiff;
+import ai.igspark.config.RunConfig;
 import ai.igspark.train.TrainDriver;
 import java.nio.file.Path;
 import java.util.List;

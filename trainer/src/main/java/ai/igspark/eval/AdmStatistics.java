@@ -1,8 +1,8 @@
 package ai.igspark.eval;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npz;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

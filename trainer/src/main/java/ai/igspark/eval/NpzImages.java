@@ -1,8 +1,8 @@
 package ai.igspark.eval;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.DType;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.Npz;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;

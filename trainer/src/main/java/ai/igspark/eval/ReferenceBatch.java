@@ -1,7 +1,7 @@
 package ai.igspark.eval;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.Npz;
 import java.nio.file.Path;
 
 /**

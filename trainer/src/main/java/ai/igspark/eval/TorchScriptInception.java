@@ -239,7 +239,7 @@ public final class TorchScriptInception implements FeatureExtractor {
     model.close();
   }
 
-  static String sha256(Path file) {
+  public static String sha256(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] buf = new byte[1 << 16];

@@ -1,11 +1,12 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.data.LoopbackOnly;
-import ai.igspark.dist.ComputeDevice;
-import ai.igspark.dist.LibtorchDirectory;
+import ai.igspark.device.ComputeDevice;
+import ai.igspark.device.LibtorchDirectory;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;

@@ -1,7 +1,7 @@
 package ai.igspark.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.igspark.data.tensor.DeviceTransfer;
+import ai.igspark.tensor.DeviceTransfer;
 import java.nio.FloatBuffer;
 import java.util.Collection;
 

@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -22,12 +23,12 @@ import ai.igspark.data.sampling.EpochSampler;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.TimeSampling;
-import ai.igspark.dist.Collective;
-import ai.igspark.dist.LocalCollective;
-import ai.igspark.dist.RankContext;
-import ai.igspark.dist.RankTask;
-import ai.igspark.dist.RingOptions;
-import ai.igspark.dist.TcpRingCollective;
+import ai.igspark.collective.Collective;
+import ai.igspark.collective.LocalCollective;
+import ai.igspark.spark.RankContext;
+import ai.igspark.spark.RankTask;
+import ai.igspark.collective.RingOptions;
+import ai.igspark.collective.TcpRingCollective;
 import ai.igspark.model.ModelConfig;
 import java.io.IOException;
 import java.net.URI;

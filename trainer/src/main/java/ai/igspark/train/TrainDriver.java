@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.Checkpoint;
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.FileEntry;
@@ -8,11 +9,11 @@ import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.ingest.HadoopConfiguration;
-import ai.igspark.dist.NotEnoughSlotsException;
-import ai.igspark.dist.RankResult;
-import ai.igspark.dist.SegmentJob;
-import ai.igspark.dist.SparkContexts;
-import ai.igspark.eval.CheckpointEvaluation;
+import ai.igspark.spark.NotEnoughSlotsException;
+import ai.igspark.spark.RankResult;
+import ai.igspark.spark.SegmentJob;
+import ai.igspark.spark.SparkContexts;
+import ai.igspark.eval.job.CheckpointEvaluation;
 import ai.igspark.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -298,7 +299,7 @@ public final class TrainDriver {
    * executor environment ({@link RunConfig.Gpu#executorEnvironment()}), which overrides what a
    * profile or {@code igspark-submit --gpu} set.
    */
-  static SparkContexts.Builder sparkBuilder(RunConfig config, String master) {
+  public static SparkContexts.Builder sparkBuilder(RunConfig config, String master) {
     SparkContexts.Builder b =
         SparkContexts.builder()
             .appName("igspark train " + config.run().name())

@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.model.TrainableNet;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -9,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import ai.igspark.data.tensor.DeviceTransfer;
+import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.LossTerms;

@@ -1,7 +1,8 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.MetricsLog;
-import ai.igspark.dist.MetricRecord;
+import ai.igspark.metrics.MetricRecord;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

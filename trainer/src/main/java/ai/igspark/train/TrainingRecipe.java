@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.diffusion.IgLoss;

@@ -1,14 +1,16 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
+import ai.igspark.model.IgDiTNet;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.ckpt.CheckpointWriter;
 import ai.igspark.ckpt.FileEntry;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.SafetensorsFile;
-import ai.igspark.data.format.SafetensorsWriter;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;

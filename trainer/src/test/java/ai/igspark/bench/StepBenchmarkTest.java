@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
+import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.Presets;
 import java.io.OutputStream;

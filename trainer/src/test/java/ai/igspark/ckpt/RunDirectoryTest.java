@@ -1,12 +1,14 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.config.RunConfigDiff;
+import ai.igspark.ckpt.MetricsLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.train.RunConfig;
+import ai.igspark.config.RunConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package ai.igspark.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.dist.ComputeDevice;
+import ai.igspark.device.ComputeDevice;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

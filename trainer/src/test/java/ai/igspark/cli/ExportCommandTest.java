@@ -3,9 +3,9 @@ package ai.igspark.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.SafetensorsFile;
-import ai.igspark.data.format.TorchCheckpoint;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.tensorfile.TorchCheckpoint;
 import ai.igspark.model.ModelCheckpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;

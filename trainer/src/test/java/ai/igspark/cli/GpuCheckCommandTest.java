@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.igspark.dist.ComputeDevice;
+import ai.igspark.device.ComputeDevice;
 import ai.igspark.model.Presets;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;

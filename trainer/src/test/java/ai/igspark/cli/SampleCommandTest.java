@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npy;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npy;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.Presets;
 import java.net.URISyntaxException;

@@ -59,11 +59,6 @@ class SelfContainedRepositoryTest {
   private static final Pattern NUMBERED_HEADING =
       Pattern.compile("^#{1,6}[ \\t]+(\\d+(?:\\.\\d+)*)\\.?(?:[ \\t]|$)");
 
-  /** A row of the package table: {@code | `ai.igspark.x` | module | …}. */
-  private static final Pattern PACKAGE_ROW =
-      Pattern.compile(
-          "^\\|[ \\t]*`(ai\\.igspark[a-z0-9_.]*)`[ \\t]*\\|[ \\t]*([A-Za-z0-9_-]+)[ \\t]*\\|");
-
   @Test
   void noTextFileRefersToMaterialOutsideTheRepository() throws IOException {
     List<String> offences = new ArrayList<>();
@@ -222,15 +217,7 @@ class SelfContainedRepositoryTest {
 
   /** Package → module as the table in docs/ARCHITECTURE.md lists them. */
   private static Map<String, String> packageTable() throws IOException {
-    Map<String, String> out = new TreeMap<>();
-    for (String line : lines("docs/ARCHITECTURE.md")) {
-      Matcher m = PACKAGE_ROW.matcher(line);
-      if (m.find()) {
-        out.put(m.group(1), m.group(2));
-      }
-    }
-    assertTrue(!out.isEmpty(), "docs/ARCHITECTURE.md has no package table rows");
-    return out;
+    return PackageTable.read(root()).modules();
   }
 
   /**

@@ -1,16 +1,16 @@
 package ai.igspark.eval;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npz;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Map;
 
 /** The committed stand-in VAE decoder fixtures (src/test/python/gen_decoder_standin.py). */
-final class DecoderStandIn {
+public final class DecoderStandIn {
   private DecoderStandIn() {}
 
-  static Path file(String name) {
+  public static Path file(String name) {
     try {
       return Path.of(
           DecoderStandIn.class.getResource("/fixtures/decoder-standin/" + name).toURI());
@@ -19,7 +19,7 @@ final class DecoderStandIn {
     }
   }
 
-  static Map<String, HostTensor> expected() {
+  public static Map<String, HostTensor> expected() {
     return Npz.readAll(file("expected.npz"));
   }
 }

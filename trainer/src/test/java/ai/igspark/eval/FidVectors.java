@@ -2,8 +2,8 @@ package ai.igspark.eval;
 
 import static ai.igspark.eval.FixtureRandom.ints;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npy;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;

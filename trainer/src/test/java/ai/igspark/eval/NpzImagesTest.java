@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npz;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;

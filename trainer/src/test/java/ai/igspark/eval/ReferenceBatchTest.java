@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.Npz;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npz;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

@@ -1,12 +1,13 @@
 package ai.igspark.eval;
 
+import ai.igspark.eval.job.LatentDecoding;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
+import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.format.Normalization;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package ai.igspark.notebooks;
 
 import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
-import ai.igspark.train.RunConfig;
+import ai.igspark.config.RunConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

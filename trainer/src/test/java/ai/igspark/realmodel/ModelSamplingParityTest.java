@@ -21,7 +21,7 @@ import ai.igspark.optim.AdamW;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.Muon;
 import ai.igspark.optim.ParamOptimizer;
-import ai.igspark.train.IgDiTNet;
+import ai.igspark.model.IgDiTNet;
 import ai.igspark.train.TrainStep;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

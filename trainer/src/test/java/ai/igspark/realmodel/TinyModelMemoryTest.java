@@ -13,7 +13,7 @@ import ai.igspark.model.Presets;
 import ai.igspark.optim.AdamW;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.LrSchedule;
-import ai.igspark.train.IgDiTNet;
+import ai.igspark.model.IgDiTNet;
 import ai.igspark.train.TrainStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;

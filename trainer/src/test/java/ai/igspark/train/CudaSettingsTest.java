@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.dist.ComputeDevice;
+import ai.igspark.device.ComputeDevice;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

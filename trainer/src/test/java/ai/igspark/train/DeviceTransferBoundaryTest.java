@@ -98,7 +98,7 @@ class DeviceTransferBoundaryTest {
 
   private static List<Path> mainSources() throws IOException {
     List<Path> out = new ArrayList<>();
-    for (String module : List.of("data-pipeline", "trainer")) {
+    for (String module : List.of("core", "data-pipeline", "trainer")) {
       try (Stream<Path> s = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
         s.filter(p -> p.toString().endsWith(".java")).forEach(out::add);
       }

@@ -1,5 +1,7 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
+import ai.igspark.model.IgDiTNet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;

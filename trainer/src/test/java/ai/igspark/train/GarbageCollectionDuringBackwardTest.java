@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.model.IgDiTNet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.engine.Engine;

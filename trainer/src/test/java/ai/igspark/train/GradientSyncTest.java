@@ -7,7 +7,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.igspark.data.tensor.DeviceTransfer;
+import ai.igspark.tensor.DeviceTransfer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,11 +1,12 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.MiniHdfs;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.spark.SparkContexts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

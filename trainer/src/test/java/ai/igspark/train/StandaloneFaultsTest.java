@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
-import ai.igspark.dist.LoopbackStandaloneCluster;
-import ai.igspark.dist.SegmentJob;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.spark.LoopbackStandaloneCluster;
+import ai.igspark.spark.SegmentJob;
+import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

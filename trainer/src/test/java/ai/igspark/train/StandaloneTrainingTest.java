@@ -1,13 +1,14 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.SafetensorsFile;
-import ai.igspark.dist.LoopbackStandaloneCluster;
-import ai.igspark.dist.SegmentJob;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.spark.LoopbackStandaloneCluster;
+import ai.igspark.spark.SegmentJob;
+import ai.igspark.spark.SparkContexts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.tensor.DeviceTransfer;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -235,7 +236,7 @@ class TrainDriverTest {
     var w =
         ai.igspark.data.format.DatasetWriter.to(uri)
             .latentShape(4, 8, 8)
-            .storedDType(ai.igspark.data.format.DType.F32)
+            .storedDType(ai.igspark.tensorfile.DType.F32)
             .numClasses(4)
             .kind(ai.igspark.data.format.DatasetKind.LATENTS)
             .withFlips(false)

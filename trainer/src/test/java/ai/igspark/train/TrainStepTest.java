@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.model.TrainableNet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -114,8 +115,8 @@ class TrainStepTest {
     NDArray y = labels(0, 1, 2, 1);
     IgLoss loss = IgLoss.sit(K);
     for (int s = 0; s < 3; s++) {
-      ai.igspark.data.tensor.DeviceTransfer.Counts before =
-          ai.igspark.data.tensor.DeviceTransfer.counts();
+      ai.igspark.tensor.DeviceTransfer.Counts before =
+          ai.igspark.tensor.DeviceTransfer.counts();
       try (NDScope scope = new NDScope()) {
         LossDraws draws = loss.draw(x, new SplittableRandom(s));
         step.accumulate(x.get("0:2"), y.get("0:2"), slice(draws, "0:2"), 4);
@@ -127,7 +128,7 @@ class TrainStepTest {
         step.discardLossSums();
       }
       assertTrue(step.applyUpdate(step.gradientNorm()).applied());
-      long reads = ai.igspark.data.tensor.DeviceTransfer.counts().minus(before).downloads();
+      long reads = ai.igspark.tensor.DeviceTransfer.counts().minus(before).downloads();
       assertEquals(logStep ? 2 : 1, reads, "device reads in step " + s);
       if (logStep) {
         assertTrue(sums[0] > 0 && sums[1] > 0, "loss sums were accumulated on the device");

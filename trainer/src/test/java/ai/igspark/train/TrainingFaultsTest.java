@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,9 +11,9 @@ import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.data.format.SafetensorsFile;
+import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.data.sampling.EpochSampler;
-import ai.igspark.dist.SparkContexts;
+import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

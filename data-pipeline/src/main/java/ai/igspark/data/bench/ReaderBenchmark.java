@@ -1,7 +1,7 @@
 package ai.igspark.data.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.LatentBatch;
 import ai.igspark.data.format.LatentDataset;

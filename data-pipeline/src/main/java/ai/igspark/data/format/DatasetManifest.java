@@ -1,5 +1,6 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.InvalidInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

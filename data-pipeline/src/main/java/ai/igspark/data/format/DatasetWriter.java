@@ -1,5 +1,6 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.InvalidInputException;
 import java.io.IOException;
 import java.io.OutputStream;

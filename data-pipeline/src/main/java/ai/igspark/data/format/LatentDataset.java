@@ -1,5 +1,8 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HalfPrecision;
+import ai.igspark.tensorfile.SafetensorsFile;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -8,7 +11,7 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
-import ai.igspark.data.tensor.DeviceTransfer;
+import ai.igspark.tensor.DeviceTransfer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

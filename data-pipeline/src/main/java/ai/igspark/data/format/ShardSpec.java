@@ -1,5 +1,7 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.DType;
+
 /**
  * What every shard of one dataset holds, shared by all the {@link ShardWriter}s of an ingestion.
  *

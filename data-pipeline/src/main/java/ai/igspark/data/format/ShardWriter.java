@@ -1,5 +1,8 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.HalfPrecision;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import ai.igspark.data.InvalidInputException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

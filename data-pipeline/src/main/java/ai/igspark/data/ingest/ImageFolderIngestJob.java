@@ -1,7 +1,7 @@
 package ai.igspark.data.ingest;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetWriter;

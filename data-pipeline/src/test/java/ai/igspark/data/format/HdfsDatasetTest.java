@@ -1,5 +1,7 @@
 package ai.igspark.data.format;
 
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package ai.igspark.data.ingest;
 
+import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.data.format.HostTensor;
+import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.format.Normalization;
-import ai.igspark.data.format.Npy;
-import ai.igspark.data.format.SafetensorsFile;
+import ai.igspark.tensorfile.Npy;
+import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.data.format.ShardEntry;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package ai.igspark.cli.bench;
 
 import ai.igspark.data.bench.ReaderBenchmark;
-import ai.igspark.data.format.DType;
+import ai.igspark.tensorfile.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

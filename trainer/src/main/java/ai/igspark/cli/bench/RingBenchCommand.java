@@ -1,6 +1,6 @@
 package ai.igspark.cli.bench;
 
-import ai.igspark.dist.RingBenchmark;
+import ai.igspark.collective.RingBenchmark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

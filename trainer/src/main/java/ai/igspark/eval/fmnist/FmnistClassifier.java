@@ -2,10 +2,10 @@ package ai.igspark.eval.fmnist;
 
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.DType;
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.SafetensorsFile;
-import ai.igspark.data.format.SafetensorsWriter;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.format.HostTensor;
-import ai.igspark.data.format.SafetensorsFile;
-import ai.igspark.data.format.SafetensorsWriter;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,0 +1,45 @@
+package ai.igspark.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.igspark.diffusion.TimeConvention;
+import ai.igspark.diffusion.Velocities;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The IG model seen by the diffusion code: both heads' velocities, and what is trained. */
+public final class IgDiTNet implements TrainableNet {
+  private final IgDiT model;
+  private final Map<String, NDArray> trainable;
+
+  public IgDiTNet(IgDiT model) {
+    this.model = model;
+    Map<String, NDArray> state = model.stateDict();
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    for (String name : model.trainableNames()) {
+      params.put(name, state.get(name));
+    }
+    this.trainable = Collections.unmodifiableMap(params);
+  }
+
+  /** The diffusion package's name for the time convention a model config declares. */
+  public static TimeConvention convention(ModelConfig config) {
+    return config.timeConvention() == ModelConfig.TimeConvention.SIT
+        ? TimeConvention.SIT
+        : TimeConvention.LIGHTNINGDIT;
+  }
+
+  public IgDiT model() {
+    return model;
+  }
+
+  @Override
+  public Velocities predict(NDArray x, NDArray t, NDArray y) {
+    return model.forward(x, t, y);
+  }
+
+  @Override
+  public Map<String, NDArray> trainableParameters() {
+    return trainable;
+  }
+}
