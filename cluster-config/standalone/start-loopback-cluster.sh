@@ -82,7 +82,7 @@ if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
     echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
     # From the root, so data-pipeline's own dependency on core resolves in the reactor
     # (test-compile: the reactor hands out core's test-jar only once its tests are compiled).
-    copy=(-f "$IGSPARK_HOME/pom.xml" -pl core,data-pipeline test-compile
+    copy=(-f "$IGSPARK_HOME/pom.xml" -pl "core,data-pipeline" test-compile
           dependency:copy-dependencies -DincludeScope=runtime
           "-DexcludeGroupIds=ai.djl,ai.djl.pytorch,ai.igspark" -DoutputDirectory="$spark_home/jars")
     # Maven's output (even -q prints ANSI resets) goes to stderr: stdout is cluster.env only.

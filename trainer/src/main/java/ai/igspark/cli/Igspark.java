@@ -5,6 +5,8 @@ import ai.igspark.data.LoopbackOnly;
 import ai.igspark.train.TrainDriver;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code igspark} command line. Each subcommand is a small class of its own. */
 @Command(
@@ -28,6 +30,16 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
     })
 public final class Igspark {
+  /** Exit codes (docs/RELIABILITY.md §1). */
+  static final int EXIT_BUG = 1;
+  static final int EXIT_INPUT = 2;
+  static final int EXIT_TRAINING_STOPPED = 3;
+
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description = "On failure, print the stack trace as well as the message.")
+  boolean verbose;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -46,26 +58,33 @@ public final class Igspark {
   }
 
   /**
-   * Bad input is the user's to fix: print what was wrong and where, without a stack trace. Any
-   * other failure is a bug or an environment problem: print everything.
+   * Bad input is the user's to fix: one line saying what was wrong and where (the stack trace only
+   * with --verbose). Any other failure is a bug: print everything.
    */
   private static int reportFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+    boolean verbose = parsed.asCommandLineList().stream()
+        .anyMatch(c -> c.getParseResult().hasMatchedOption("--verbose"));
     Throwable cause = e;
     while (cause != null && !(cause instanceof InvalidInputException)) {
       cause = cause.getCause();
     }
+    int code;
     if (cause != null) {
       cli.getErr().println("igspark: error: " + cause.getMessage());
-      return 2;
-    }
-    if (e instanceof TrainDriver.TrainingFailedException) {
+      code = EXIT_INPUT;
+    } else if (e instanceof TrainDriver.TrainingFailedException) {
       // The message says what happened and how to resume; the cause is in the log above.
       cli.getErr().println("igspark: training stopped: " + e.getMessage());
-      return 3;
+      code = EXIT_TRAINING_STOPPED;
+    } else {
+      cli.getErr().println("igspark: failed: " + e);
+      verbose = true;
+      code = EXIT_BUG;
     }
-    cli.getErr().println("igspark: failed: " + e);
-    e.printStackTrace(cli.getErr());
-    return 1;
+    if (verbose) {
+      e.printStackTrace(cli.getErr());
+    }
+    return code;
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,9 @@
 package ai.igspark.cli;
 
 import ai.igspark.config.RunConfigDiff;
+import ai.igspark.data.config.TypedConfig;
+import ai.igspark.model.ModelConfig;
+import java.util.Set;
 import ai.igspark.config.RunConfig;
 import ai.igspark.train.TrainDriver;
 import java.nio.file.Path;
@@ -44,10 +47,11 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RunConfig cfg = RunConfig.load(config);
-    TrainDriver driver =
-        new TrainDriver(
-            cfg, config.toString(), RunConfigDiff.parseAllowed(String.join(",", allowChange)),
-            System.out);
+    Set<String> allowed = RunConfigDiff.parseAllowed(String.join(",", allowChange));
+    ModelConfig model = ModelConfig.fromTree(cfg.model(), config + ": model");
+    RunConfigDiff.requireKnown(allowed, cfg.toTree(),
+        TypedConfig.mapper().createObjectNode().set("model", TypedConfig.mapper().valueToTree(model)));
+    TrainDriver driver = new TrainDriver(cfg, config.toString(), allowed, System.out);
     try (JavaSparkContext sc = TrainDriver.startSpark(cfg, master)) {
       TrainDriver.Outcome outcome = driver.run(sc, resume);
       return outcome.step() >= outcome.totalSteps() ? 0 : 1;

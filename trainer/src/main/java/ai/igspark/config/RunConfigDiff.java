@@ -2,6 +2,7 @@ package ai.igspark.config;
 
 import ai.igspark.data.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -9,6 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -16,6 +19,10 @@ import java.util.stream.Collectors;
  * Key paths look like {@code train.optimizer.lr} and {@code train.optimizer.betas[1]}.
  */
 public record RunConfigDiff(List<Change> changes) {
+  /** One dot-separated part of a key path: a name with optional indices, {@code betas[1]}. */
+  private static final Pattern KEY_PART = Pattern.compile("([^\\[\\]]+)((?:\\[\\d+])*)");
+  private static final Pattern INDEX = Pattern.compile("\\[(\\d+)]");
+
   /** One differing key: its value before and after ("(absent)" when a side lacks it). */
   public record Change(String key, String before, String after) {
     @Override
@@ -51,6 +58,47 @@ public record RunConfigDiff(List<Change> changes) {
         .map(String::trim)
         .filter(s -> !s.isEmpty())
         .collect(Collectors.toCollection(LinkedHashSet::new));
+  }
+
+  /**
+   * Refuses an {@code --allow-change} key that names nothing in any of {@code trees} (the resolved
+   * configuration, every default written out): a misspelt key would otherwise allow nothing and
+   * the refusal it was meant to lift would follow with no hint.
+   */
+  public static void requireKnown(Collection<String> allowed, JsonNode... trees) {
+    for (String key : allowed) {
+      boolean known = false;
+      for (JsonNode tree : trees) {
+        known |= !at(tree, key).isMissingNode();
+      }
+      if (!known) {
+        Set<String> sections = new TreeSet<>();
+        for (JsonNode tree : trees) {
+          tree.fieldNames().forEachRemaining(sections::add);
+        }
+        throw new InvalidInputException(
+            "--allow-change: unknown key '" + key + "'; expected a key path of the run"
+                + " configuration such as train.optimizer.lr or a section (" + String.join(", ",
+                sections) + ")");
+      }
+    }
+  }
+
+  /** The node at a key path such as {@code train.optimizer.betas[1]}; missing if none. */
+  private static JsonNode at(JsonNode tree, String key) {
+    JsonNode node = tree;
+    for (String part : key.split("\\.", -1)) {
+      Matcher m = KEY_PART.matcher(part);
+      if (!m.matches()) {
+        return MissingNode.getInstance();
+      }
+      node = node.path(m.group(1));
+      Matcher index = INDEX.matcher(m.group(2));
+      while (index.find()) {
+        node = node.path(Integer.parseInt(index.group(1)));
+      }
+    }
+    return node;
   }
 
   /** The changes none of {@code allowed} covers. */

@@ -1,5 +1,6 @@
 package ai.igspark.spark;
 
+import ai.igspark.data.InvalidInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,11 @@ public final class SparkContexts {
    * (train, ckpt, eval), so a class reference would close a package cycle. IgsparkKryoRegistratorTest
    * loads it by this name.
    */
+  /** The master URL forms Spark 4 accepts (SparkContext.createTaskScheduler). */
+  private static final java.util.regex.Pattern MASTER_URL = java.util.regex.Pattern.compile(
+      "local|local\\[(\\*|\\d+)(\\s*,\\s*\\d+)?]|local-cluster\\[\\d+, *\\d+, *\\d+]"
+          + "|spark://\\S+|yarn|k8s://\\S+");
+
   public static final String KRYO_REGISTRATOR = "ai.igspark.spark.kryo.IgsparkKryoRegistrator";
 
   /** The executor JVM flags igspark always adds (DJL offline, no telemetry). */
@@ -231,9 +237,34 @@ public final class SparkContexts {
       return conf;
     }
 
-    /** Starts a context; the caller closes it. */
+    /**
+     * Starts a context; the caller closes it. A master URL Spark cannot parse is the user's
+     * mistake, reported as such (Spark says it in a SparkException like any other failure).
+     */
     public JavaSparkContext start() {
-      return new JavaSparkContext(conf());
+      SparkConf conf = conf();
+      String master = conf.get("spark.master", "");
+      if (!MASTER_URL.matcher(master).matches()) {
+        throw badMaster(master);
+      }
+      try {
+        return new JavaSparkContext(conf);
+      } catch (Exception e) { // Scala's SparkException is checked in Java but not declared
+        if (String.valueOf(e.getMessage()).startsWith("Could not parse Master URL")) {
+          throw badMaster(master);
+        }
+        if (e instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IllegalStateException("Spark could not start: " + e.getMessage(), e);
+      }
     }
+  }
+
+  private static InvalidInputException badMaster(String master) {
+    return new InvalidInputException(
+        "--master " + (master.isEmpty() ? "(unset)" : master) + ": not a Spark master URL;"
+            + " expected local, local[N], local[*], spark://HOST:PORT[,HOST:PORT], yarn or"
+            + " k8s://https://HOST:PORT");
   }
 }

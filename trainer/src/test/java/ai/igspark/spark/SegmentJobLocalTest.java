@@ -58,7 +58,8 @@ class SegmentJobLocalTest {
       assertTrue(result.value().startsWith("hello from rank " + previous + " in local-test-3-"),
           result.value());
       assertEquals("127.0.0.1", result.host());
-      assertTrue(result.allGatherMillis() > 0);
+      // Measured, not necessarily > 0: the last rank to reach the all-gather hardly waits.
+      assertTrue(result.allGatherMillis() >= 0, result.toString());
     }
     assertEquals(2, records.size(), records.toString());
     for (MetricRecord record : records) {

@@ -49,10 +49,15 @@ public final class TypedConfig {
     return convert(tree, type, file.toString());
   }
 
-  /** Parses a file into a tree, with a clear error for a missing or malformed file. */
+  /**
+   * Parses a file into a tree, with a clear error for a missing or malformed file and for a key
+   * given twice in one mapping (YAML itself would let the last one win silently).
+   */
   public static JsonNode readTree(Path file) {
     try {
-      JsonNode tree = YAML.readTree(Files.readString(file));
+      String text = Files.readString(file);
+      DuplicateKeys.check(YAML, text, file.toString());
+      JsonNode tree = YAML.readTree(text);
       if (tree == null || tree.isMissingNode() || tree.isNull()) {
         throw new InvalidInputException(file + ": the file is empty; expected a YAML mapping");
       }
@@ -74,6 +79,9 @@ public final class TypedConfig {
   public static <T> T convert(Object tree, Class<T> type, String source) {
     try {
       JsonNode node = tree instanceof JsonNode n ? n : YAML.valueToTree(tree);
+      // Jackson builds a record before it reports the record's unknown keys, so a misspelt
+      // required key would surface as "missing"; name the misspelling first.
+      KnownKeys.check(YAML, node, type, source);
       return YAML.treeToValue(node, type);
     } catch (JsonProcessingException e) {
       throw translate(e, source);

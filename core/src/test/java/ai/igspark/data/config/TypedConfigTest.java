@@ -80,4 +80,44 @@ class TypedConfigTest {
             () -> TypedConfig.read(dir.resolve("nope.yaml"), Run.class));
     assertTrue(e.getMessage().endsWith("no such file"), e.getMessage());
   }
+
+  record Required(String manifest, String flip) {
+    Required {
+      if (manifest == null) {
+        throw new InvalidInputException("missing key 'manifest'");
+      }
+    }
+  }
+
+  record WithRequired(Required data) {}
+
+  @Test
+  void aMisspeltRequiredKeyIsReportedAsUnknownWithTheNearestKnownKey() throws Exception {
+    Path p = write("data:\n  manfest: a.json\n  flip: none\n");
+    var e = assertThrows(InvalidInputException.class, () -> TypedConfig.read(p, WithRequired.class));
+    assertTrue(e.getMessage().contains("unknown key 'data.manfest' (did you mean 'manifest'?)"),
+        e.getMessage());
+  }
+
+  @Test
+  void aKeyGivenTwiceInOneMappingIsAnErrorNamingBothLines() throws Exception {
+    Path p = write("name: a\ntrain:\n  batch: 4\n  lr: 1e-4\n  batch: 8\n");
+    var e = assertThrows(InvalidInputException.class, () -> TypedConfig.read(p, Run.class));
+    assertTrue(e.getMessage().contains("duplicate key 'train.batch' at lines 3 and 5"),
+        e.getMessage());
+  }
+
+  @Test
+  void theSameKeyInTwoDifferentMappingsIsNotADuplicate() throws Exception {
+    record Named(String name, Run run) {}
+    Path p = write("name: a\nrun: {name: b, train: {batch: 4, lr: 1e-4, sampling: uniform}}\n");
+    assertEquals("b", TypedConfig.read(p, Named.class).run().name());
+  }
+
+  @Test
+  void aDuplicateKeyInJsonIsAnErrorToo() throws Exception {
+    Path q = write("{\"name\": \"a\", \"name\": \"b\"}\n");
+    var e = assertThrows(InvalidInputException.class, () -> TypedConfig.read(q, Run.class));
+    assertTrue(e.getMessage().contains("duplicate key 'name' at lines 1 and 1"), e.getMessage());
+  }
 }
