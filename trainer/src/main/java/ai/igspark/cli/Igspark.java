@@ -30,7 +30,7 @@ import picocli.CommandLine.ScopeType;
       BenchCommand.class,
     })
 public final class Igspark {
-  /** Exit codes (docs/RELIABILITY.md §1). */
+  /** Exit codes, as the README's table lists them. */
   static final int EXIT_BUG = 1;
   static final int EXIT_INPUT = 2;
   static final int EXIT_TRAINING_STOPPED = 3;
