@@ -160,6 +160,31 @@ public final class SafetensorsFile implements AutoCloseable {
         ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN));
   }
 
+  /**
+   * The header of a safetensors file: its tensors (offsets relative to {@code dataStart}),
+   * metadata, and where the data section starts in the file.
+   */
+  public record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata,
+      long dataStart) {}
+
+  /**
+   * Reads and validates only the header from the start of a stream of a file of {@code fileSize}
+   * bytes, so a check can look at tensor names, dtypes and shapes (and seek to one small tensor)
+   * without reading the data.
+   */
+  public static Header readHeader(InputStream in, long fileSize, String source)
+      throws IOException {
+    if (fileSize < 8) {
+      throw notSafetensors(source, "the file has only " + fileSize + " bytes");
+    }
+    byte[] len = in.readNBytes(8);
+    long headerLength = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    checkHeaderLength(source, headerLength, fileSize);
+    byte[] header = in.readNBytes((int) headerLength);
+    Parsed parsed = parseHeader(source, header, fileSize - 8 - headerLength);
+    return new Header(parsed.tensors, parsed.metadata, 8 + headerLength);
+  }
+
   public String source() {
     return source;
   }

@@ -19,7 +19,9 @@ import java.nio.ShortBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -327,61 +329,25 @@ public final class LatentDataset implements AutoCloseable {
       this.file = file;
       this.name = name;
       try {
-        boolean moments = manifest.kind() == DatasetKind.MOMENTS;
-        List<String> expected = new ArrayList<>(moments
-            ? List.of("moments_mean", "moments_std") : List.of("latents"));
-        if (manifest.hasFlip()) {
-          expected.add("latents_flip");
+        ShardLayout layout = new ShardLayout(manifest);
+        Map<String, SafetensorsFile.TensorInfo> tensors = new LinkedHashMap<>();
+        for (String t : file.names()) {
+          tensors.put(t, file.info(t));
         }
-        long[] shape = {entry.count(), manifest.channels(), manifest.height(), manifest.width()};
-        for (String t : expected) {
-          check(t, shape);
-        }
-        first = view(file.bytes(expected.get(0)));
-        second = expected.size() > 1 ? view(file.bytes(expected.get(1))) : null;
-        labels = readLabels(entry.count());
+        layout.checkTensors(name, tensors, entry.count());
+        List<String> data = layout.dataTensors();
+        first = view(file.bytes(data.get(0)));
+        second = data.size() > 1 ? view(file.bytes(data.get(1))) : null;
+        labels = file.read(ShardLayout.LABELS).toLongs();
+        layout.checkLabels(name, labels);
       } catch (RuntimeException e) {
         file.close();
         throw e;
       }
     }
 
-    private void check(String tensor, long[] shape) {
-      if (!file.has(tensor)) {
-        throw new InvalidInputException(name + ": no tensor '" + tensor + "' (a "
-            + manifest.kind().jsonName() + (manifest.hasFlip() ? " dataset with flips" : " dataset")
-            + " needs it; the shard holds " + file.names() + ")");
-      }
-      SafetensorsFile.TensorInfo info = file.info(tensor);
-      if (info.dtype() != manifest.storedDType() || !Arrays.equals(info.shape(), shape)) {
-        throw new InvalidInputException(name + ": tensor '" + tensor + "' is " + info.dtype()
-            + Arrays.toString(info.shape()) + " but the manifest says " + manifest.storedDType()
-            + Arrays.toString(shape));
-      }
-    }
-
     private Object view(ByteBuffer b) {
       return manifest.storedDType() == DType.F32 ? b.asFloatBuffer() : b.asShortBuffer();
-    }
-
-    private long[] readLabels(long count) {
-      if (!file.has("labels")) {
-        throw new InvalidInputException(name + ": no tensor 'labels' (the shard holds "
-            + file.names() + ")");
-      }
-      SafetensorsFile.TensorInfo info = file.info("labels");
-      if (info.dtype().isFloatingPoint() || !Arrays.equals(info.shape(), new long[] {count})) {
-        throw new InvalidInputException(name + ": tensor 'labels' is " + info.dtype()
-            + Arrays.toString(info.shape()) + " but the manifest says I64[" + count + "]");
-      }
-      long[] l = file.read("labels").toLongs();
-      for (int r = 0; r < l.length; r++) {
-        if (l[r] < 0 || l[r] >= manifest.numClasses()) {
-          throw new InvalidInputException(name + ": label " + l[r] + " of row " + r
-              + " is outside [0, " + manifest.numClasses() + ")");
-        }
-      }
-      return l;
     }
 
     void checkFinite() {

@@ -60,6 +60,13 @@ class DatasetBadInputTest {
     return e.getMessage();
   }
 
+  /** The driver's check before step 0 (headers and labels only); returns the error message. */
+  private String preflightFails() {
+    return assertThrows(InvalidInputException.class,
+        () -> DatasetPreflight.check(dir.toString(), DatasetManifest.read(dir.toString(), CONF),
+            CONF)).getMessage();
+  }
+
   /** Replaces shard 1 and records its new digest and size, so only its content is wrong. */
   private void replaceShard1(byte[] content) throws IOException {
     Files.write(shard1(), content);
@@ -221,5 +228,55 @@ class DatasetBadInputTest {
     new SafetensorsWriter().add("latents", latents)
         .add("labels", HostTensor.ofLongs(new long[] {labels.length}, labels)).write(out);
     return out.toByteArray();
+  }
+
+  @Test
+  void preflightPassesAGoodDataset() {
+    DatasetPreflight.check(dir.toString(), manifest, CONF);
+  }
+
+  @Test
+  void preflightFindsALabelOutOfRange() throws IOException {
+    HostTensor ok = HostTensor.ofFloatsAs(DType.F16, new long[] {3, 2, 3, 4}, new float[3 * SIZE]);
+    replaceShard1(shardBytes(ok, new long[] {0, 5, 2}));
+    assertNames(preflightFails(), "shard-00001", "label 5 of row 1 is outside [0, 5)");
+  }
+
+  @Test
+  void preflightFindsAShardWithFewerRowsThanItsManifestEntry() throws IOException {
+    HostTensor two = HostTensor.ofFloatsAs(DType.F16, new long[] {2, 2, 3, 4}, new float[2 * SIZE]);
+    replaceShard1(shardBytes(two, new long[] {0, 1}));
+    assertNames(preflightFails(), "shard-00001", "'latents' is F16[2, 2, 3, 4]");
+  }
+
+  @Test
+  void preflightFindsAWrongDType() throws IOException {
+    HostTensor wrong = HostTensor.ofFloats(new long[] {3, 2, 3, 4}, new float[3 * SIZE]);
+    replaceShard1(shardBytes(wrong, new long[] {0, 1, 2}));
+    assertNames(preflightFails(), "shard-00001", "but the manifest says F16");
+  }
+
+  @Test
+  void preflightFindsATruncatedShard() throws IOException {
+    byte[] b = Files.readAllBytes(shard1());
+    Files.write(shard1(), Arrays.copyOf(b, b.length - 10));
+    assertNames(preflightFails(), "shard-00001", "truncated");
+  }
+
+  @Test
+  void preflightFindsAMissingShard() throws IOException {
+    Files.delete(shard1());
+    assertNames(preflightFails(), "shard-00001", "missing shard");
+  }
+
+  @Test
+  void preflightRefusesADatasetWithNoShards() {
+    DatasetManifest none = new DatasetManifest(manifest.formatVersion(), manifest.latentShape(),
+        manifest.storedDType(), manifest.numClasses(), 0, manifest.kind(), manifest.hasFlip(),
+        manifest.labelMode(), manifest.normalization(), manifest.vae(), manifest.source(), 0,
+        manifest.skippedReport(), List.of());
+    var e = assertThrows(InvalidInputException.class,
+        () -> DatasetPreflight.check(dir.toString(), none, CONF));
+    assertTrue(e.getMessage().contains("lists no shards"), e.getMessage());
   }
 }
