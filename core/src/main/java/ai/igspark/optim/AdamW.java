@@ -44,14 +44,10 @@ public final class AdamW implements ParamOptimizer {
     }
   }
 
-  /** One AdamW update of one tensor, in place. */
-  static void update(NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c) {
-    try (NDScope scope = new NDScope()) {
-      update(p, g, m, v, t, lr, c, new Scalars());
-    }
-  }
-
-  /** The same with the step's shared scalar operands. */
+  /**
+   * One AdamW update of one tensor, in place, with the step's shared scalar operands: also the
+   * update of {@link Muon}'s auxiliary Adam group.
+   */
   static void update(
       NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c, Scalars s) {
     double bc1 = 1 - Math.pow(c.beta1(), t);

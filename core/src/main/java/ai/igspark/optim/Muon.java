@@ -15,8 +15,10 @@ import java.util.Map;
  * NewtonSchulz(g')·sqrt(max(1, rows/cols))}, {@code p ← p·(1 − lr·wd)}, {@code p ← p −
  * lr·0.2·sqrt(max(A, B))·O} with A, B the first two dims of the parameter. Parameters with {@code
  * ndim < 2} go to Adam: {@code m ← lerp(m, g, 1−β1)}, {@code v ← lerp(v, g², 1−β2)}, {@code p ← p −
- * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default).
- * Newton–Schulz runs in float32 instead of bf16 (see {@link NewtonSchulz}).
+ * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default). That is
+ * {@link AdamW}'s update ({@code lerp(m, g, 1−β) = β·m + (1−β)·g}), so the group runs it; the two
+ * spellings differ only in float rounding. Newton–Schulz runs in float32 instead of bf16 (see
+ * {@link NewtonSchulz}).
  */
 public final class Muon implements ParamOptimizer {
 
@@ -32,13 +34,20 @@ public final class Muon implements ParamOptimizer {
     public static Config lightningDit() {
       return new Config(0.95f, 5, 0.01f, 0.9f, 0.95f, 1e-8f, 0f);
     }
+
+    /** The auxiliary Adam group's settings. */
+    AdamW.Config adam() {
+      return new AdamW.Config(adamBeta1, adamBeta2, adamEps, adamWeightDecay);
+    }
   }
 
   private final Config config;
+  private final AdamW.Config adam;
   private final OptimizerState state;
 
   public Muon(NDManager manager, Config config) {
     this.config = config;
+    this.adam = config.adam();
     this.state = new OptimizerState(manager);
   }
 
@@ -87,17 +96,7 @@ public final class Muon implements ParamOptimizer {
   private void adamUpdate(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
     NDArray m = state.buffer(name + ".exp_avg", p.getShape());
     NDArray v = state.buffer(name + ".exp_avg_sq", p.getShape());
-    m.addi(g.sub(m).muli(s.of(m, 1f - config.adamBeta1())));
-    v.addi(g.square().subi(v).muli(s.of(v, 1f - config.adamBeta2())));
-    double bc1 = 1 - Math.pow(config.adamBeta1(), t) + 1e-16;
-    double bc2 = 1 - Math.pow(config.adamBeta2(), t) + 1e-16;
-    NDArray mHat = m.div(s.of(m, (float) bc1));
-    NDArray vHat = v.div(s.of(v, (float) bc2));
-    NDArray update = mHat.div(vHat.sqrt().addi(s.of(v, config.adamEps())));
-    if (config.adamWeightDecay() != 0f) {
-      p.muli(s.of(p, 1f - lr * config.adamWeightDecay()));
-    }
-    p.subi(update.muli(s.of(update, lr)));
+    AdamW.update(p, g, m, v, t, lr, adam, s);
   }
 
   @Override
