@@ -1,11 +1,8 @@
 package ai.igspark.optim;
 
-import ai.igspark.tensor.GradModeOff;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import java.util.Map;
 
 /**
  * Muon with an auxiliary Adam, as LightningDiT+IG's {@code MuonWithAuxAdam} (docs/METHOD.md §2.5).
@@ -20,7 +17,7 @@ import java.util.Map;
  * spellings differ only in float rounding. Newton–Schulz runs in float32 instead of bf16 (see
  * {@link NewtonSchulz}).
  */
-public final class Muon implements ParamOptimizer {
+public final class Muon extends PerParameterOptimizer {
 
   /** Settings; {@link #lightningDit()} gives the LightningDiT+IG values. */
   public record Config(
@@ -43,12 +40,11 @@ public final class Muon implements ParamOptimizer {
 
   private final Config config;
   private final AdamW.Config adam;
-  private final OptimizerState state;
 
   public Muon(NDManager manager, Config config) {
+    super(manager);
     this.config = config;
     this.adam = config.adam();
-    this.state = new OptimizerState(manager);
   }
 
   /** Whether {@code p} is updated by Muon (ndim ≥ 2) rather than the auxiliary Adam. */
@@ -57,21 +53,11 @@ public final class Muon implements ParamOptimizer {
   }
 
   @Override
-  public void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr) {
-    long t = state.increment();
-    try (GradModeOff off = new GradModeOff();
-        NDScope scope = new NDScope()) {
-      Scalars s = new Scalars();
-      for (Map.Entry<String, NDArray> e : params.entrySet()) {
-        String name = e.getKey();
-        NDArray p = e.getValue();
-        NDArray g = ParamMaps.gradient(grads, name);
-        if (usesMuon(p)) {
-          muonUpdate(name, p, g, lr, s);
-        } else {
-          adamUpdate(name, p, g, t, lr, s);
-        }
-      }
+  void update(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
+    if (usesMuon(p)) {
+      muonUpdate(name, p, g, lr, s);
+    } else {
+      AdamW.update(state, name, p, g, t, lr, adam, s);
     }
   }
 
@@ -91,26 +77,5 @@ public final class Muon implements ParamOptimizer {
       p.muli(s.of(p, 1f - lr * config.weightDecay()));
     }
     p.subi(update.reshape(shape).muli(s.of(p, (float) adjustedLr)));
-  }
-
-  private void adamUpdate(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
-    NDArray m = state.buffer(name + ".exp_avg", p.getShape());
-    NDArray v = state.buffer(name + ".exp_avg_sq", p.getShape());
-    AdamW.update(p, g, m, v, t, lr, adam, s);
-  }
-
-  @Override
-  public long steps() {
-    return state.steps();
-  }
-
-  @Override
-  public Map<String, NDArray> state() {
-    return state.export();
-  }
-
-  @Override
-  public void loadState(Map<String, NDArray> tensors) {
-    state.load(tensors);
   }
 }
