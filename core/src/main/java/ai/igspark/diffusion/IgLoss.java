@@ -53,11 +53,11 @@ public final class IgLoss {
 
   /**
    * The accepted label-dropout probabilities, here and for the run config's {@code
-   * train.class_dropout}: [0, 1), since dropping every label would train no class at all.
-   * Returns {@code p}.
+   * train.class_dropout}: [0, 1), since dropping every label would train no class at all (as
+   * would a probability that rounds to 1 in float32, the precision of the draw). Returns {@code p}.
    */
   public static double checkLabelDropout(double p) {
-    if (!(p >= 0 && p < 1)) {
+    if (!(p >= 0 && (float) p < 1f)) {
       throw new InvalidInputException("class_dropout must be in [0, 1), got " + p);
     }
     return p;

@@ -32,10 +32,11 @@ public final class Ema {
 
   /**
    * The accepted decays, here and for the run config's {@code train.ema_decay}: [0, 1), since a
-   * decay of 1 would keep the initial copy forever. Returns {@code decay}.
+   * decay of 1 would keep the initial copy forever (so would one that rounds to 1 in float32, the
+   * precision the average runs in). Returns {@code decay}.
    */
   public static double checkDecay(double decay) {
-    if (!(decay >= 0 && decay < 1)) {
+    if (!(decay >= 0 && (float) decay < 1f)) {
       throw new InvalidInputException("ema_decay must be in [0, 1), got " + decay);
     }
     return decay;

@@ -45,7 +45,8 @@ class TimeConventionTest {
     assertEquals("lightningdit", mapper.valueToTree(TimeConvention.LIGHTNINGDIT).asText());
     assertEquals("lognormal", mapper.valueToTree(TimeSampling.LOGNORMAL).asText());
     assertEquals(TimeConvention.SIT, mapper.readValue("sit", TimeConvention.class));
-    assertEquals(TimeConvention.LIGHTNINGDIT, mapper.readValue("LightningDiT", TimeConvention.class));
+    assertEquals(
+        TimeConvention.LIGHTNINGDIT, mapper.readValue("LightningDiT", TimeConvention.class));
     assertEquals(TimeSampling.UNIFORM, mapper.readValue("uniform", TimeSampling.class));
     assertEquals(TimeSampling.LOGNORMAL, mapper.readValue("LOGNORMAL", TimeSampling.class));
   }

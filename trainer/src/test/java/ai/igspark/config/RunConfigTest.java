@@ -140,9 +140,15 @@ class RunConfigTest {
   }
 
   @Test
+  void emaDecayThatRoundsToOneInFloat32IsRejectedAsTheEmaWouldRejectIt() throws Exception {
+    var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, ema_decay: 0.999999999}"));
+    assertTrue(e.getMessage().contains("ema_decay must be in [0, 1)"), e.getMessage());
+  }
+
+  @Test
   void timeSamplingIsTheDiffusionEnumReadAndWrittenAsBefore() throws Exception {
-    RunConfig c =
-        RunConfig.load(write(MINIMAL.replace("{steps: 100}", "{steps: 100, time_sampling: lognormal}")));
+    String yaml = MINIMAL.replace("{steps: 100}", "{steps: 100, time_sampling: lognormal}");
+    RunConfig c = RunConfig.load(write(yaml));
     assertEquals(TimeSampling.LOGNORMAL, c.train().timeSampling());
     assertEquals("lognormal", c.toTree().get("train").get("time_sampling").asText());
   }
