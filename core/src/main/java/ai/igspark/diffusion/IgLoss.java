@@ -39,10 +39,7 @@ public final class IgLoss {
     if (numClasses < 1) {
       throw new InvalidInputException("num_classes: " + numClasses + ", expected >= 1");
     }
-    if (!(labelDropProb >= 0f && labelDropProb <= 1f)) {
-      throw new InvalidInputException(
-          "class_dropout_prob: " + labelDropProb + ", expected a probability in [0, 1]");
-    }
+    checkLabelDropout(labelDropProb);
     if (!(intermediateWeight >= 0f)) {
       throw new InvalidInputException(
           "ig_loss_weight: " + intermediateWeight + ", expected a non-negative number");
@@ -52,6 +49,18 @@ public final class IgLoss {
     this.labelDropProb = labelDropProb;
     this.timeSampling = timeSampling;
     this.cosineTerm = cosineTerm;
+  }
+
+  /**
+   * The accepted label-dropout probabilities, here and for the run config's {@code
+   * train.class_dropout}: [0, 1), since dropping every label would train no class at all (as
+   * would a probability that rounds to 1 in float32, the precision of the draw). Returns {@code p}.
+   */
+  public static double checkLabelDropout(double p) {
+    if (!(p >= 0 && (float) p < 1f)) {
+      throw new InvalidInputException("class_dropout must be in [0, 1), got " + p);
+    }
+    return p;
   }
 
   /** SiT-track defaults: λ 0.5, dropout 0.1, uniform t, no cosine term. */

@@ -1,7 +1,8 @@
 package ai.igspark.diffusion;
 
 import ai.djl.ndarray.NDArray;
-import ai.igspark.data.InvalidInputException;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /**
  * The two time conventions of official IG checkpoints (docs/METHOD.md §2.3, §10).
@@ -16,32 +17,18 @@ import ai.igspark.data.InvalidInputException;
  *       and logit-normal time sampling are symmetric about 0.5, so the loss computed in SiT time on
  *       the adapted net equals LightningDiT's own loss.
  * </ul>
+ *
+ * <p>Config files and the model config embedded in exported checkpoints spell it {@code sit} or
+ * {@code lightningdit} (key {@code time_convention}); {@link #key()} is that spelling.
  */
 public enum TimeConvention {
-  SIT("sit"),
-  LIGHTNINGDIT("lightningdit");
+  SIT,
+  LIGHTNINGDIT;
 
-  private final String configName;
-
-  TimeConvention(String configName) {
-    this.configName = configName;
-  }
-
-  public String configName() {
-    return configName;
-  }
-
-  /**
-   * Parses the model config's {@code time_convention} value ({@code sit} or {@code lightningdit}).
-   */
-  public static TimeConvention parse(String key, String value) {
-    for (TimeConvention c : values()) {
-      if (c.configName.equals(value)) {
-        return c;
-      }
-    }
-    throw new InvalidInputException(
-        key + ": unknown time convention '" + value + "', expected 'sit' or 'lightningdit'");
+  /** The config spelling; Jackson reads and writes the enum as this value. */
+  @JsonValue
+  public String key() {
+    return name().toLowerCase(Locale.ROOT);
   }
 
   /** Maps a SiT time to this convention's time. */

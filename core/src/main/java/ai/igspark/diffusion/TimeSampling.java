@@ -1,33 +1,23 @@
 package ai.igspark.diffusion;
 
-import ai.igspark.data.InvalidInputException;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 import java.util.random.RandomGenerator;
 
-/** How training times are drawn, in SiT time (docs/METHOD.md §2.4). */
+/**
+ * How training times are drawn, in SiT time (docs/METHOD.md §2.4). Config files spell it {@code
+ * uniform} or {@code lognormal} (key {@code train.time_sampling}).
+ */
 public enum TimeSampling {
   /** {@code t ~ U(0, 1)}: the default of both IG tracks. */
-  UNIFORM("uniform"),
+  UNIFORM,
   /** EDM-style {@code σ = exp(n)}, {@code n ~ N(0, 1)}, {@code t = σ / (1 + σ)} (SiT option). */
-  LOGNORMAL("lognormal");
+  LOGNORMAL;
 
-  private final String configName;
-
-  TimeSampling(String configName) {
-    this.configName = configName;
-  }
-
-  public String configName() {
-    return configName;
-  }
-
-  public static TimeSampling parse(String key, String value) {
-    for (TimeSampling s : values()) {
-      if (s.configName.equals(value)) {
-        return s;
-      }
-    }
-    throw new InvalidInputException(
-        key + ": unknown time sampling '" + value + "', expected 'uniform' or 'lognormal'");
+  /** The config spelling; Jackson reads and writes the enum as this value. */
+  @JsonValue
+  public String key() {
+    return name().toLowerCase(Locale.ROOT);
   }
 
   public float draw(RandomGenerator rng) {

@@ -1,7 +1,6 @@
 package ai.igspark.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.igspark.diffusion.TimeConvention;
 import ai.igspark.diffusion.Velocities;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,13 +19,6 @@ public final class IgDiTNet implements TrainableNet {
       params.put(name, state.get(name));
     }
     this.trainable = Collections.unmodifiableMap(params);
-  }
-
-  /** The diffusion package's name for the time convention a model config declares. */
-  public static TimeConvention convention(ModelConfig config) {
-    return config.timeConvention() == ModelConfig.TimeConvention.SIT
-        ? TimeConvention.SIT
-        : TimeConvention.LIGHTNINGDIT;
   }
 
   public IgDiT model() {

@@ -2,6 +2,7 @@ package ai.igspark.model;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.config.TypedConfig;
+import ai.igspark.diffusion.TimeConvention;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,7 +29,7 @@ import java.util.Map;
  * @param numClasses class count; the null (CFG) class is {@code num_classes}, so the label table
  *     has {@code num_classes + 1} rows
  * @param igDepth 1-based block after which the IG head ({@code final_layer_xr}) reads; 0 = none
- * @param timeConvention which end of t ∈ [0, 1] is noise; defaults to the family's
+ * @param timeConvention which end of t ∈ [0, 1] is noise (§10); defaults to the family's
  * @param qkNorm LightningDiT only: RMSNorm on per-head q and k (default false)
  * @param swigluHiddenSize LightningDiT only: SwiGLU hidden width H (default ⌊2/3·⌊D·mlp_ratio⌋⌋,
  *     3072 at XL)
@@ -57,23 +58,6 @@ public record ModelConfig(
 
     public String key() {
       return name().toLowerCase();
-    }
-  }
-
-  /** Where noise sits on the time axis a checkpoint was trained with (§10). */
-  public enum TimeConvention {
-    /** SiT: t = 0 is data, t = 1 is noise; the network predicts ε − x0. */
-    SIT,
-    /** LightningDiT: t = 0 is noise, t = 1 is data; the network predicts x1 − noise. */
-    LIGHTNINGDIT;
-
-    public String key() {
-      return name().toLowerCase();
-    }
-
-    /** True when t = 1 is pure noise. */
-    public boolean noiseAtOne() {
-      return this == SIT;
     }
   }
 

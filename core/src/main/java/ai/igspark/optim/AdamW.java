@@ -1,17 +1,14 @@
 package ai.igspark.optim;
 
-import ai.igspark.tensor.GradModeOff;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import java.util.Map;
 
 /**
  * AdamW with PyTorch's semantics ({@code torch.optim.AdamW}, single-tensor path): decoupled weight
  * decay {@code p ← p·(1 − lr·wd)}, then the bias-corrected Adam step {@code p ← p − lr/(1−β1^t) · m
  * / (sqrt(v)/sqrt(1−β2^t) + eps)}. State per parameter: {@code exp_avg}, {@code exp_avg_sq}.
  */
-public final class AdamW implements ParamOptimizer {
+public final class AdamW extends PerParameterOptimizer {
 
   /** SiT-track settings (docs/METHOD.md §2.5): betas (0.9, 0.999), eps 1e-8, wd 0. */
   public record Config(float beta1, float beta2, float eps, float weightDecay) {
@@ -21,39 +18,27 @@ public final class AdamW implements ParamOptimizer {
   }
 
   private final Config config;
-  private final OptimizerState state;
 
   /** State tensors live in a sub-manager of {@code manager}. */
   public AdamW(NDManager manager, Config config) {
+    super(manager);
     this.config = config;
-    this.state = new OptimizerState(manager);
   }
 
   @Override
-  public void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr) {
-    long t = state.increment();
-    try (GradModeOff off = new GradModeOff();
-        NDScope scope = new NDScope()) {
-      Scalars scalars = new Scalars();
-      for (Map.Entry<String, NDArray> e : params.entrySet()) {
-        NDArray g = ParamMaps.gradient(grads, e.getKey());
-        NDArray m = state.buffer(e.getKey() + ".exp_avg", e.getValue().getShape());
-        NDArray v = state.buffer(e.getKey() + ".exp_avg_sq", e.getValue().getShape());
-        update(e.getValue(), g, m, v, t, lr, config, scalars);
-      }
-    }
+  void update(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
+    update(state, name, p, g, t, lr, config, s);
   }
 
-  /** One AdamW update of one tensor, in place. */
-  static void update(NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c) {
-    try (NDScope scope = new NDScope()) {
-      update(p, g, m, v, t, lr, c, new Scalars());
-    }
-  }
-
-  /** The same with the step's shared scalar operands. */
+  /**
+   * One AdamW update of parameter {@code name}, in place, its moments kept in {@code state}: also
+   * the update of {@link Muon}'s auxiliary Adam group.
+   */
   static void update(
-      NDArray p, NDArray g, NDArray m, NDArray v, long t, float lr, Config c, Scalars s) {
+      OptimizerState state, String name, NDArray p, NDArray g, long t, float lr, Config c,
+      Scalars s) {
+    NDArray m = state.buffer(name + ".exp_avg", p.getShape());
+    NDArray v = state.buffer(name + ".exp_avg_sq", p.getShape());
     double bc1 = 1 - Math.pow(c.beta1(), t);
     double bc2 = 1 - Math.pow(c.beta2(), t);
     if (c.weightDecay() != 0f) {
@@ -63,20 +48,5 @@ public final class AdamW implements ParamOptimizer {
     v.muli(s.of(v, c.beta2())).addi(g.square().muli(s.of(g, 1f - c.beta2())));
     NDArray denom = v.sqrt().divi(s.of(v, (float) Math.sqrt(bc2))).addi(s.of(v, c.eps()));
     p.subi(m.div(denom).muli(s.of(p, (float) (lr / bc1))));
-  }
-
-  @Override
-  public long steps() {
-    return state.steps();
-  }
-
-  @Override
-  public Map<String, NDArray> state() {
-    return state.export();
-  }
-
-  @Override
-  public void loadState(Map<String, NDArray> tensors) {
-    state.load(tensors);
   }
 }

@@ -24,12 +24,22 @@ public final class Ema {
 
   /** Starts as a copy of {@code params}, held in a sub-manager of {@code manager}. */
   public Ema(NDManager manager, Map<String, NDArray> params, float decay) {
-    if (!(decay >= 0f && decay <= 1f)) {
-      throw new InvalidInputException("ema_decay: " + decay + ", expected a number in [0, 1]");
-    }
+    checkDecay(decay);
     this.decay = decay;
     this.manager = manager.newSubManager();
     params.forEach((name, p) -> shadow.put(name, copyOf(p)));
+  }
+
+  /**
+   * The accepted decays, here and for the run config's {@code train.ema_decay}: [0, 1), since a
+   * decay of 1 would keep the initial copy forever (so would one that rounds to 1 in float32, the
+   * precision the average runs in). Returns {@code decay}.
+   */
+  public static double checkDecay(double decay) {
+    if (!(decay >= 0 && (float) decay < 1f)) {
+      throw new InvalidInputException("ema_decay must be in [0, 1), got " + decay);
+    }
+    return decay;
   }
 
   public float decay() {

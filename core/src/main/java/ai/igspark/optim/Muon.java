@@ -1,11 +1,8 @@
 package ai.igspark.optim;
 
-import ai.igspark.tensor.GradModeOff;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import java.util.Map;
 
 /**
  * Muon with an auxiliary Adam, as LightningDiT+IG's {@code MuonWithAuxAdam} (docs/METHOD.md §2.5).
@@ -15,10 +12,12 @@ import java.util.Map;
  * NewtonSchulz(g')·sqrt(max(1, rows/cols))}, {@code p ← p·(1 − lr·wd)}, {@code p ← p −
  * lr·0.2·sqrt(max(A, B))·O} with A, B the first two dims of the parameter. Parameters with {@code
  * ndim < 2} go to Adam: {@code m ← lerp(m, g, 1−β1)}, {@code v ← lerp(v, g², 1−β2)}, {@code p ← p −
- * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default).
- * Newton–Schulz runs in float32 instead of bf16 (see {@link NewtonSchulz}).
+ * lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂, and decoupled wd (0 by default). That is
+ * {@link AdamW}'s update ({@code lerp(m, g, 1−β) = β·m + (1−β)·g}), so the group runs it; the two
+ * spellings differ only in float rounding. Newton–Schulz runs in float32 instead of bf16 (see
+ * {@link NewtonSchulz}).
  */
-public final class Muon implements ParamOptimizer {
+public final class Muon extends PerParameterOptimizer {
 
   /** Settings; {@link #lightningDit()} gives the LightningDiT+IG values. */
   public record Config(
@@ -32,14 +31,20 @@ public final class Muon implements ParamOptimizer {
     public static Config lightningDit() {
       return new Config(0.95f, 5, 0.01f, 0.9f, 0.95f, 1e-8f, 0f);
     }
+
+    /** The auxiliary Adam group's settings. */
+    AdamW.Config adam() {
+      return new AdamW.Config(adamBeta1, adamBeta2, adamEps, adamWeightDecay);
+    }
   }
 
   private final Config config;
-  private final OptimizerState state;
+  private final AdamW.Config adam;
 
   public Muon(NDManager manager, Config config) {
+    super(manager);
     this.config = config;
-    this.state = new OptimizerState(manager);
+    this.adam = config.adam();
   }
 
   /** Whether {@code p} is updated by Muon (ndim ≥ 2) rather than the auxiliary Adam. */
@@ -48,21 +53,11 @@ public final class Muon implements ParamOptimizer {
   }
 
   @Override
-  public void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr) {
-    long t = state.increment();
-    try (GradModeOff off = new GradModeOff();
-        NDScope scope = new NDScope()) {
-      Scalars s = new Scalars();
-      for (Map.Entry<String, NDArray> e : params.entrySet()) {
-        String name = e.getKey();
-        NDArray p = e.getValue();
-        NDArray g = ParamMaps.gradient(grads, name);
-        if (usesMuon(p)) {
-          muonUpdate(name, p, g, lr, s);
-        } else {
-          adamUpdate(name, p, g, t, lr, s);
-        }
-      }
+  void update(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
+    if (usesMuon(p)) {
+      muonUpdate(name, p, g, lr, s);
+    } else {
+      AdamW.update(state, name, p, g, t, lr, adam, s);
     }
   }
 
@@ -82,36 +77,5 @@ public final class Muon implements ParamOptimizer {
       p.muli(s.of(p, 1f - lr * config.weightDecay()));
     }
     p.subi(update.reshape(shape).muli(s.of(p, (float) adjustedLr)));
-  }
-
-  private void adamUpdate(String name, NDArray p, NDArray g, long t, float lr, Scalars s) {
-    NDArray m = state.buffer(name + ".exp_avg", p.getShape());
-    NDArray v = state.buffer(name + ".exp_avg_sq", p.getShape());
-    m.addi(g.sub(m).muli(s.of(m, 1f - config.adamBeta1())));
-    v.addi(g.square().subi(v).muli(s.of(v, 1f - config.adamBeta2())));
-    double bc1 = 1 - Math.pow(config.adamBeta1(), t) + 1e-16;
-    double bc2 = 1 - Math.pow(config.adamBeta2(), t) + 1e-16;
-    NDArray mHat = m.div(s.of(m, (float) bc1));
-    NDArray vHat = v.div(s.of(v, (float) bc2));
-    NDArray update = mHat.div(vHat.sqrt().addi(s.of(v, config.adamEps())));
-    if (config.adamWeightDecay() != 0f) {
-      p.muli(s.of(p, 1f - lr * config.adamWeightDecay()));
-    }
-    p.subi(update.muli(s.of(update, lr)));
-  }
-
-  @Override
-  public long steps() {
-    return state.steps();
-  }
-
-  @Override
-  public Map<String, NDArray> state() {
-    return state.export();
-  }
-
-  @Override
-  public void loadState(Map<String, NDArray> tensors) {
-    state.load(tensors);
   }
 }

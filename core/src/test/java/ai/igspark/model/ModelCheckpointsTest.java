@@ -102,6 +102,39 @@ class ModelCheckpointsTest {
     assertTrue(e.getMessage().contains("none.pt: no such file"), e.getMessage());
   }
 
+  /** The metadata exactly as exports before the enums were shared wrote it: still read alike. */
+  @Test
+  void aConfigEmbeddedByAnEarlierExportStillLoads() throws Exception {
+    Map<String, String> written =
+        Map.of(
+            "sit-tiny",
+            "{\"family\":\"sit\",\"input_size\":8,\"in_channels\":4,\"patch_size\":2,"
+                + "\"hidden_size\":32,\"depth\":3,\"num_heads\":2,\"mlp_ratio\":4.0,"
+                + "\"num_classes\":10,\"ig_depth\":1,\"time_convention\":\"sit\"}",
+            "lightningdit-tiny",
+            "{\"family\":\"lightningdit\",\"input_size\":4,\"in_channels\":8,\"patch_size\":1,"
+                + "\"hidden_size\":32,\"depth\":3,\"num_heads\":2,\"mlp_ratio\":4.0,"
+                + "\"num_classes\":10,\"ig_depth\":1,\"time_convention\":\"lightningdit\","
+                + "\"qk_norm\":false,\"swiglu_hidden_size\":85,\"rope\":true}");
+    for (Map.Entry<String, String> e : written.entrySet()) {
+      Path file = dir.resolve(e.getKey() + ".safetensors");
+      Map<String, HostTensor> one =
+          Map.of("w", HostTensor.ofFloats(new long[] {1}, new float[] {1}));
+      try (var out = Files.newOutputStream(file)) {
+        new ai.igspark.tensorfile.SafetensorsWriter()
+            .metadata(Map.of(ModelCheckpoints.CONFIG_METADATA_KEY, e.getValue()))
+            .addAll(one)
+            .write(out);
+      }
+      ModelConfig read = ModelCheckpoints.embeddedConfig(file).orElseThrow();
+      assertEquals(Presets.get(e.getKey()), read, e.getKey());
+      assertEquals(
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(e.getValue()),
+          new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(read.toMap()),
+          e.getKey() + " is written back as it was");
+    }
+  }
+
   @Test
   void exportWithoutConfigMetadataHasNoEmbeddedConfig() throws Exception {
     Path file = dir.resolve("plain.safetensors");

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.diffusion.TimeConvention;
 import ai.igspark.model.ModelConfig.Family;
-import ai.igspark.model.ModelConfig.TimeConvention;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -81,7 +81,7 @@ class ModelConfigTest {
     assertEquals(3072, cfg.swigluHiddenSize()); // int(2/3 · 4 · 1152)
     assertTrue(cfg.rope());
     assertFalse(cfg.qkNorm());
-    assertFalse(cfg.timeConvention().noiseAtOne());
+    assertEquals(TimeConvention.LIGHTNINGDIT, cfg.timeConvention());
   }
 
   @Test
@@ -162,6 +162,20 @@ class ModelConfigTest {
     var e = rejects(FULL_SIT.replace("family: sit", "family: dit"), dir);
     assertTrue(e.getMessage().contains("family"), e.getMessage());
     assertTrue(e.getMessage().contains("sit, lightningdit"), e.getMessage());
+  }
+
+  @Test
+  void timeConventionIsReadInAnyCaseAndWrittenInLowerCase() throws Exception {
+    ModelConfig cfg = ModelConfig.load(write(FULL_SIT + "time_convention: LightningDiT\n"));
+    assertEquals(TimeConvention.LIGHTNINGDIT, cfg.timeConvention());
+    assertEquals("lightningdit", cfg.toMap().get("time_convention"));
+  }
+
+  @Test
+  void unknownTimeConventionListsTheChoices() throws Exception {
+    var e = rejects(FULL_SIT + "time_convention: edm\n", dir);
+    assertTrue(e.getMessage().contains("key 'time_convention'"), e.getMessage());
+    assertTrue(e.getMessage().contains("one of sit, lightningdit, got 'edm'"), e.getMessage());
   }
 
   @Test

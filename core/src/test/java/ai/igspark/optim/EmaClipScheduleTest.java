@@ -74,6 +74,16 @@ class EmaClipScheduleTest {
   }
 
   @Test
+  void emaDecayOfOneOrOneInFloat32IsRejectedWithItsKey() {
+    Map<String, NDArray> p = Map.of("p", manager.zeros(new ai.djl.ndarray.types.Shape(1)));
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> new Ema(manager, p, 1f));
+    assertTrue(e.getMessage().contains("ema_decay must be in [0, 1), got 1.0"), e.getMessage());
+    assertThrows(InvalidInputException.class, () -> Ema.checkDecay(0.999999999));
+    assertEquals(0.0, Ema.checkDecay(0.0));
+  }
+
+  @Test
   void warmupRisesLinearlyThenStaysConstant() {
     LrSchedule s = new LrSchedule(1e-4f, 4);
     assertEquals(0.25e-4f, s.lr(1), 1e-10f);

@@ -202,7 +202,7 @@ public final class StepBenchmark {
   static TrainStep trainStep(TrainableNet net, ModelConfig cfg, NDManager manager) {
     return new TrainStep(
         net,
-        IgDiTNet.convention(cfg),
+        cfg.timeConvention(),
         IgLoss.sit(cfg.numClasses()),
         new AdamW(manager, AdamW.Config.sit()),
         null,

@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.data.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.FilterInputStream;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.data.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
@@ -8,7 +9,6 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -480,14 +480,9 @@ public final class CheckpointStore {
   }
 
   private String hash(Path p) throws IOException {
-    MessageDigest d = Sha256.newDigest();
-    byte[] buf = new byte[1 << 20];
     try (InputStream in = fs.open(p)) {
-      for (int n; (n = in.read(buf)) >= 0; ) {
-        d.update(buf, 0, n);
-      }
+      return Sha256.of(in);
     }
-    return Sha256.hex(d);
   }
 
   private Duration backoff(int retry) {

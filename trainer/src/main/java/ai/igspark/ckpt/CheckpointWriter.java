@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.data.Sha256;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -2,6 +2,7 @@ package ai.igspark.ckpt;
 
 import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.data.config.TypedConfig;
 import ai.igspark.config.RunConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;

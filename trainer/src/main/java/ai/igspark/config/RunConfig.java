@@ -2,6 +2,9 @@ package ai.igspark.config;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.config.TypedConfig;
+import ai.igspark.diffusion.IgLoss;
+import ai.igspark.diffusion.TimeSampling;
+import ai.igspark.optim.Ema;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -206,10 +209,7 @@ public record RunConfig(
       if (warmupSteps < 0) {
         throw new InvalidInputException("warmup_steps must be at least 0, got " + warmupSteps);
       }
-      emaDecay = emaDecay != null ? emaDecay : 0.9999;
-      if (!(emaDecay >= 0 && emaDecay < 1)) {
-        throw new InvalidInputException("ema_decay must be in [0, 1), got " + emaDecay);
-      }
+      emaDecay = Ema.checkDecay(emaDecay != null ? emaDecay : 0.9999);
       // 0 disables clipping; the paper clips the global norm at 1.0 (§2.5).
       gradClip = nonNegative(gradClip != null ? gradClip : 1.0, "grad_clip");
       // λ in L = L_final + λ·L_inter (docs/METHOD.md §2.3): the code uses 0.5.
@@ -217,28 +217,12 @@ public record RunConfig(
       // LightningDiT's cosine loss on the final head (§2.3); 0 on the SiT track.
       cosineLossWeight =
           nonNegative(cosineLossWeight != null ? cosineLossWeight : 0.0, "cosine_loss_weight");
-      classDropout = classDropout != null ? classDropout : 0.1;
-      if (!(classDropout >= 0 && classDropout < 1)) {
-        throw new InvalidInputException("class_dropout must be in [0, 1), got " + classDropout);
-      }
+      classDropout = IgLoss.checkLabelDropout(classDropout != null ? classDropout : 0.1);
       timeSampling = timeSampling != null ? timeSampling : TimeSampling.UNIFORM;
       logEvery = atLeast(logEvery != null ? logEvery : 100, 1, "log_every");
       maxConsecutiveSkips =
           atLeast(maxConsecutiveSkips != null ? maxConsecutiveSkips : 10, 0,
               "max_consecutive_skips");
-    }
-  }
-
-  /** Distribution of t during training (docs/METHOD.md §2.4). */
-  public enum TimeSampling {
-    @JsonProperty("uniform")
-    UNIFORM,
-    @JsonProperty("lognormal")
-    LOGNORMAL;
-
-    @Override
-    public String toString() {
-      return name().toLowerCase();
     }
   }
 

@@ -43,7 +43,7 @@ public final class CheckpointSampler implements AutoCloseable {
       manager.close();
       throw e;
     }
-    this.sitNet = IgDiTNet.convention(config).toSitTime(new IgDiTNet(model));
+    this.sitNet = config.timeConvention().toSitTime(new IgDiTNet(model));
   }
 
   public ModelConfig config() {

@@ -13,18 +13,15 @@ import ai.djl.nn.Block;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.data.LoopbackOnly;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -92,7 +89,7 @@ public final class TorchScriptInception implements FeatureExtractor {
     if (!Files.isRegularFile(file)) {
       throw new InvalidInputException(displayName + ": no such TorchScript file (--inception)");
     }
-    String sha = sha256(file);
+    String sha = Sha256.of(file);
     LoopbackOnly.apply();
     Model model = Model.newInstance("inception", device, "PyTorch");
     try {
@@ -237,21 +234,5 @@ public final class TorchScriptInception implements FeatureExtractor {
   @Override
   public void close() {
     model.close();
-  }
-
-  public static String sha256(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[1 << 16];
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
   }
 }

@@ -120,7 +120,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     FlipMode flip = flipMode(cfg, data.manifest());
     EpochSampler sampler = new EpochSampler(seed, data.size(), globalBatch);
     int microBatch = globalBatch / world / cfg.accumulationSteps(world);
-    TimeSampling time = new TrainingRecipe(cfg.train(), modelConfig).timeSampling();
+    TimeSampling time = cfg.train().timeSampling();
 
     boolean warm = false;
     List<TrainingState> replicas;

@@ -1,15 +1,13 @@
 package ai.igspark.train;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.ShardEntry;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -57,18 +55,8 @@ final class ShardCheck {
   }
 
   private static String sha256(FileSystem fs, Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] buf = new byte[1 << 20];
     try (InputStream in = fs.open(file)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        digest.update(buf, 0, n);
-      }
+      return Sha256.of(in);
     }
-    return HexFormat.of().formatHex(digest.digest());
   }
 }

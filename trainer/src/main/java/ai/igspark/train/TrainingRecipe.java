@@ -4,7 +4,6 @@ import ai.igspark.config.RunConfig;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.diffusion.IgLoss;
-import ai.igspark.diffusion.TimeSampling;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.optim.AdamW;
 import ai.igspark.optim.LrSchedule;
@@ -28,15 +27,8 @@ public record TrainingRecipe(RunConfig.Train train, ModelConfig model) {
         model.numClasses(),
         train.igLossWeight().floatValue(),
         train.classDropout().floatValue(),
-        timeSampling(),
+        train.timeSampling(),
         cosine == 1.0);
-  }
-
-  public TimeSampling timeSampling() {
-    return switch (train.timeSampling()) {
-      case UNIFORM -> TimeSampling.UNIFORM;
-      case LOGNORMAL -> TimeSampling.LOGNORMAL;
-    };
   }
 
   public ParamOptimizer optimizer(NDManager manager) {

@@ -47,7 +47,7 @@ public final class TrainingState implements AutoCloseable {
     this.step =
         new TrainStep(
             net,
-            IgDiTNet.convention(model.config()),
+            model.config().timeConvention(),
             recipe.loss(),
             optimizer,
             ema,

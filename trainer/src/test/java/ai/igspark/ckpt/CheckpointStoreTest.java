@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.data.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.diffusion.TimeSampling;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,7 +83,7 @@ class RunConfigTest {
     assertEquals(1.0, t.gradClip());
     assertEquals(0.5, t.igLossWeight());
     assertEquals(0.1, t.classDropout());
-    assertEquals(RunConfig.TimeSampling.UNIFORM, t.timeSampling());
+    assertEquals(TimeSampling.UNIFORM, t.timeSampling());
     assertEquals(0L, c.run().seed());
     assertEquals("x", c.run().name());
     assertEquals(50_000L, c.segmentSteps(), "segments default to the checkpoint interval");
@@ -129,6 +130,34 @@ class RunConfigTest {
     var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, ema_decay: 1.5}"));
     assertTrue(e.getMessage().contains("'train'"), e.getMessage());
     assertTrue(e.getMessage().contains("ema_decay must be in [0, 1), got 1.5"), e.getMessage());
+  }
+
+  @Test
+  void classDropoutOfOneIsRejectedAsTheLossWouldRejectIt() throws Exception {
+    var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, class_dropout: 1.0}"));
+    assertTrue(e.getMessage().contains("'train'"), e.getMessage());
+    assertTrue(e.getMessage().contains("class_dropout must be in [0, 1), got 1.0"), e.getMessage());
+  }
+
+  @Test
+  void emaDecayThatRoundsToOneInFloat32IsRejectedAsTheEmaWouldRejectIt() throws Exception {
+    var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, ema_decay: 0.999999999}"));
+    assertTrue(e.getMessage().contains("ema_decay must be in [0, 1)"), e.getMessage());
+  }
+
+  @Test
+  void timeSamplingIsTheDiffusionEnumReadAndWrittenAsBefore() throws Exception {
+    String yaml = MINIMAL.replace("{steps: 100}", "{steps: 100, time_sampling: lognormal}");
+    RunConfig c = RunConfig.load(write(yaml));
+    assertEquals(TimeSampling.LOGNORMAL, c.train().timeSampling());
+    assertEquals("lognormal", c.toTree().get("train").get("time_sampling").asText());
+  }
+
+  @Test
+  void unknownTimeSamplingListsTheChoices() throws Exception {
+    var e = rejected(MINIMAL.replace("{steps: 100}", "{steps: 100, time_sampling: cosine}"));
+    assertTrue(e.getMessage().contains("key 'train.time_sampling'"), e.getMessage());
+    assertTrue(e.getMessage().contains("one of uniform, lognormal, got 'cosine'"), e.getMessage());
   }
 
   @Test

@@ -59,7 +59,7 @@ class ModelSamplingParityTest {
   /** The model behind {@code fixture}, seen in SiT time (its convention flipped if needed). */
   private VelocityNet sitNet(ModelFixture fixture) {
     IgDiT model = fixture.model(manager);
-    return IgDiTNet.convention(model.config()).toSitTime(new IgDiTNet(model));
+    return model.config().timeConvention().toSitTime(new IgDiTNet(model));
   }
 
   private void checkSampler(String modelName, Sampler sampler, int steps, boolean noisy) {
@@ -107,7 +107,7 @@ class ModelSamplingParityTest {
   @Test
   void lightningDitHeun2WithShiftMatchesReferenceRunInLightningDitTime() {
     ModelFixture f = ModelFixture.named("lightningdit-tiny");
-    assertEquals(TimeConvention.LIGHTNINGDIT, IgDiTNet.convention(f.config()));
+    assertEquals(TimeConvention.LIGHTNINGDIT, f.config().timeConvention());
     float[] cfg = Guidance.lightningDitInterval(0.19f, 1f);
     Guidance g = Guidance.ig(1.4f, 0f, 1f).withCfg(1.45f, cfg[0], cfg[1]);
     VelocityField field = g.field(sitNet(f), f.npy(manager, "sample.y"), f.config().nullClass());
@@ -133,7 +133,7 @@ class ModelSamplingParityTest {
     TrainStep step =
         new TrainStep(
             net,
-            IgDiTNet.convention(model.config()),
+            model.config().timeConvention(),
             lossOf(model.config()),
             new AdamW(manager, AdamW.Config.sit()),
             null,

@@ -94,7 +94,7 @@ class TinyModelMemoryTest {
     IgDiTNet net = new IgDiTNet(IgDiT.create(cfg, m, 2));
     return new TrainStep(
         net,
-        IgDiTNet.convention(cfg),
+        cfg.timeConvention(),
         IgLoss.sit(cfg.numClasses()),
         new AdamW(m, AdamW.Config.sit()),
         new Ema(m, net.trainableParameters(), 0.9999f),

@@ -47,7 +47,7 @@ class TinyModelTrainingTest {
     TrainStep step =
         new TrainStep(
             new IgDiTNet(model),
-            IgDiTNet.convention(cfg),
+            cfg.timeConvention(),
             IgLoss.sit(cfg.numClasses()),
             new AdamW(manager, AdamW.Config.sit()),
             null,

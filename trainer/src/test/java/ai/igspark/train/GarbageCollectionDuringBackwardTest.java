@@ -61,7 +61,7 @@ class GarbageCollectionDuringBackwardTest {
 
   private static float[] gradients(IgDiTNet net, IgLoss loss, NDArray x0, NDArray y,
       LossDraws draws, boolean collectGarbage) throws InterruptedException {
-    var sitNet = IgDiTNet.convention(net.model().config()).toSitTime(net);
+    var sitNet = net.model().config().timeConvention().toSitTime(net);
     List<ByteBuffer> reuse = new ArrayList<>();
     try (NDScope scope = new NDScope();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {

@@ -284,10 +284,10 @@ class TrainDriverTest {
     assertTrue(Double.isFinite(e.get("value").asDouble()) && e.get("value").asDouble() > 0,
         e.toString());
     assertTrue(e.has("sfid") && e.has("inception_score"), e.toString());
-    String incSha = ai.igspark.data.ingest.TorchScriptVae.sha256(
+    String incSha = ai.igspark.data.Sha256.of(
         Path.of(fixture("inception-standin/standin.pt")));
     assertEquals(incSha, e.get("extractor_sha256").asText());
-    assertEquals(ai.igspark.data.ingest.TorchScriptVae.sha256(Path.of(decoder)),
+    assertEquals(ai.igspark.data.Sha256.of(Path.of(decoder)),
         e.get("decoder_sha256").asText());
     assertEquals("floor", e.get("uint8").asText());
     String files = Files.readString(run.resolve("eval").resolve("extractors.json"));

@@ -1,6 +1,7 @@
 package ai.igspark.data.format;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,9 +9,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
@@ -89,7 +87,7 @@ public final class LocalShardCache {
       if (local) {
         Path file = Path.of(remote.toUri());
         try (InputStream in = Files.newInputStream(file)) {
-          checkDigest(remote, shard, digest(in, null));
+          checkDigest(remote, shard, Sha256.of(in));
         }
         return file;
       }
@@ -100,7 +98,7 @@ public final class LocalShardCache {
       Path tmp = Files.createTempFile(localDir, "." + shard.sha256(), ".tmp");
       try {
         try (InputStream in = fs.open(remote); OutputStream out = Files.newOutputStream(tmp)) {
-          checkDigest(remote, shard, digest(in, out));
+          checkDigest(remote, shard, Sha256.copy(in, out));
         }
         Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
@@ -121,23 +119,5 @@ public final class LocalShardCache {
           + shard.sha256() + " but the file's digest is " + actual
           + " (the shard was changed or damaged after ingestion)");
     }
-  }
-
-  private static String digest(InputStream in, OutputStream copy) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] buf = new byte[1 << 20];
-    int n;
-    while ((n = in.read(buf)) > 0) {
-      sha.update(buf, 0, n);
-      if (copy != null) {
-        copy.write(buf, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(sha.digest());
   }
 }

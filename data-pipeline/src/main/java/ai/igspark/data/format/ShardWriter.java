@@ -4,6 +4,7 @@ import ai.igspark.tensorfile.HalfPrecision;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsWriter;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,9 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -218,12 +217,7 @@ public final class ShardWriter {
     String name = String.format("%s-%05d.safetensors", namePrefix, written.size());
     Path target = new Path(dir, name);
     Path tmp = new Path(dir, "." + name + "." + UUID.randomUUID() + ".tmp");
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest sha = Sha256.newDigest();
     long size;
     try {
       try (OutputStream out = new DigestOutputStream(
@@ -235,7 +229,7 @@ public final class ShardWriter {
     } catch (IOException e) {
       throw new InvalidInputException(target + ": cannot write the shard: " + e.getMessage(), e);
     }
-    written.add(new ShardEntry(name, count, HexFormat.of().formatHex(sha.digest()), size));
+    written.add(new ShardEntry(name, count, Sha256.hex(sha), size));
     first.clear();
     if (second != null) {
       second.clear();

@@ -1,6 +1,7 @@
 package ai.igspark.data.ingest;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
@@ -122,7 +123,7 @@ public final class ImageFolderIngestJob {
     try (TorchScriptVae vae = TorchScriptVae.load(o.vaeFile(), o.latentShape())) {
       vae.encode(new float[3 * o.resolution() * o.resolution()], 1, o.resolution());
     }
-    String vaeSha256 = TorchScriptVae.sha256(o.vaeFile());
+    String vaeSha256 = Sha256.of(o.vaeFile());
     int tasks =
         (int) Math.min(items.size(), o.tasks() > 0 ? o.tasks() : 4L * sc.defaultParallelism());
     int perTask = (items.size() + tasks - 1) / tasks;

@@ -12,14 +12,9 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.igspark.data.InvalidInputException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * A user-supplied VAE encoder saved with {@code torch.jit.save}: float NCHW pixels in [-1, 1] in,
@@ -99,19 +94,6 @@ public final class TorchScriptVae implements AutoCloseable {
                 + Arrays.toString(latentShape));
       }
       return z.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-    }
-  }
-
-  /** Hex sha256 of a file, recorded in the manifest to identify the encoder. */
-  public static String sha256(Path file) {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file),
-        MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.tensorfile.HostTensor;
@@ -85,7 +86,7 @@ class ImageFolderIngestJobTest {
     assertEquals(3, m.numClasses());
     assertTrue(m.hasFlip());
     assertEquals(List.of(4, 8, 8), m.latentShape());
-    assertEquals(TorchScriptVae.sha256(Fixtures.path("tiny_vae/tiny_vae.pt")),
+    assertEquals(Sha256.of(Fixtures.path("tiny_vae/tiny_vae.pt")),
         m.vae().encoderSha256());
     assertTrue(m.shards().size() >= 3, "one shard per task at least");
 

@@ -2,6 +2,7 @@ package ai.igspark.eval.fmnist;
 
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsFile;
@@ -105,7 +106,7 @@ public final class FmnistClassifier {
   public static FmnistClassifier of(Map<String, float[]> weights, Provenance provenance) {
     byte[] bytes = serialize(weights, provenance);
     return new FmnistClassifier(
-        copy(weights), provenance, Sha256Hex.of(bytes), "(in memory, not yet saved)");
+        copy(weights), provenance, Sha256.of(bytes), "(in memory, not yet saved)");
   }
 
   /** Loads and checks a frozen classifier file. */
@@ -168,7 +169,7 @@ public final class FmnistClassifier {
     } catch (IOException e) {
       throw new InvalidInputException(source + ": cannot read: " + e.getMessage(), e);
     }
-    return new FmnistClassifier(weights, provenance, Sha256Hex.of(bytes), source);
+    return new FmnistClassifier(weights, provenance, Sha256.of(bytes), source);
   }
 
   /** Writes the safetensors file and returns its SHA-256 (equal to {@link #sha256()}). */
@@ -184,7 +185,7 @@ public final class FmnistClassifier {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
-    return Sha256Hex.of(bytes);
+    return Sha256.of(bytes);
   }
 
   private static byte[] serialize(Map<String, float[]> weights, Provenance provenance) {

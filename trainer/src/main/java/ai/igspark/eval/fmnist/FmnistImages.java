@@ -1,6 +1,7 @@
 package ai.igspark.eval.fmnist;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.LatentDataset;
 import ai.igspark.data.format.LocalShardCache;
@@ -72,7 +73,7 @@ public record FmnistImages(
 
   private static String sha256(Path file, Configuration conf) {
     try (InputStream in = FileSystem.get(file.toUri(), conf).open(file)) {
-      return Sha256Hex.of(in.readAllBytes());
+      return Sha256.of(in);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }

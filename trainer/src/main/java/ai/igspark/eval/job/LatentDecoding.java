@@ -5,6 +5,7 @@ import ai.igspark.eval.FeatureExtractor;
 import ai.igspark.eval.TorchScriptDecoder;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.data.format.Normalization;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -68,8 +69,8 @@ public record LatentDecoding(
       outputs = Map.copyOf(i.outputs());
     }
     return new LatentDecoding(
-        decoder.toString(), TorchScriptInception.sha256(decoder), inception.toString(),
-        TorchScriptInception.sha256(inception), normalization, uint8, size, outputs);
+        decoder.toString(), Sha256.of(decoder), inception.toString(),
+        Sha256.of(inception), normalization, uint8, size, outputs);
   }
 
   /**
@@ -109,7 +110,7 @@ public record LatentDecoding(
     } catch (RuntimeException e) {
       // No SparkEnv (a plain JVM): use the user's path.
     }
-    String got = TorchScriptInception.sha256(path);
+    String got = Sha256.of(path);
     if (!got.equals(sha256)) {
       throw new InvalidInputException(
           userPath + ": SHA-256 " + got + " differs from " + sha256 + " checked when the "
