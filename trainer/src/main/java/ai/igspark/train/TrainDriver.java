@@ -8,6 +8,7 @@ import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
+import ai.igspark.data.format.DatasetPreflight;
 import ai.igspark.data.ingest.HadoopConfiguration;
 import ai.igspark.spark.NotEnoughSlotsException;
 import ai.igspark.spark.RankResult;
@@ -87,8 +88,8 @@ public final class TrainDriver {
     int world = config.cluster().worldSize();
     config.accumulationSteps(world); // validates global batch vs world size early
     long checkStart = System.nanoTime();
-    ShardCheck.verify(config.data().manifest(), manifest, conf);
-    LOG.info("checked {} data shards (size, sha256) in {} ms", manifest.shards().size(),
+    DatasetPreflight.verify(config.data().manifest(), manifest, conf);
+    LOG.info("checked {} data shards (size, sha256, headers, labels) in {} ms", manifest.shards().size(),
         (System.nanoTime() - checkStart) / 1_000_000);
 
     RunDirectory dir = RunDirectory.open(config.run().dir(), conf);

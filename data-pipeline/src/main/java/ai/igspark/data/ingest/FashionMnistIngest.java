@@ -4,6 +4,7 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
+import ai.igspark.data.format.DatasetPreflight;
 import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.Normalization;
 import java.nio.file.Files;
@@ -70,6 +71,7 @@ public final class FashionMnistIngest {
     List<Split> todo = new ArrayList<>();
     for (Split s : SPLITS) {
       if (!force && OutputDataset.isCommitted(out + s.datasetName(), conf)) {
+        requireIntact(s, out + s.datasetName());
         results.add(new SplitResult(s, out + s.datasetName(), null, 0));
       } else {
         todo.add(s);
@@ -95,6 +97,47 @@ public final class FashionMnistIngest {
     }
     results.sort((a, b) -> SPLITS.indexOf(a.split()) - SPLITS.indexOf(b.split()));
     return results;
+  }
+
+  /**
+   * A dataset kept instead of prepared must be this split of Fashion-MNIST and whole: its manifest
+   * reads, it says so (source, shape, classes, count), and every shard verifies (size, SHA-256,
+   * headers, labels). Anything else is refused, never reported as prepared.
+   */
+  private void requireIntact(Split split, String dirUri) {
+    DatasetManifest m;
+    try {
+      m = DatasetManifest.read(dirUri, conf);
+      DatasetPreflight.verify(dirUri, m, conf);
+    } catch (InvalidInputException e) {
+      throw keptRefused(dirUri, "is damaged (" + e.getMessage() + ")");
+    }
+    Long expectedCount = sourceCount(split);
+    boolean same = m.source() != null && m.source().startsWith("fashion-mnist " + split.filePrefix())
+        && m.latentShape().equals(List.of(1, SIZE, SIZE)) && m.numClasses() == NUM_CLASSES
+        && (expectedCount == null || m.count() == expectedCount);
+    if (!same) {
+      throw keptRefused(dirUri, "is not Fashion-MNIST " + split.filePrefix() + " (source '"
+          + m.source() + "', shape " + m.latentShape() + ", " + m.numClasses() + " classes, "
+          + m.count() + " samples" + (expectedCount == null ? "" : ", expected " + expectedCount)
+          + ")");
+    }
+  }
+
+  /** Samples in this split's source labels file, or null when the source is not at hand. */
+  private Long sourceCount(Split split) {
+    Path dir = sourceDir != null ? sourceDir : DEBIAN_DIR;
+    try {
+      return (long) IdxReader.readLabels(idxFile(dir, split.filePrefix() + "-labels-idx1-ubyte"))
+          .count();
+    } catch (InvalidInputException e) {
+      return null;
+    }
+  }
+
+  private static InvalidInputException keptRefused(String dirUri, String why) {
+    return new InvalidInputException(
+        dirUri + ": already holds a dataset, which " + why + "; pass --force to replace it");
   }
 
   private DatasetManifest prepare(Path dir, Split split, String dirUri) {

@@ -97,6 +97,36 @@ class FashionMnistIngestTest {
   }
 
   @Test
+  void aKeptDatasetWithADamagedShardIsRefusedWithoutForce() throws Exception {
+    ingest(Fixtures.path("idx"), false);
+    Path shard;
+    try (var files = Files.list(tmp.resolve("out/fashion-mnist-train"))) {
+      shard = files.filter(p -> p.getFileName().toString().startsWith("shard-")).findFirst()
+          .orElseThrow();
+    }
+    byte[] b = Files.readAllBytes(shard);
+    b[b.length - 3] ^= 1;
+    Files.write(shard, b);
+    var e = assertThrows(InvalidInputException.class, () -> ingest(Fixtures.path("idx"), false));
+    assertTrue(e.getMessage().contains("fashion-mnist-train: already holds a dataset, which is"
+        + " damaged") && e.getMessage().contains("sha256 mismatch")
+        && e.getMessage().contains("--force"), e.getMessage());
+    assertTrue(ingest(Fixtures.path("idx"), true).stream()
+        .noneMatch(FashionMnistIngest.SplitResult::kept));
+  }
+
+  @Test
+  void aKeptDatasetThatIsADifferentDatasetIsRefusedWithoutForce() throws Exception {
+    ingest(Fixtures.path("idx"), false);
+    Path manifest = tmp.resolve("out/fashion-mnist-test/dataset.json");
+    Files.writeString(manifest, Files.readString(manifest)
+        .replace("\"source\" : \"fashion-mnist t10k", "\"source\" : \"my own t10k"));
+    var e = assertThrows(InvalidInputException.class, () -> ingest(Fixtures.path("idx"), false));
+    assertTrue(e.getMessage().contains("fashion-mnist-test: already holds a dataset, which is not"
+        + " Fashion-MNIST t10k (source 'my own t10k"), e.getMessage());
+  }
+
+  @Test
   void wrongMagicNumberIsRejectedWithTheFileAndBothNumbers() throws Exception {
     Path src = tmp.resolve("src");
     Files.createDirectories(src);
