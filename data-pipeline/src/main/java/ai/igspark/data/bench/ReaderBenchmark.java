@@ -3,6 +3,8 @@ package ai.igspark.data.bench;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetWriter;
+import ai.igspark.data.format.DatasetManifest;
+import ai.igspark.data.format.DatasetPreflight;
 import ai.igspark.data.format.LatentBatch;
 import ai.igspark.data.format.LatentDataset;
 import ai.igspark.data.format.LocalShardCache;
@@ -56,25 +58,32 @@ public final class ReaderBenchmark {
    * @param batches batches gathered by the reader measurement
    * @param writeSeconds time to write the synthetic dataset
    * @param datasetBytes bytes of shards on disk
+   * @param headersAndLabelsSeconds the driver's check before step 0 (DatasetPreflight.check)
+   * @param digestSeconds the driver's size and SHA-256 check of every shard (checkFiles)
    */
   public record Result(Settings settings, double readerSamplesPerSecond,
       double readerSamplesPerCpuSecond, double ndArraySamplesPerSecond,
       double ndArraySamplesPerCpuSecond, long batches,
-      double writeSeconds, long datasetBytes) {
+      double writeSeconds, long datasetBytes, double headersAndLabelsSeconds,
+      double digestSeconds) {
     public String summary() {
       Settings s = settings;
       return String.format(
           "reader: %,.0f samples/s wall, %,.0f samples/s per CPU-second "
               + "(%d×%d×%d %s, batch %d, %,d samples, %.1f MB of shards)%n"
               + "reader + DJL NDArray: %s%n"
-              + "dataset written in %.1f s",
+              + "dataset written in %.1f s%n"
+              + "preflight: headers and labels %.3f s (%.2f s per million samples),"
+              + " size and SHA-256 %.2f s (%.2f s per GB)",
           readerSamplesPerSecond, readerSamplesPerCpuSecond, s.channels(), s.height(), s.width(),
           s.stored(), s.batch(),
           s.samples(), datasetBytes / 1e6,
           ndArraySamplesPerSecond > 0 ? String.format("%,.0f samples/s wall, %,.0f samples/s per "
               + "CPU-second", ndArraySamplesPerSecond, ndArraySamplesPerCpuSecond)
               : "not measured",
-          writeSeconds);
+          writeSeconds, headersAndLabelsSeconds,
+          headersAndLabelsSeconds * 1e6 / s.samples(), digestSeconds,
+          digestSeconds * 1e9 / datasetBytes);
     }
   }
 
@@ -92,6 +101,14 @@ public final class ReaderBenchmark {
       double writeSeconds = (System.nanoTime() - t0) / 1e9;
       long bytes = sizeOf(dir.resolve("data"));
       Configuration conf = new Configuration();
+      String data = dir.resolve("data").toString();
+      DatasetManifest manifest = DatasetManifest.read(data, conf);
+      long p0 = System.nanoTime();
+      DatasetPreflight.check(data, manifest, conf);
+      double headersAndLabels = (System.nanoTime() - p0) / 1e9;
+      p0 = System.nanoTime();
+      DatasetPreflight.checkFiles(data, manifest, conf);
+      double digests = (System.nanoTime() - p0) / 1e9;
       try (LatentDataset ds = LatentDataset.open(dir.resolve("data").toString(), conf,
           new LocalShardCache(dir.resolve("cache")))) {
         EpochSampler sampler = new EpochSampler(0, s.samples(), s.batch());
@@ -138,7 +155,8 @@ public final class ReaderBenchmark {
             withNdCpu = nd / ((threads.getCurrentThreadCpuTime() - cpuStart) / 1e9);
           }
         }
-        return new Result(s, reader, readerCpu, withNd, withNdCpu, batches, writeSeconds, bytes);
+        return new Result(s, reader, readerCpu, withNd, withNdCpu, batches, writeSeconds, bytes,
+            headersAndLabels, digests);
       }
     } finally {
       deleteRecursively(dir);
