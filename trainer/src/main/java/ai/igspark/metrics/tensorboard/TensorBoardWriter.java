@@ -36,6 +36,7 @@ public final class TensorBoardWriter implements AutoCloseable {
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private int pendingRecords;
   private EventFile file;
+  private Path lastFile;
   private long nextAttemptNanos;
   private boolean failing;
   private boolean closed;
@@ -46,8 +47,9 @@ public final class TensorBoardWriter implements AutoCloseable {
   /**
    * What the writer has done so far.
    *
-   * @param writing whether an event file is open (false after an error until a new file opens)
-   * @param file the file written now, or the last one
+   * @param writing whether an event file is open (false after an error until a new file opens,
+   *     and after close)
+   * @param file the file written now, or the last one written
    * @param lastError the last error (what failed, on which file, why), if any
    */
   public record Health(
@@ -132,7 +134,7 @@ public final class TensorBoardWriter implements AutoCloseable {
 
   public synchronized Health health() {
     return new Health(
-        file != null, written, dropped, Optional.ofNullable(file).map(EventFile::path),
+        file != null && !closed, written, dropped, Optional.ofNullable(lastFile),
         Optional.ofNullable(lastError));
   }
 
@@ -168,6 +170,7 @@ public final class TensorBoardWriter implements AutoCloseable {
   private void openFile() {
     try {
       file = EventFile.create(fs, dir, host, wallTime());
+      lastFile = file.path();
       if (failing) {
         failing = false;
         LOG.log(System.Logger.Level.INFO,

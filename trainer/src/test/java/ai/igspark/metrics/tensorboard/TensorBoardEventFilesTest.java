@@ -122,6 +122,21 @@ class TensorBoardEventFilesTest {
   }
 
   @Test
+  void afterCloseTheWriterReportsItsFileAndDropsLaterRecords() throws Exception {
+    TensorBoardWriter tb = open();
+    tb.scalar("train/loss", 1, 0.5);
+    tb.close();
+    tb.scalar("train/loss", 2, 0.25);
+    tb.flush();
+    TensorBoardWriter.Health h = tb.health();
+    assertEquals(false, h.writing());
+    assertEquals(1, h.recordsWritten());
+    assertEquals(1, h.recordsDropped());
+    assertEquals(listing(), List.of(h.file().orElseThrow().getName()));
+    assertEquals(1, summaries(TfEventsReader.events(dir)).size());
+  }
+
+  @Test
   void aSecondSessionWritesItsOwnFileThatMarksWhereItStarts() throws Exception {
     try (TensorBoardWriter tb = open()) {
       tb.scalar("train/loss", 10, 1);
