@@ -10,6 +10,8 @@ needed=(
   python3-nbformat
   # FD-FMNIST tests ingest the real Fashion-MNIST splits
   dataset-fashion-mnist
+  # TensorBoard event files are read back by an independent protobuf reader (metrics.tensorboard)
+  python3-protobuf
 )
 missing=()
 for pkg in "${needed[@]}"; do

@@ -34,7 +34,7 @@ class ArchitectureTest {
   static final String[] HADOOP = {
     "ai.igspark.data.format..", "ai.igspark.data.ingest..", "ai.igspark.data.bench..",
     "ai.igspark.ckpt..", "ai.igspark.eval.fmnist..", "ai.igspark.eval.job..",
-    "ai.igspark.train..", "ai.igspark.cli..", "ai.igspark.bench.."
+    "ai.igspark.train..", "ai.igspark.cli..", "ai.igspark.bench..", "ai.igspark.metrics.tensorboard.."
   };
   private static JavaClasses main;
 
