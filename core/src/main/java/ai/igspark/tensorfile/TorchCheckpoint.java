@@ -37,6 +37,9 @@ import net.razorvine.pickle.objects.ClassDictConstructor;
  * TorchCheckpoint ckpt = TorchCheckpoint.read(Path.of("SiT-XL-2-256.pt"));
  * Map<String, HostTensor> ema = ckpt.stateDict("ema");
  * }</pre>
+ *
+ * <p>About 500 lines because it is one format: the zip layout, the pickle constructors torch
+ * registers (tensor rebuild, storages, ordered dicts) and their error messages belong together.
  */
 public final class TorchCheckpoint {
   private static final Map<String, DType> STORAGE_TYPES = Map.ofEntries(

@@ -25,6 +25,10 @@ import java.util.Map;
  * <p>The {@code model} section is kept as a raw tree: its owner parses it with {@code
  * ModelConfig.fromTree(tree, source)}. It is {@code {preset: NAME}} with optional overrides, the
  * full set of keys, or just a preset name ({@code model: SiT-B/2}).
+ *
+ * <p>Longer than most classes on purpose: it is the schema of run.yaml, one nested record per
+ * section with its defaults and range checks, kept in one file so that it reads top to bottom
+ * like the YAML it parses.
  */
 public record RunConfig(
     Run run,
