@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.ckpt.CheckpointReader;
 import ai.igspark.ckpt.CheckpointWriter;
 import ai.igspark.ckpt.FileEntry;
 import ai.igspark.data.InvalidInputException;
@@ -41,7 +42,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -415,9 +415,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
 
   private static java.io.InputStream open(String dir, String name, Configuration conf)
       throws IOException {
-    Path p = new Path(dir, name);
-    FileSystem fs = p.getFileSystem(conf);
-    return fs.open(p);
+    // Verified against the checkpoint's manifest while it streams (docs/RELIABILITY.md).
+    return CheckpointReader.open(new Path(dir, name).toString(), conf);
   }
 
   /** Datasets stay open for the life of the executor JVM (shards are copied and mapped once). */
