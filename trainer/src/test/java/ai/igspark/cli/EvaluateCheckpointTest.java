@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

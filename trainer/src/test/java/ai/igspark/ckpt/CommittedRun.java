@@ -1,11 +1,6 @@
-package ai.igspark.cli;
+package ai.igspark.ckpt;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.ckpt.CheckpointStore;
-import ai.igspark.ckpt.CheckpointWriter;
-import ai.igspark.ckpt.CommitPolicy;
-import ai.igspark.ckpt.ResumeFiles;
-import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
@@ -18,13 +13,13 @@ import org.apache.hadoop.conf.Configuration;
 /**
  * A run directory with committed checkpoints the way {@code igspark train} leaves them (through
  * the real store and writer), each holding the weights of a freshly initialised model: seed =
- * step, so every step's EMA differs.
+ * step, so every step's EMA differs. Shared by the command-line and evaluation tests.
  */
-final class CommittedRun {
+public final class CommittedRun {
   private CommittedRun() {}
 
   /** Commits {@code steps} (ascending) into {@code runDir}; LATEST names the last. */
-  static Path create(Path runDir, ModelConfig config, long... steps) throws IOException {
+  public static Path create(Path runDir, ModelConfig config, long... steps) throws IOException {
     CheckpointStore store = RunDirectory.open(runDir.toString(), new Configuration())
         .checkpoints(CommitPolicy.defaults());
     for (long step : steps) {
@@ -43,7 +38,7 @@ final class CommittedRun {
   }
 
   /** {@code <run>/checkpoints/step-N/<name>}. */
-  static Path file(Path runDir, long step, String name) {
+  public static Path file(Path runDir, long step, String name) {
     return runDir.resolve("checkpoints").resolve(CheckpointStore.stepName(step)).resolve(name);
   }
 
@@ -52,7 +47,7 @@ final class CommittedRun {
    * SHA-256 changes. With {@code keepCrc} the Hadoop .crc beside it is kept, so a checksummed
    * read fails first; without it only the manifest can tell.
    */
-  static void rot(Path file, boolean keepCrc) throws IOException {
+  public static void rot(Path file, boolean keepCrc) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       for (long at = f.length() - 16; at < f.length() - 8; at++) {
         f.seek(at);
