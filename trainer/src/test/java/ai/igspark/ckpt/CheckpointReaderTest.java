@@ -1,6 +1,6 @@
 package ai.igspark.ckpt;
 
-import static ai.igspark.ckpt.BrokenCheckpointTest.flipByte;
+import static ai.igspark.ckpt.CheckpointDamage.flipByte;
 import static ai.igspark.ckpt.CheckpointFixtures.files;
 import static ai.igspark.ckpt.CheckpointFixtures.writeAndCommit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -74,7 +74,7 @@ class CheckpointReaderTest {
     writeAndCommit(run(), 10);
     Path ema = file(10, "ema.safetensors");
     assertArrayEquals(files(10).get("ema.safetensors"), readUri(ema));
-    flipByte(ema, 500);
+    flipByte(ema);
     Files.delete(ema.resolveSibling(".ema.safetensors.crc"));
     var e = assertThrows(CheckpointIntegrityException.class, () -> readUri(ema));
     assertTrue(e.getMessage().contains("ema.safetensors: SHA-256"), e.getMessage());
@@ -118,7 +118,7 @@ class CheckpointReaderTest {
     Checkpoint c = writeAndCommit(run(), 10);
     Path ema = c.verifiedLocalFile("ema.safetensors");
     assertEquals(file(10, "ema.safetensors").toRealPath(), ema.toRealPath());
-    flipByte(ema, 500);
+    flipByte(ema);
     Files.delete(ema.resolveSibling(".ema.safetensors.crc"));
     assertThrows(CheckpointIntegrityException.class, () -> c.verifiedLocalFile("ema.safetensors"));
   }

@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.ckpt.CheckpointDamage;
 import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,17 +118,8 @@ class ExportCommandTest {
   @Test
   void checkpointWhoseManifestOmitsTheOptimizerIsRefusedAsIncomplete() throws Exception {
     Path run = run();
-    Path manifest = CommittedRun.file(run, 20, "MANIFEST.json");
-    var json = new com.fasterxml.jackson.databind.ObjectMapper();
-    var m = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(manifest.toFile());
-    var files = (com.fasterxml.jackson.databind.node.ArrayNode) m.get("files");
-    for (int i = files.size() - 1; i >= 0; i--) {
-      if (files.get(i).get("name").asText().equals("optimizer.safetensors")) {
-        files.remove(i);
-      }
-    }
-    Files.write(manifest, json.writeValueAsBytes(m));
-    Files.delete(CommittedRun.file(run, 20, "optimizer.safetensors"));
+    CheckpointDamage.MANIFEST_WITHOUT_THE_OPTIMIZER.apply(
+        CommittedRun.file(run, 20, "MANIFEST.json").getParent());
     CliRun r = CliRun.of("export", "--run", run.toString(), "--output",
         dir.resolve("o.safetensors").toString());
     assertEquals(2, r.code(), r.err());

@@ -33,10 +33,13 @@ class SampleCommandTest {
       "--num-samples", "5", "--batch-size", Integer.toString(batch), "--ig-scale", "1.5",
       "--cfg-scale", "2"
     };
-    String[] args = new String[base.length + extra.length];
-    System.arraycopy(base, 0, args, 0, base.length);
-    System.arraycopy(extra, 0, args, base.length, extra.length);
-    return CliRun.of(args);
+    return CliRun.of(concat(base, extra));
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test
@@ -128,10 +131,7 @@ class SampleCommandTest {
 
   private CliRun sampleRun(String... sourceAndOutputs) {
     String[] base = {"sample", "--sampler", "ode-euler", "--steps", "2", "--num-samples", "3"};
-    String[] args = new String[base.length + sourceAndOutputs.length];
-    System.arraycopy(base, 0, args, 0, base.length);
-    System.arraycopy(sourceAndOutputs, 0, args, base.length, sourceAndOutputs.length);
-    return CliRun.of(args);
+    return CliRun.of(concat(base, sourceAndOutputs));
   }
 
   @Test

@@ -6,19 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.ckpt.CheckpointDamage;
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.CommittedRun;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +37,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * igspark train} stops with exit 2 and one message naming each; a rank verifies what it loads.
  */
 class CheckpointRecoveryTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static JavaSparkContext sc;
   @TempDir static Path shared;
   private static String manifest;
@@ -78,65 +74,9 @@ class CheckpointRecoveryTest {
     }
   }
 
-  /** Damage a committed checkpoint suffers on disk, and what the check that catches it says. */
-  enum Damage {
-    ROTTED_EMA("ema.safetensors: SHA-256") {
-      @Override
-      void apply(Path ckpt) throws IOException {
-        CommittedRun.rot(ckpt.resolve(TrainingState.EMA_FILE), false);
-      }
-    },
-    ROTTED_EMA_WITH_ITS_CRC("ema.safetensors: Hadoop checksum mismatch") {
-      @Override
-      void apply(Path ckpt) throws IOException {
-        CommittedRun.rot(ckpt.resolve(TrainingState.EMA_FILE), true);
-      }
-    },
-    TRUNCATED_MODEL("model.safetensors: size") {
-      @Override
-      void apply(Path ckpt) throws IOException {
-        try (RandomAccessFile f =
-            new RandomAccessFile(ckpt.resolve(TrainingState.MODEL_FILE).toFile(), "rw")) {
-          f.setLength(f.length() - 1000);
-        }
-      }
-    },
-    EDITED_STATE("state.json: SHA-256") {
-      @Override
-      void apply(Path ckpt) throws IOException {
-        Path state = ckpt.resolve(CheckpointStore.STATE);
-        Files.writeString(state, Files.readString(state).replace("\"seed\":3", "\"seed\":4"));
-      }
-    },
-    MANIFEST_WITHOUT_THE_OPTIMIZER("incomplete checkpoint") {
-      @Override
-      void apply(Path ckpt) throws IOException {
-        Path m = ckpt.resolve(CheckpointStore.MANIFEST);
-        ObjectNode manifest = (ObjectNode) JSON.readTree(m.toFile());
-        ArrayNode files = (ArrayNode) manifest.get("files");
-        for (int i = files.size() - 1; i >= 0; i--) {
-          if (files.get(i).get("name").asText().equals(TrainingState.OPTIMIZER_FILE)) {
-            files.remove(i);
-          }
-        }
-        Files.write(m, JSON.writeValueAsBytes(manifest));
-        Files.delete(ckpt.resolve(TrainingState.OPTIMIZER_FILE));
-        Files.delete(ckpt.resolve("." + TrainingState.OPTIMIZER_FILE + ".crc"));
-      }
-    };
-
-    final String message;
-
-    Damage(String message) {
-      this.message = message;
-    }
-
-    abstract void apply(Path ckpt) throws IOException;
-  }
-
   @ParameterizedTest
-  @EnumSource(Damage.class)
-  void damagedNewestCheckpointIsMovedAsideAndTheRetrainedStepCommits(Damage damage)
+  @EnumSource(CheckpointDamage.class)
+  void damagedNewestCheckpointIsMovedAsideAndTheRetrainedStepCommits(CheckpointDamage damage)
       throws Exception {
     Path run = dir.resolve("run");
     Path config = TinyRun.config(dir, "recovers", run.toString(), manifest, 6, 3, 1);
@@ -186,16 +126,25 @@ class CheckpointRecoveryTest {
     assertFalse(Files.exists(ckpt(run, 6)));
   }
 
-  /** The user's view: one child {@code igspark train} per case (~15 s each). */
+  /**
+   * The user's view: trains 6 steps (checkpoints 3 and 6) here, damages step 6 (and step 3 when
+   * {@code older} is given), then runs the same {@code igspark train} as a child JVM (~15 s).
+   */
+  private IgsparkProcess.Result trainAgainAfter(CheckpointDamage newest, CheckpointDamage older)
+      throws Exception {
+    Path run = dir.resolve("cli");
+    Path config = TinyRun.config(dir, "cli", run.toString(), manifest, 6, 3, 1);
+    train(config, Set.of());
+    newest.apply(ckpt(run, 6));
+    if (older != null) {
+      older.apply(ckpt(run, 3));
+    }
+    return IgsparkProcess.run(dir.resolve("train.log"), "train", "--config", config.toString());
+  }
+
   @Test
   void trainWithABrokenNewestCheckpointSaysWhatItMovedAndExitsZero() throws Exception {
-    Path run = dir.resolve("cli-recovers");
-    Path config = TinyRun.config(dir, "cli-recovers", run.toString(), manifest, 6, 3, 1);
-    train(config, Set.of());
-    Damage.ROTTED_EMA_WITH_ITS_CRC.apply(ckpt(run, 6));
-
-    IgsparkProcess.Result r =
-        IgsparkProcess.run(dir.resolve("recovers.log"), "train", "--config", config.toString());
+    IgsparkProcess.Result r = trainAgainAfter(CheckpointDamage.FLIPPED_BYTES_WITH_CRC, null);
 
     assertEquals(0, r.code(), r.output());
     assertTrue(r.output().contains("step-00000006 is broken"), r.output());
@@ -207,23 +156,18 @@ class CheckpointRecoveryTest {
 
   @Test
   void trainWithNoCheckpointThatVerifiesStopsWithExitTwoListingEach() throws Exception {
-    Path run = dir.resolve("cli-none");
-    Path config = TinyRun.config(dir, "cli-none", run.toString(), manifest, 6, 3, 1);
-    train(config, Set.of());
-    Damage.ROTTED_EMA.apply(ckpt(run, 6));
-    Damage.EDITED_STATE.apply(ckpt(run, 3));
+    IgsparkProcess.Result r = trainAgainAfter(
+        CheckpointDamage.FLIPPED_BYTES_NO_CRC, CheckpointDamage.EDITED_STATE);
 
-    IgsparkProcess.Result r =
-        IgsparkProcess.run(dir.resolve("none.log"), "train", "--config", config.toString());
-
+    Path run = dir.resolve("cli");
     assertEquals(2, r.code(), r.output());
     String out = r.output();
     assertTrue(out.contains("igspark: error: "), out);
     assertTrue(out.contains("no checkpoint verifies, so the run cannot resume"), out);
     assertTrue(out.contains("step-00000006 (named by LATEST): "), out);
-    assertTrue(out.contains(Damage.ROTTED_EMA.message), out);
+    assertTrue(out.contains(CheckpointDamage.FLIPPED_BYTES_NO_CRC.message), out);
     assertTrue(out.contains("step-00000003: "), out);
-    assertTrue(out.contains(Damage.EDITED_STATE.message), out);
+    assertTrue(out.contains(CheckpointDamage.EDITED_STATE.message), out);
     assertFalse(out.contains("\tat "), "no stack trace:\n" + out);
     assertTrue(Files.isDirectory(ckpt(run, 6)) && Files.isDirectory(ckpt(run, 3)));
     assertEquals(List.of(), brokenCopies(run), "nothing moved");
