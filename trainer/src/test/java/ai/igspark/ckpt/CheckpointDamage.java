@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.data.Sha256;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

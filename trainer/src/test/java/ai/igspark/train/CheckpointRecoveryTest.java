@@ -12,12 +12,14 @@ import ai.igspark.ckpt.CommittedRun;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -139,7 +141,7 @@ class CheckpointRecoveryTest {
     if (older != null) {
       older.apply(ckpt(run, 3));
     }
-    return IgsparkProcess.run(dir.resolve("train.log"), "train", "--config", config.toString());
+    return IgsparkProcess.run(dir, Duration.ofMinutes(10), "train", "--config", config.toString());
   }
 
   @Test
