@@ -14,6 +14,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,18 +27,34 @@ import java.util.function.BooleanSupplier;
  * selector, within the connect deadline and ending within {@value
  * TcpRingCollective#CANCEL_POLL_MILLIS} ms of cancellation.
  *
- * <p>Whatever else reaches the listener is refused and logged without disturbing the ring.
+ * <p>Whatever else reaches the listener is refused and logged without disturbing the ring: the
+ * incoming connections wait their turn in accept order and then authenticate in {@link
+ * PendingHandshakes}, whose deadline and eviction rules keep silent or slow clients from
+ * displacing the neighbour.
  */
 final class RingConnector {
   private static final System.Logger LOG = System.getLogger(TcpRingCollective.class.getName());
-  static final int MAX_PENDING = 64;
   private static final long CONNECT_RETRY_NANOS = 100_000_000L;
+  /** Refusals logged one by one; after that only their count, so a flood cannot flood the log. */
+  private static final int LOGGED_REFUSALS = 20;
+  /** Refusals kept for the connect-timeout message. */
+  private static final int KEPT_REFUSALS = 100;
+  /**
+   * Accepted connections waiting for a slot in {@link PendingHandshakes}, in accept order. They
+   * are taken off the kernel's accept queue so that it never fills (a full one drops new
+   * connection attempts, and TCP retries them only after 1, 3, 7 … s); each costs just its
+   * descriptor until admitted. Beyond this many, a newcomer is closed before its challenge and a
+   * ring peer connects again ({@link RingHandshake.Progress#TURNED_AWAY}).
+   */
+  static final int WAITING_CAPACITY = 4 * PendingHandshakes.CAPACITY;
 
   private final RingHandshake handshake;
   private final BooleanSupplier cancelled;
   private final int rank;
-  private final List<Responder> pending = new ArrayList<>();
+  private final PendingHandshakes<Responder> pending = new PendingHandshakes<>();
+  private final ArrayDeque<SocketChannel> waiting = new ArrayDeque<>();
   private final List<String> refusals = new ArrayList<>();
+  private int refused;
   /** Incoming connection of each lane, once its left neighbour has authenticated. */
   private SocketChannel[] joined = new SocketChannel[0];
 
@@ -74,7 +91,17 @@ final class RingConnector {
           throw new CollectiveException(
               "rank " + rank + ": cancelled while connecting the ring (the stage was aborted)");
         }
+        for (Responder late : pending.expired(now)) {
+          refuse(late.channel(), "no handshake within " + PendingHandshakes.HANDSHAKE_DEADLINE);
+        }
+        if (acceptKey.isValid()) { // until every lane has joined
+          admitWaiting(selector, now);
+        }
         long wait = Math.min(remaining, CANCEL_POLL_MILLIS * 1_000_000);
+        wait = Math.min(wait, pending.untilNextDeadline(now));
+        if (!waiting.isEmpty()) {
+          wait = Math.min(wait, pending.untilEvictable(now));
+        }
         for (Outbound out : outbound) {
           if (out.retryAt != 0) {
             wait = Math.min(wait, out.retryAt - now);
@@ -89,16 +116,13 @@ final class RingConnector {
             continue;
           }
           if (key == acceptKey) {
-            acceptAll(listener, selector);
+            acceptSome(listener);
           } else if (key.attachment() instanceof Outbound out) {
             out.step(key);
           } else if (key.attachment() instanceof Responder in && joined(in, key)
               && ++joinedCount == k) {
             acceptKey.cancel();
-            for (Responder other : pending) {
-              closeQuietly(other.channel());
-            }
-            pending.clear();
+            closePending();
           }
         }
         for (Outbound out : outbound) {
@@ -121,16 +145,30 @@ final class RingConnector {
       closeAll(outbound);
       throw e;
     } finally {
-      for (Responder in : pending) {
-        closeQuietly(in.channel());
+      closePending();
+      if (refused > LOGGED_REFUSALS) {
+        LOG.log(System.Logger.Level.WARNING,
+            "rank {0}: refused {1} ring connections while connecting (the first {2} logged)",
+            rank, refused, LOGGED_REFUSALS);
       }
     }
+  }
+
+  private void closePending() {
+    for (Responder in : pending.clear()) {
+      closeQuietly(in.channel());
+    }
+    for (SocketChannel ch : waiting) {
+      closeQuietly(ch);
+    }
+    waiting.clear();
   }
 
   /** Steps one incoming handshake; true when it has just joined its lane. */
   private boolean joined(Responder in, SelectionKey key) {
     RingHandshake.Progress progress = in.step(key);
     if (progress == RingHandshake.Progress.REFUSED) {
+      pending.remove(in);
       key.cancel();
       refuse(in.channel(), in.reason());
       return false;
@@ -168,8 +206,8 @@ final class RingConnector {
         m.append(" (").append(joinedCount).append(" of ").append(joined.length)
             .append(" channels joined)");
       }
-      if (!refusals.isEmpty()) {
-        m.append(" (refused ").append(refusals.size()).append(" connection(s): ")
+      if (refused > 0) {
+        m.append(" (refused ").append(refused).append(" connection(s): ")
             .append(String.join("; ", refusals.subList(0, Math.min(5, refusals.size()))))
             .append(")");
       }
@@ -188,27 +226,45 @@ final class RingConnector {
     return new DeadlineExceededException(m.toString(), deadline);
   }
 
-  private void acceptAll(ServerSocketChannel listener, Selector selector) throws IOException {
-    SocketChannel ch;
-    while ((ch = listener.accept()) != null) {
-      if (pending.size() >= MAX_PENDING) {
-        // Make room by evicting the oldest connection that has not yet sent a valid header, so
-        // silent clients that came first cannot lock the neighbour out.
-        Responder idle = pending.stream().filter(p -> !p.sentHeader()).findFirst().orElse(null);
+  /**
+   * Takes what the listener has into {@link #waiting}, at most a table's worth per call so that
+   * a stream of newcomers cannot starve the handshakes already under way.
+   */
+  private void acceptSome(ServerSocketChannel listener) throws IOException {
+    for (int i = 0; i < PendingHandshakes.CAPACITY; i++) {
+      SocketChannel ch = listener.accept();
+      if (ch == null) {
+        return;
+      }
+      if (waiting.size() >= WAITING_CAPACITY) {
+        refuse(ch, "too many connections waiting to authenticate");
+      } else {
+        waiting.add(ch);
+      }
+    }
+  }
+
+  /**
+   * Starts the handshakes of waiting connections, in accept order, while there is a slot or a
+   * silent connection to evict.
+   */
+  private void admitWaiting(Selector selector, long now) {
+    while (!waiting.isEmpty()) {
+      if (pending.isFull()) {
+        Responder idle = pending.evictable(now);
         if (idle == null) {
-          refuse(ch, "too many pending connections");
-          continue;
+          break;
         }
         pending.remove(idle);
-        refuse(idle.channel(), "evicted: too many pending connections");
+        refuse(idle.channel(), "evicted: silent while others waited to authenticate");
       }
-      Responder in = handshake.new Responder(ch, lane -> joined[lane] != null);
-      pending.add(in);
+      SocketChannel ch = waiting.poll();
+      Responder in = handshake.new Responder(ch, now, lane -> joined[lane] != null);
       try {
         ch.configureBlocking(false);
         ch.register(selector, SelectionKey.OP_WRITE, in);
+        pending.add(in);
       } catch (IOException e) {
-        pending.remove(in);
         refuse(ch, "cannot register: " + e.getMessage());
       }
     }
@@ -222,11 +278,14 @@ final class RingConnector {
       who = "unknown peer";
     }
     String line = who + ": " + reason;
-    if (refusals.size() < 100) {
+    refused++;
+    if (refusals.size() < KEPT_REFUSALS) {
       refusals.add(line);
     }
-    LOG.log(
-        System.Logger.Level.WARNING, "rank {0}: refused ring connection from {1}", rank, line);
+    if (refused <= LOGGED_REFUSALS) {
+      LOG.log(
+          System.Logger.Level.WARNING, "rank {0}: refused ring connection from {1}", rank, line);
+    }
     closeQuietly(ch);
   }
 
@@ -272,9 +331,14 @@ final class RingConnector {
         k.interestOps(SelectionKey.OP_READ);
         return;
       }
-      if (initiator.step(k) == RingHandshake.Progress.DONE) {
-        done = true;
-        k.cancel();
+      switch (initiator.step(k)) {
+        case DONE -> {
+          done = true;
+          k.cancel();
+        }
+        case TURNED_AWAY ->
+            retryLater(k, "closed before its challenge: the listener was busy or closing");
+        default -> {}
       }
     }
 

@@ -52,7 +52,12 @@ final class RingHandshake {
     /** Authenticated both ways: the connection belongs to the ring. */
     DONE,
     /** Responder only: the peer failed a check ({@link Responder#reason()}); close it. */
-    REFUSED
+    REFUSED,
+    /**
+     * Initiator only: closed before the acceptor's challenge arrived, so before this rank sent
+     * anything: the acceptor was busy or closing, not refusing. Connect again.
+     */
+    TURNED_AWAY
   }
 
   private final int rank;
@@ -181,20 +186,25 @@ final class RingHandshake {
   }
 
   /** The acceptor's side of one incoming connection. */
-  final class Responder {
+  final class Responder implements PendingHandshakes.Handshaking {
     private enum State { SEND_CHALLENGE, READ_HEADER, READ_BODY, SEND_REPLY }
 
     private final SocketChannel channel;
     private final IntPredicate laneJoined;
+    private final long acceptedAt;
     private final byte[] serverChallenge = challenge();
     private State state = State.SEND_CHALLENGE;
     private ByteBuffer buf;
+    private boolean challenged;
+    private long challengedAt;
+    private boolean heardFrom;
     private int lane = -1;
     private String reason;
 
     /** @param laneJoined whether a lane already has its authenticated connection */
-    Responder(SocketChannel channel, IntPredicate laneJoined) {
+    Responder(SocketChannel channel, long acceptedAt, IntPredicate laneJoined) {
       this.channel = channel;
+      this.acceptedAt = acceptedAt;
       this.laneJoined = laneJoined;
       buf = ByteBuffer.allocate(MAGIC.length + 4 + CHALLENGE_BYTES);
       buf.put(MAGIC).putInt(VERSION).put(serverChallenge).flip();
@@ -214,9 +224,24 @@ final class RingHandshake {
       return reason;
     }
 
-    /** Whether a valid header has arrived (the peer speaks the ring protocol). */
-    boolean sentHeader() {
-      return state == State.READ_BODY || state == State.SEND_REPLY;
+    @Override
+    public long acceptedAt() {
+      return acceptedAt;
+    }
+
+    @Override
+    public boolean challenged() {
+      return challenged;
+    }
+
+    @Override
+    public long challengedAt() {
+      return challengedAt;
+    }
+
+    @Override
+    public boolean heardFrom() {
+      return heardFrom;
     }
 
     Progress step(SelectionKey k) {
@@ -242,12 +267,22 @@ final class RingHandshake {
           return Progress.DONE;
         }
         state = State.READ_HEADER;
+        challenged = true;
+        challengedAt = System.nanoTime();
         buf = ByteBuffer.allocate(MAGIC.length + 8);
         k.interestOps(SelectionKey.OP_READ);
         return Progress.WAITING;
       }
-      if (channel.read(buf) < 0) {
+      int n = channel.read(buf);
+      if (n < 0) {
         return refuse("closed during the handshake");
+      }
+      if (n > 0) {
+        // Refused at its first wrong byte, so noise cannot hold a slot as a handshake would.
+        if (state == State.READ_HEADER && !magicSoFar()) {
+          return refuse("not a ring handshake");
+        }
+        heardFrom = true;
       }
       if (buf.hasRemaining()) {
         return Progress.WAITING;
@@ -288,6 +323,16 @@ final class RingHandshake {
       k.interestOps(SelectionKey.OP_WRITE);
       return advance(k);
     }
+
+    /** Whether the header bytes read so far are a prefix of the magic (or extend past it). */
+    private boolean magicSoFar() {
+      for (int i = 0; i < Math.min(buf.position(), MAGIC.length); i++) {
+        if (buf.get(i) != MAGIC[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /** The connector's side: one connected channel to the right neighbour. */
@@ -320,7 +365,10 @@ final class RingHandshake {
         }
         return Progress.WAITING;
       }
-      if (channel.read(buf) < 0) {
+      if (read() < 0) {
+        if (state == State.READ_CHALLENGE) {
+          return Progress.TURNED_AWAY;
+        }
         throw new CollectiveException(
             "rank " + rank + ": right neighbour at " + address
                 + " closed the connection during the handshake: it refused this rank"
@@ -362,6 +410,18 @@ final class RingHandshake {
                 + " failed authentication (not a peer of this ring, or a different secret)");
       }
       return Progress.DONE;
+    }
+
+    /** Reads; before the challenge is in, a reset counts as a close (turned away). */
+    private int read() throws IOException {
+      if (state != State.READ_CHALLENGE) {
+        return channel.read(buf);
+      }
+      try {
+        return channel.read(buf);
+      } catch (IOException e) {
+        return -1;
+      }
     }
   }
 }
