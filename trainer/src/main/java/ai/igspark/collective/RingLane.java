@@ -2,12 +2,15 @@ package ai.igspark.collective;
 
 import static ai.igspark.collective.TcpRingCollective.chunkLength;
 import static ai.igspark.collective.TcpRingCollective.chunkStart;
+import static ai.igspark.collective.TcpRingCollective.closeQuietly;
 
 import ai.igspark.collective.Collective.CollectiveException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.function.BooleanSupplier;
 
 /**
  * One ring over its own pair of connections, driven by one thread: all-reduces a contiguous part
@@ -40,6 +43,33 @@ final class RingLane implements AutoCloseable {
   private final ByteBuffer headerIn = ByteBuffer.allocateDirect(16);
   private ByteBuffer bounce;
   private FloatBuffer bounceFloats;
+
+  /**
+   * One lane per pair of links ({to right, from left}, as {@link RingConnector} returns them);
+   * on failure closes every link and throws.
+   */
+  static RingLane[] openAll(int rank, int worldSize, RingOptions options, SocketChannel[][] links,
+      DuplexExchange.Neighbours neighbours, BooleanSupplier cancelled) {
+    RingLane[] lanes = new RingLane[links.length];
+    try {
+      for (int c = 0; c < lanes.length; c++) {
+        String who = lanes.length == 1 ? "rank " + rank : "rank " + rank + " lane " + c;
+        DuplexExchange exchange =
+            new DuplexExchange(who, links[c][0], links[c][1], neighbours, cancelled);
+        lanes[c] = new RingLane(who, rank, worldSize, options, exchange);
+      }
+      return lanes;
+    } catch (IOException e) {
+      for (SocketChannel[] pair : links) {
+        closeQuietly(pair[0]);
+        closeQuietly(pair[1]);
+      }
+      for (RingLane lane : lanes) {
+        closeQuietly(lane);
+      }
+      throw new CollectiveException("rank " + rank + ": cannot set up the ring selector", e);
+    }
+  }
 
   /** Takes over {@code exchange}; {@link #close} closes it. */
   RingLane(String who, int rank, int worldSize, RingOptions options, DuplexExchange exchange) {

@@ -189,34 +189,11 @@ public final class TcpRingCollective implements Collective {
     DuplexExchange.Neighbours neighbours =
         new DuplexExchange.Neighbours(
             (rank + worldSize - 1) % worldSize, left, (rank + 1) % worldSize, right);
-    RingLane[] lanes = new RingLane[links.length];
-    try {
-      for (int c = 0; c < lanes.length; c++) {
-        String who = lanes.length == 1 ? "rank " + rank : "rank " + rank + " lane " + c;
-        DuplexExchange exchange =
-            new DuplexExchange(who, links[c][0], links[c][1], neighbours, cancelled);
-        lanes[c] = new RingLane(who, rank, worldSize, options, exchange);
-      }
-    } catch (IOException e) {
-      for (SocketChannel[] pair : links) {
-        closeQuietly(pair[0]);
-        closeQuietly(pair[1]);
-      }
-      for (RingLane lane : lanes) {
-        closeQuietly(lane);
-      }
-      throw new CollectiveException("rank " + rank + ": cannot set up the ring selector", e);
-    }
-    TcpRingCollective ring = new TcpRingCollective(rank, worldSize, session, options, lanes);
-    LOG.log(
-        System.Logger.Level.INFO,
+    RingLane[] lanes = RingLane.openAll(rank, worldSize, options, links, neighbours, cancelled);
+    LOG.log(System.Logger.Level.INFO,
         "ring connected: rank {0} of {1}, right {2}, left {3}, {4} channel(s)",
-        rank,
-        worldSize,
-        right,
-        left,
-        links.length);
-    return ring;
+        rank, worldSize, right, left, links.length);
+    return new TcpRingCollective(rank, worldSize, session, options, lanes);
   }
 
   /** Parses "host:port" entries (IPv6 as "[::1]:port"); a bad entry is named in the error. */
@@ -401,19 +378,10 @@ public final class TcpRingCollective implements Collective {
 
   @Override
   public String toString() {
-    return "TcpRingCollective[rank "
-        + rank
-        + " of "
-        + worldSize
-        + ", run "
-        + session.runId()
-        + ", segment "
-        + session.segment()
-        + ", "
-        + options.wireDtype()
+    return "TcpRingCollective[rank " + rank + " of " + worldSize + ", run " + session.runId()
+        + ", segment " + session.segment() + ", " + options.wireDtype()
         + (lanes.length > 1 ? ", " + lanes.length + " channels" : "")
-        + (closed ? ", closed" : "")
-        + "]";
+        + (closed ? ", closed" : "") + "]";
   }
 
   private CollectiveException fail(CollectiveException e) {
