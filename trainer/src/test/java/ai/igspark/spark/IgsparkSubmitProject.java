@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * (empty unless a test writes its own) is dated after every source, so the script does not
  * build, and {@code trainer/target/lib} holds only what a test puts there.
  */
-record IgsparkSubmitProject(Path root) {
+public record IgsparkSubmitProject(Path root) {
   static final Path PROJECT =
       Path.of(System.getProperty("igspark.project.dir", "..")).toAbsolutePath().normalize();
 
@@ -28,7 +28,7 @@ record IgsparkSubmitProject(Path root) {
       + "|hadoop-client-minicluster-|spark-yarn_|spark-kubernetes_).*");
 
   /** Copies bin/ and cluster-config/ (execute bits kept) into {@code root}. */
-  static IgsparkSubmitProject copyTo(Path root) throws IOException {
+  public static IgsparkSubmitProject copyTo(Path root) throws IOException {
     for (String dir : List.of("bin", "cluster-config")) {
       try (Stream<Path> files = Files.walk(PROJECT.resolve(dir))) {
         for (Path f : files.toList()) {
@@ -55,28 +55,28 @@ record IgsparkSubmitProject(Path root) {
     return root.resolve("bin/igspark-submit");
   }
 
-  Path lib() {
+  public Path lib() {
     return root.resolve("trainer/target/lib");
   }
 
-  Path appJar() {
+  public Path appJar() {
     return root.resolve("trainer/target/igspark.jar");
   }
 
   /** Entries of a jar being written. */
-  interface JarContent {
+  public interface JarContent {
     void write(JarOutputStream jar) throws IOException;
   }
 
   /** Writes trainer/target/igspark.jar, dated after every source so the script does not build. */
-  void writeAppJar(JarContent content) throws IOException {
+  public void writeAppJar(JarContent content) throws IOException {
     writeJar(appJar(), content);
     Files.setLastModifiedTime(appJar(),
         FileTime.fromMillis(System.currentTimeMillis() + 3_600_000));
   }
 
   /** Writes a jar at {@code path}. */
-  static void writeJar(Path path, JarContent content) throws IOException {
+  public static void writeJar(Path path, JarContent content) throws IOException {
     try (OutputStream out = Files.newOutputStream(path);
         JarOutputStream jar = new JarOutputStream(out)) {
       content.write(jar);
@@ -96,7 +96,7 @@ record IgsparkSubmitProject(Path root) {
    * YARN, Kubernetes and MiniCluster jars), and whose bin/spark-submit is the project's
    * cluster-config/standalone/spark-submit: the real Spark launcher and SparkSubmit.
    */
-  static Path sparkHome(Path dir) throws IOException {
+  public static Path sparkHome(Path dir) throws IOException {
     Path jars = Files.createDirectories(dir.resolve("jars"));
     for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
       Path path = Path.of(entry);
