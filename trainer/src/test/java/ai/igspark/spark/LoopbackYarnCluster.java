@@ -2,7 +2,6 @@ package ai.igspark.spark;
 
 import ai.igspark.ckpt.MiniHdfs;
 import java.io.File;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,10 +61,6 @@ public final class LoopbackYarnCluster implements BeforeAllCallback, AfterAllCal
 
   public MiniHdfs hdfs() {
     return hdfs;
-  }
-
-  public YarnClient client() {
-    return client;
   }
 
   @Override
@@ -256,10 +251,5 @@ public final class LoopbackYarnCluster implements BeforeAllCallback, AfterAllCal
             System.err.println("container process " + p.pid() + " did not exit: " + e);
           }
         });
-  }
-
-  /** For failure messages: the NodeManagers' container logs live under this directory. */
-  public File workDir() throws IOException {
-    return yarn.getTestWorkDir();
   }
 }

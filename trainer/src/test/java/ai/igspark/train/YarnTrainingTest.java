@@ -13,9 +13,11 @@ import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -117,15 +119,15 @@ class YarnTrainingTest {
   void driverDaemonsAndContainersListenOnLoopbackOnly() throws Exception {
     List<ProcessHandle> containers = LoopbackYarnCluster.containerJvms(sc.sc().applicationId());
     assertTrue(containers.size() >= 3, "ApplicationMaster and 2 executors: " + containers);
-    List<ProcessHandle> processes = new java.util.ArrayList<>(containers);
+    List<ProcessHandle> processes = new ArrayList<>(containers);
     processes.add(ProcessHandle.current()); // driver, ResourceManager, NodeManagers, HDFS
     for (ProcessHandle p : processes) {
       String command = p.info().commandLine().orElse("");
-      List<java.net.InetSocketAddress> listening = ListeningSockets.of(p.pid());
+      List<InetSocketAddress> listening = ListeningSockets.of(p.pid());
       // in client mode the ApplicationMaster only connects, to the driver and the RM
       assertTrue(!listening.isEmpty() || command.contains("ExecutorLauncher"),
           "no listening socket found for " + p.pid() + " " + command);
-      for (java.net.InetSocketAddress a : listening) {
+      for (InetSocketAddress a : listening) {
         assertTrue(a.getAddress().isLoopbackAddress(), p.pid() + " " + command + " listens on "
             + a);
       }
@@ -137,9 +139,12 @@ class YarnTrainingTest {
       throws Exception {
     long steps = 16;
     long every = 4;
+    long t0 = System.nanoTime();
     TrainDriver.Outcome steady = train(config("steady", steps, every));
+    double steadySeconds = (System.nanoTime() - t0) / 1e9;
     assertEquals(0, steady.retries());
 
+    long t1 = System.nanoTime();
     CompletableFuture<TrainDriver.Outcome> run = CompletableFuture.supplyAsync(() -> {
       try {
         return train(config("killed", steps, every));
@@ -158,6 +163,9 @@ class YarnTrainingTest {
         latest("killed"));
 
     TrainDriver.Outcome killed = run.get(20, TimeUnit.MINUTES);
+    System.out.printf("RELIABILITY yarn: %d steps uninterrupted %.1f s, with the kill %.1f s"
+        + " (%d retries)%n", steps, steadySeconds, (System.nanoTime() - t1) / 1e9,
+        killed.retries());
     assertEquals(steps, killed.step());
     assertTrue(killed.retries() >= 1, "retries " + killed.retries());
     List<ContainerId> after = CLUSTER.executorContainers(sc.sc().applicationId());
