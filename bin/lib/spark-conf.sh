@@ -3,7 +3,7 @@
 # Spark's properties files, so it can pass the user's options through and merge the few settings
 # it adds to. Defines igspark_submit_takes_value, igspark_read_properties and igspark_join.
 
-# spark-submit's options that take a value (Spark 4.1.3, SparkSubmitOptionParser.opts); every
+# spark-submit's options that take a value (Spark 4.2.0, SparkSubmitOptionParser.opts); every
 # other option is a switch (--verbose, --supervise, --load-spark-defaults, ...) or unknown, and
 # either way goes to spark-submit as one argument.
 IGSPARK_SUBMIT_VALUE_OPTS=" --archives --class --conf -c --deploy-mode --driver-class-path
