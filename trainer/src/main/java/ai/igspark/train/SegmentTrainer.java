@@ -29,6 +29,7 @@ import ai.igspark.spark.RankContext;
 import ai.igspark.spark.RankTask;
 import ai.igspark.collective.RingOptions;
 import ai.igspark.collective.TcpRingCollective;
+import ai.igspark.metrics.StepRecord;
 import ai.igspark.model.ModelConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -190,21 +191,18 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         if (ctx.rank() == 0) {
           long now = System.nanoTime();
           double seconds = (now - stepStart) / 1e9;
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("type", "step");
-          m.put("step", step + 1);
-          m.put("epoch", (double) (step + 1) / sampler.stepsPerEpoch());
-          if (logStep) {
-            m.put("loss_final", sums[0] / globalBatch);
-            m.put("loss_ig", sums[1] / globalBatch);
-            m.put("loss_cos", sums[2] / globalBatch);
-          }
-          m.put("grad_norm", update.gradNorm());
-          m.put("lr", update.lr());
-          m.put("samples_per_s", globalBatch / seconds);
-          m.put("skipped_steps", skipped);
-          m.put("applied", update.applied());
-          ctx.metrics().publish(m);
+          ctx.metrics().publish(
+              new StepRecord(
+                  step + 1,
+                  (double) (step + 1) / sampler.stepsPerEpoch(),
+                  logStep ? sums[0] / globalBatch : null,
+                  logStep ? sums[1] / globalBatch : null,
+                  logStep ? sums[2] / globalBatch : null,
+                  update.gradNorm(),
+                  update.lr(),
+                  globalBatch / seconds,
+                  skipped,
+                  update.applied()));
         }
       }
       done = true;

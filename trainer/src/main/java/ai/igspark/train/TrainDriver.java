@@ -15,6 +15,9 @@ import ai.igspark.spark.RankResult;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
 import ai.igspark.eval.job.CheckpointEvaluation;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.RetryRecord;
+import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -266,27 +269,23 @@ public final class TrainDriver {
       throws IOException {
     sc.setJobDescription("igspark " + config.run().name() + ": evaluation of step " + step);
     try {
-      ObjectNode r =
+      EvalRecord r =
           evaluation.evaluate(sc, dir, step, checkpointDir + "/" + TrainingState.EMA_FILE);
       metrics.append(r);
-      boolean fid = "fid".equals(r.get("metric").asText());
+      boolean fid = EvalRecord.FID.equals(r.metric());
+      Double score = fid ? r.inceptionScore() : r.classifierScore();
       console.printf(
           "igspark: step %d: %s %.4f, %s %.3f (%d samples, %.0f s)%n",
           step,
           fid ? "FID" : "FD-FMNIST",
-          r.get("value").asDouble(),
+          r.value(),
           fid ? "Inception Score" : "classifier score",
-          r.path(fid ? "inception_score" : "classifier_score").asDouble(Double.NaN),
-          r.get("num_samples").asInt(),
-          r.get("seconds").asDouble());
+          score != null ? score : Double.NaN,
+          r.setting().numSamples(),
+          r.seconds());
     } catch (RuntimeException | IOException e) {
       LOG.warn("evaluation of step {} failed (training goes on): {}", step, rootMessage(e));
-      ObjectNode r = JSON.createObjectNode();
-      r.put("kind", "eval");
-      r.put("step", step);
-      r.put("error", rootMessage(e));
-      r.put("time", Instant.now().toString());
-      metrics.append(r);
+      metrics.append(EvalRecord.failed(step, rootMessage(e), Instant.now().toString()));
     }
   }
 
@@ -390,33 +389,16 @@ public final class TrainDriver {
     return s;
   }
 
-  private static ObjectNode segmentRecord(
+  private static SegmentRecord segmentRecord(
       long step, long segment, String attempt, double seconds, SegmentReport lead, double commit) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "segment");
-    r.put("step", step);
-    r.put("segment", segment);
-    r.put("attempt", attempt);
-    r.put("seconds", seconds);
-    r.put("start_seconds", lead.startMillis() / 1000.0);
-    r.put("commit_seconds", commit);
-    r.put("warm_cache", lead.warmStart());
-    r.put("skipped_steps", lead.skippedSteps());
-    r.put("time", Instant.now().toString());
-    return r;
+    return new SegmentRecord(step, segment, attempt, seconds, lead.startMillis() / 1000.0,
+        commit, lead.warmStart(), lead.skippedSteps(), Instant.now().toString());
   }
 
-  private static ObjectNode retryRecord(
+  private static RetryRecord retryRecord(
       long step, long segment, String attempt, Exception e, double backoff) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "retry");
-    r.put("step", step);
-    r.put("segment", segment);
-    r.put("attempt", attempt);
-    r.put("error", rootMessage(e));
-    r.put("backoff_seconds", backoff);
-    r.put("time", Instant.now().toString());
-    return r;
+    return new RetryRecord(step, segment, attempt, rootMessage(e), backoff,
+        Instant.now().toString());
   }
 
   static String rootMessage(Throwable e) {
