@@ -42,6 +42,28 @@ class MetricsStreamTest {
   }
 
   @Test
+  void aStepLineOfAnOlderRankWithTypeInsteadOfKindArrivesAsAStepRecord() throws Exception {
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
+    try (MetricsStream stream = MetricsStream.open("127.0.0.1", records::add);
+        Socket rank = new Socket("127.0.0.1", stream.endpoint().port())) {
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(rank.getInputStream(), StandardCharsets.UTF_8));
+      String challenge = in.readLine().substring(MetricsStream.GREETING.length()).trim();
+      OutputStream out = rank.getOutputStream();
+      out.write(("1 " + stream.endpoint().answer(challenge, 1) + "\n"
+          + "{\"type\":\"step\",\"step\":4,\"epoch\":0.5,\"grad_norm\":1.5,\"lr\":1.0E-4,"
+          + "\"samples_per_s\":10.0,\"skipped_steps\":0,\"applied\":true}\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      awaitCount(records, 1);
+
+      assertEquals(1, records.size());
+      assertEquals(new StepRecord(4, 0.5, null, null, null, 1.5, 1.0e-4f, 10.0, 0, true),
+          records.get(0).record());
+    }
+  }
+
+  @Test
   void aClientWithoutTheSecretIsRefusedAndInjectsNothing() throws Exception {
     List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
     try (MetricsStream stream = MetricsStream.open("127.0.0.1", records::add);
