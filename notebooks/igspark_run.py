@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# The keys that tell one evaluation setting of a step from another (docs/checkpoints.md).
+# The keys that tell one evaluation setting of a step from another (docs/checkpoints.md "Metrics
+# records"; the trainer's MetricsSchemaTest checks that every key read here is in the schema).
 SETTING_KEYS = ("metric", "label_mode", "sampler", "steps", "num_samples",
                 "ig_scale", "ig_interval", "cfg_scale", "cfg_interval")
 

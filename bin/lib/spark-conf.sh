@@ -8,7 +8,8 @@
 # either way goes to spark-submit as one argument.
 IGSPARK_SUBMIT_VALUE_OPTS=" --archives --class --conf -c --deploy-mode --driver-class-path
   --driver-cores --driver-default-class-path --driver-java-options --driver-library-path
-  --driver-memory --executor-cores --executor-memory --files --jars --keytab --kill --master
+  --driver-memory --executor-cores --executor-memory --extra-properties-file --files --jars
+  --keytab --kill --master
   --remote --name --num-executors --packages --exclude-packages --principal --properties-file
   --proxy-user --py-files --queue --repositories --status --total-executor-cores "
 

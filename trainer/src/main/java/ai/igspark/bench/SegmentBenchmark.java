@@ -11,6 +11,8 @@ import ai.igspark.data.format.Normalization;
 import ai.igspark.collective.RingBenchmark;
 import ai.igspark.collective.RingOptions;
 import ai.igspark.model.IgDiT;
+import ai.igspark.metrics.MetricsJson;
+import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
 import ai.igspark.model.IgDiTNet;
@@ -112,12 +114,10 @@ public final class SegmentBenchmark {
       freshDriver(next, dir.resolve("resume-" + i + ".log"));
     }
     List<SegmentStart> starts = new ArrayList<>();
-    for (JsonNode r : RunDirectory.open(runDir, new Configuration()).readMetrics()) {
-      if ("segment".equals(r.path("kind").asText())) {
-        long step = r.get("step").asLong();
-        starts.add(new SegmentStart(r.get("segment").asLong(), step,
-            r.get("warm_cache").asBoolean(), r.get("start_seconds").asDouble(),
-            step > firstSteps));
+    for (JsonNode n : RunDirectory.open(runDir, new Configuration()).readMetrics()) {
+      if (MetricsJson.fromTree(n) instanceof SegmentRecord r) {
+        starts.add(new SegmentStart(r.segment(), r.step(), r.warmCache(), r.startSeconds(),
+            r.step() > firstSteps));
       }
     }
     return new SegmentResult(s, starts);

@@ -1,5 +1,7 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.metrics.MetricsJson;
+import ai.igspark.metrics.MetricsRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
@@ -17,7 +19,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Appends one JSON object per line to a run's metrics, flushing (hflush) after each line so
+ * Appends one {@link MetricsRecord} per line ({@link MetricsJson}) to a run's metrics, flushing (hflush) after each line so
  * readers (notebooks, {@code tail -f}) see it while the run goes on.
  *
  * <p>Where it appends: {@code metrics.jsonl}, created on first use and re-opened with {@code
@@ -25,7 +27,8 @@ import org.apache.hadoop.fs.Path;
  * not support it (e.g. s3a), or HDFS still holds the lease of a driver that died (until lease
  * recovery) — this session writes its own part, {@code metrics-<UTC time>-<nonce>.jsonl}, instead.
  * {@link RunDirectory#readMetrics()} reads {@code metrics.jsonl} then the parts in name order.
- * A line cut short by a crash is ended before new lines are appended, and readers skip it.
+ * A line cut short by a crash is ended before new lines are appended, and readers skip it; step
+ * records of older versions ({@code "type":"step"}) are read with {@code kind} set.
  */
 public final class MetricsLog implements Closeable {
   static final String FILE = "metrics.jsonl";
@@ -100,12 +103,9 @@ public final class MetricsLog implements Closeable {
     return file;
   }
 
-  /** Appends {@code record} (a JSON object) as one line and flushes it to the filesystem. */
-  public synchronized void append(JsonNode record) throws IOException {
-    if (!record.isObject()) {
-      throw new IllegalArgumentException("a metrics record must be a JSON object, got " + record);
-    }
-    out.write((JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
+  /** Appends {@code record} as one line and flushes it to the filesystem. */
+  public synchronized void append(MetricsRecord record) throws IOException {
+    out.write((MetricsJson.line(record) + "\n").getBytes(StandardCharsets.UTF_8));
     out.hflush();
   }
 
@@ -127,7 +127,7 @@ public final class MetricsLog implements Closeable {
       try {
         JsonNode n = JSON.readTree(line);
         if (n != null && n.isObject()) {
-          records.add(n);
+          records.add(MetricsJson.upgrade(n));
         } else {
           skipped++;
         }

@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.metrics.CheckpointBrokenRecord;
 import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
@@ -296,13 +297,8 @@ public final class RunDirectory {
     if (!recovery.movedAside().isEmpty()) {
       try (MetricsLog metrics = openMetrics()) {
         for (BrokenCheckpoint b : recovery.movedAside()) {
-          ObjectNode r = CANONICAL.createObjectNode();
-          r.put("kind", "checkpoint_broken");
-          r.put("step", b.step());
-          r.put("reason", b.reason());
-          r.put("moved_to", b.movedTo());
-          r.put("time", Instant.now().toString());
-          metrics.append(r);
+          metrics.append(new CheckpointBrokenRecord(
+              b.step(), b.reason(), b.movedTo(), Instant.now().toString()));
         }
       }
     }

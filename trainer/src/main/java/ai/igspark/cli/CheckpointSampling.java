@@ -17,6 +17,8 @@ import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistCnn;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.MetricsJson;
 import ai.igspark.spark.SparkContexts;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
@@ -176,15 +178,16 @@ final class CheckpointSampling {
       for (Setting s : settings) {
         Guidance g = s.guidance();
         SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(g, s.steps()));
-        ObjectNode rec = measure.record(r, g, s.steps());
+        EvalRecord rec = measure.record(r, g, s.steps());
         out.printf(
             Locale.ROOT, "%-9s %-11s %-9s %-11s %-6d %s%n", g.igScale(),
             g.igLow() + ":" + g.igHigh(), g.cfgScale(), g.cfgLow() + ":" + g.cfgHigh(),
             s.steps(), measure.row(rec));
         out.flush();
-        rec.remove("step");
-        rec.put("checkpoint", weights.toString());
-        records.add(rec);
+        ObjectNode tree = MetricsJson.tree(rec);
+        tree.remove("step"); // a checkpoint file has none: it names the checkpoint instead
+        tree.put("checkpoint", weights.toString());
+        records.add(tree);
       }
     }
     int dim = latent ? TorchScriptInception.POOL_DIM : FmnistCnn.FEATURES;
@@ -206,9 +209,9 @@ final class CheckpointSampling {
   private interface Measure {
     String header();
 
-    ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int steps);
+    EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int steps);
 
-    String row(ObjectNode record);
+    String row(EvalRecord record);
   }
 
   private Measure fmnist(JavaSparkContext sc, Path reference, Device device) {
@@ -227,16 +230,15 @@ final class CheckpointSampling {
       }
 
       @Override
-      public ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int st) {
+      public EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int st) {
         return CheckpointEvaluation.record(
             -1, g, fd.to(r.pool().gaussian()).value(), r.score().mean(), numSamples,
             !randomLabels, sampler, st, sha, null);
       }
 
       @Override
-      public String row(ObjectNode rec) {
-        return String.format(Locale.ROOT, "%20.12g %17.6f", rec.get("value").asDouble(),
-            rec.get("classifier_score").asDouble());
+      public String row(EvalRecord rec) {
+        return String.format(Locale.ROOT, "%20.12g %17.6f", rec.value(), rec.classifierScore());
       }
     };
   }
@@ -257,7 +259,7 @@ final class CheckpointSampling {
       }
 
       @Override
-      public ObjectNode record(SampleEvaluationJob.Result r, Guidance g, int st) {
+      public EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int st) {
         MetricsReport report =
             Evaluation.compare(ref, r.sampleSide(weights.toString()), pool, spatial, null);
         return CheckpointEvaluation.latentRecord(
@@ -265,12 +267,11 @@ final class CheckpointSampling {
       }
 
       @Override
-      public String row(ObjectNode rec) {
-        return String.format(Locale.ROOT, "%20.12g %20s %12s", rec.get("value").asDouble(),
-            rec.has("sfid") ? String.format(Locale.ROOT, "%.12g", rec.get("sfid").asDouble())
-                : "n/a",
-            rec.has("inception_score")
-                ? String.format(Locale.ROOT, "%.6f", rec.get("inception_score").asDouble())
+      public String row(EvalRecord rec) {
+        return String.format(Locale.ROOT, "%20.12g %20s %12s", rec.value(),
+            rec.sfid() != null ? String.format(Locale.ROOT, "%.12g", rec.sfid()) : "n/a",
+            rec.inceptionScore() != null
+                ? String.format(Locale.ROOT, "%.6f", rec.inceptionScore())
                 : "n/a");
       }
     };

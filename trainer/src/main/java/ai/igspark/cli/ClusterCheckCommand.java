@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.metrics.MetricsJson;
 import ai.igspark.spark.ClusterCheck;
 import ai.igspark.spark.RankResult;
 import ai.igspark.spark.SparkContexts;
@@ -51,7 +52,8 @@ final class ClusterCheckCommand implements Callable<Integer> {
       long submitted = System.nanoTime();
       List<RankResult<ClusterCheck.RankReport>> results = ClusterCheck.run(sc, worldSize,
           cpuReplicas, Duration.ofSeconds(slotWaitSeconds),
-          record -> out.printf("  metric from rank %d: %s%n", record.rank(), record.fields()));
+          record -> out.printf("  metric from rank %d: %s%n", record.rank(),
+              MetricsJson.line(record.record())));
       long millis = (System.nanoTime() - submitted) / 1_000_000;
       for (RankResult<ClusterCheck.RankReport> r : results) {
         ClusterCheck.RankReport report = r.value();

@@ -15,12 +15,12 @@ import ai.igspark.eval.Gaussian;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.eval.SampleGrid;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.MetricsJson;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.config.RunConfig;
 import ai.igspark.train.TrainDriver;
 import ai.igspark.train.TrainingState;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
     // FD-FMNIST: Fréchet distance in the frozen Fashion-MNIST classifier's feature space against
     // the test split (docs/METRICS.md §7: a demo metric, never called FID).
     String testSplit = dataDir.resolve("fashion-mnist-test").toString();
-    List<ObjectNode> records = new ArrayList<>();
+    List<EvalRecord> records = new ArrayList<>();
     try (FmnistFeatures features = FmnistFeatures.ofDefault()) {
     FmnistImages test = FmnistImages.load(testSplit, new Configuration());
     Gaussian reference = features.summarize(test.pixels(), test.count()).features().gaussian();
@@ -166,13 +166,11 @@ final class DemoCommand implements Callable<Integer> {
     }
     }
     try (MetricsLog log = RunDirectory.open(runDir.toString(), new Configuration()).openMetrics()) {
-      for (ObjectNode r : records) {
+      for (EvalRecord r : records) {
         log.append(r);
       }
     }
-    Files.writeString(
-        demoDir.resolve("metrics.json"),
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(records));
+    Files.write(demoDir.resolve("metrics.json"), MetricsJson.prettyList(records));
     double totalSeconds = (System.nanoTime() - start) / 1e9;
     Path abs = runDir.toAbsolutePath();
     out.printf(

@@ -1,7 +1,5 @@
 package ai.igspark.metrics;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,11 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 
-/** A rank's end of the {@link MetricsStream}: one JSON object per {@link #publish} call. */
+/** A rank's end of the {@link MetricsStream}: one JSON line per {@link #publish} call. */
 public final class MetricsPublisher implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Socket socket;
   private final OutputStream out;
@@ -51,11 +47,9 @@ public final class MetricsPublisher implements AutoCloseable {
   }
 
   /** Sends one record; the driver sees it within milliseconds. Thread-safe. */
-  public void publish(Map<String, ?> fields) {
+  public void publish(MetricsRecord record) {
     try {
-      writeLine(JSON.writeValueAsString(fields));
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("metrics must be JSON-serializable: " + fields, e);
+      writeLine(MetricsJson.line(record));
     } catch (IOException e) {
       throw new UncheckedIOException("metrics stream to the driver broke", e);
     }

@@ -1,7 +1,5 @@
 package ai.igspark.metrics;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,7 +14,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -30,26 +27,25 @@ import org.slf4j.LoggerFactory;
  * the network cannot inject records.
  *
  * <p>Wire protocol, one line each, UTF-8: server {@code IGSPARK-METRICS 1 <challenge hex>};
- * client {@code <rank> <hmac hex>}; then the client sends one JSON object per line until it
- * closes. Hand-written on plain sockets: a handful of connections per segment do not justify an
- * HTTP or RPC library next to Spark's own Netty.
+ * client {@code <rank> <hmac hex>}; then the client sends one {@link MetricsRecord} per line
+ * ({@link MetricsJson}) until it closes. Hand-written on plain sockets: a handful of connections
+ * per segment do not justify an HTTP or RPC library next to Spark's own Netty.
  */
 public final class MetricsStream implements AutoCloseable {
   static final String GREETING = "IGSPARK-METRICS 1 ";
   private static final Logger LOG = LoggerFactory.getLogger(MetricsStream.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
   private final ServerSocket server;
   private final MetricsEndpoint endpoint;
-  private final Consumer<MetricRecord> listener;
+  private final Consumer<ReceivedRecord> listener;
   private final SecureRandom random = new SecureRandom();
   private final List<Socket> clients = new CopyOnWriteArrayList<>();
   private final List<Thread> readers = new CopyOnWriteArrayList<>();
   private final AtomicInteger rejected = new AtomicInteger();
   private final Thread acceptor;
 
-  private MetricsStream(ServerSocket server, byte[] secret, Consumer<MetricRecord> listener) {
+  private MetricsStream(ServerSocket server, byte[] secret, Consumer<ReceivedRecord> listener) {
     this.server = server;
     String host = server.getInetAddress().getHostAddress();
     this.endpoint = new MetricsEndpoint(host, server.getLocalPort(), secret);
@@ -63,7 +59,7 @@ public final class MetricsStream implements AutoCloseable {
    * Listens on {@code bindHost} (the driver host; 127.0.0.1 in tests) on a free port. {@code
    * listener} is called once per record, never concurrently.
    */
-  public static MetricsStream open(String bindHost, Consumer<MetricRecord> listener)
+  public static MetricsStream open(String bindHost, Consumer<ReceivedRecord> listener)
       throws IOException {
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), 0), 64);
@@ -144,8 +140,8 @@ public final class MetricsStream implements AutoCloseable {
         if (line.isBlank()) {
           continue;
         }
-        Map<String, Object> fields = JSON.readValue(line, new TypeReference<>() {});
-        MetricRecord record = new MetricRecord(rank, System.currentTimeMillis(), fields);
+        ReceivedRecord record =
+            new ReceivedRecord(rank, System.currentTimeMillis(), MetricsJson.read(line));
         synchronized (listener) {
           listener.accept(record);
         }

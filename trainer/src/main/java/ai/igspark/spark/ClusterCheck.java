@@ -2,7 +2,8 @@ package ai.igspark.spark;
 
 import ai.igspark.device.ComputeDevice;
 import ai.igspark.device.LibtorchDirectory;
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.ProbeRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import ai.djl.engine.Engine;
 import ai.igspark.data.LoopbackOnly;
 import java.io.BufferedReader;
@@ -13,7 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -41,7 +41,7 @@ public final class ClusterCheck {
 
   /** Runs the check on {@code worldSize} ranks and returns their reports ordered by rank. */
   public static List<RankResult<RankReport>> run(JavaSparkContext sc, int worldSize,
-      int cpuReplicas, Duration slotWait, Consumer<MetricRecord> metrics) throws IOException {
+      int cpuReplicas, Duration slotWait, Consumer<ReceivedRecord> metrics) throws IOException {
     return SegmentJob.builder(sc)
         .runId("cluster-check")
         .worldSize(worldSize)
@@ -75,7 +75,7 @@ public final class ClusterCheck {
     // The GPUs Spark assigned must exist in this JVM, or training would fail at its first step.
     ComputeDevice.requireVisible("rank " + context.rank() + "'s devices "
         + context.devices().stream().map(ComputeDevice::name).toList(), context.devices());
-    context.metrics().publish(Map.of("rank", context.rank(), "engineMillis", engineMillis));
+    context.metrics().publish(new ProbeRecord(context.rank(), engineMillis));
     return new RankReport(context.rank(), ProcessHandle.current().pid(),
         context.devices().toString(), engine.getEngineName() + " " + engine.getVersion(),
         engineMillis, previous);

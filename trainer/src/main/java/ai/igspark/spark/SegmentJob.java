@@ -1,6 +1,6 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import ai.igspark.metrics.MetricsEndpoint;
 import ai.igspark.metrics.MetricsPublisher;
 import ai.igspark.metrics.MetricsStream;
@@ -59,7 +59,7 @@ public final class SegmentJob {
   private final Duration slotWait;
   private final Duration connectTimeout;
   private final String metricsHost;
-  private final Consumer<MetricRecord> metricsListener;
+  private final Consumer<ReceivedRecord> metricsListener;
 
   private SegmentJob(Builder b) {
     this.sc = b.sc;
@@ -266,7 +266,7 @@ public final class SegmentJob {
     private Duration slotWait = Duration.ofSeconds(60);
     private Duration connectTimeout = Duration.ofSeconds(30);
     private String metricsHost;
-    private Consumer<MetricRecord> metricsListener = record -> {};
+    private Consumer<ReceivedRecord> metricsListener = record -> {};
 
     private Builder(JavaSparkContext sc) {
       this.sc = sc;
@@ -316,7 +316,7 @@ public final class SegmentJob {
     }
 
     /** Called on the driver once per metrics record, while the segment runs. */
-    public Builder metricsListener(Consumer<MetricRecord> metricsListener) {
+    public Builder metricsListener(Consumer<ReceivedRecord> metricsListener) {
       this.metricsListener = metricsListener;
       return this;
     }

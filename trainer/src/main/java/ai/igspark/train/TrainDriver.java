@@ -8,13 +8,15 @@ import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.data.format.DatasetPreflight;
 import ai.igspark.data.ingest.HadoopConfiguration;
 import ai.igspark.spark.NotEnoughSlotsException;
 import ai.igspark.spark.RankResult;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
 import ai.igspark.eval.job.CheckpointEvaluation;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.RetryRecord;
+import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,19 +29,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Supplier;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The driver loop of docs/ARCHITECTURE.md §4: segments of K steps run as barrier jobs, each ending
- * in a checkpoint the driver commits (MANIFEST last, then LATEST); a failed segment is retried from
- * the last committed checkpoint with backoff, up to the retry budget. The same command started
- * again resumes from LATEST.
+ * The driver loop of docs/ARCHITECTURE.md §4.1: after the {@link Preflight} checks, segments of K
+ * steps run as barrier jobs ({@link SegmentTrainer} on every rank), each ending in a checkpoint
+ * the driver commits (MANIFEST last, then LATEST). A failed segment is retried from the last
+ * committed checkpoint ({@link RetryPolicy}); too few task slots may shrink the world size
+ * ({@link WorldSizeFallback}). The same command started again resumes from LATEST. Between two
+ * segments is where the run can stop cleanly: the last one is committed, the next not submitted.
  */
 public final class TrainDriver {
   private static final Logger LOG = LoggerFactory.getLogger(TrainDriver.class);
@@ -80,171 +81,47 @@ public final class TrainDriver {
    */
   public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
       throws IOException, InterruptedException {
-    Configuration conf = sc.hadoopConfiguration();
-    checkRingEncryption(sc.getConf(), config.cluster());
-    DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
-    checkDataFitsModel(manifest);
-    long total = config.totalSteps(manifest.count());
+    Preflight.Passed start =
+        new Preflight(config, source, modelConfig, allowedChanges).check(sc, requireCheckpoint);
+    RunDirectory dir = start.dir();
+    String root = dir.root().toString();
+    long total = start.totalSteps();
+    long step = start.step();
+    String resumeFrom = start.resumeFrom();
     int world = config.cluster().worldSize();
-    config.accumulationSteps(world); // validates global batch vs world size early
-    long checkStart = System.nanoTime();
-    DatasetPreflight.verify(config.data().manifest(), manifest, conf);
-    LOG.info("checked {} data shards (size, sha256, headers, labels) in {} ms", manifest.shards().size(),
-        (System.nanoTime() - checkStart) / 1_000_000);
-
-    RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
-    RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
-    CheckpointStore store = dir.checkpoints(RunDirectory.policyOf(config));
-    int stale = store.cleanAttempts();
-    if (stale > 0) {
-      LOG.info("removed {} uncommitted attempt directories", stale);
-    }
-    // Broken checkpoints are moved aside and LATEST repaired (docs/RELIABILITY.md).
-    Optional<Checkpoint> latest = dir.recoverLatest(store);
-    if (requireCheckpoint && latest.isEmpty()) {
-      throw new InvalidInputException(
-          "--resume: " + dir.root() + " has no committed checkpoint to resume from");
-    }
-    long step = latest.map(Checkpoint::step).orElse(0L);
-    String resumeFrom = latest.map(c -> c.dir().toString()).orElse(null);
-    console.printf(
-        "igspark: run %s (%s), %s, world size %d, %d/%d steps done%n",
-        config.run().name(),
-        dir.root(),
-        check.outcome() == RunDirectory.ConfigOutcome.CREATED ? "new" : "resuming",
-        world,
-        step,
-        total);
-
-    String runYaml = new YAMLMapper().writeValueAsString(config.toTree());
-    String modelJson = JSON.writeValueAsString(modelConfig.toMap());
-    byte[] secret = ringSecrets.get();
-    HadoopConfiguration hadoop = new HadoopConfiguration(conf);
+    console.printf("igspark: run %s (%s), %s, world size %d, %d/%d steps done%n",
+        config.run().name(), root, start.created() ? "new" : "resuming", world, step, total);
+    SegmentTasks tasks = new SegmentTasks(sc);
     CheckpointEvaluation evaluation =
-        new CheckpointEvaluation(config.eval(), modelJson, manifest.normalization());
-    int retries = 0;
-    int totalRetries = 0;
+        new CheckpointEvaluation(config.eval(), tasks.modelJson, start.manifest().normalization());
+    RetryPolicy retries = RetryPolicy.of(config.cluster());
+    WorldSizeFallback fallback = new WorldSizeFallback(config, console);
     int segments = 0;
     try (MetricsLog metrics = dir.openMetrics()) {
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total) {
-        long end = Math.min(total, step + config.segmentSteps());
-        long segment = segmentIndex(step);
-        String attempt = store.newAttempt(end);
-        sc.setJobDescription(
-            String.format(
-                "igspark %s: segment %d, steps %d-%d, attempt %s",
-                config.run().name(), segment, step, end, attempt));
-        long t0 = System.nanoTime();
-        SegmentTrainer task =
-            new SegmentTrainer(
-                runYaml,
-                modelJson,
-                step,
-                end,
-                resumeFrom,
-                store.attemptUri(end, attempt).toString(),
-                hadoop,
-                secret,
-                sc.sc().applicationId());
+        SegmentPlan plan = plan(sc, start.store(), step, total);
         List<RankResult<SegmentReport>> results;
         try {
           results =
-              SegmentJob.builder(sc)
-                  .runId(config.run().name())
-                  .segment(segment)
-                  .worldSize(world)
-                  .cpuReplicas(config.cluster().cpuReplicas())
-                  .slotWait(seconds(config.cluster().slotWaitSeconds()))
-                  .metricsListener(progress::onRecord)
-                  .build()
-                  .run(task);
+              runSegment(sc, plan, tasks.task(plan, resumeFrom, start.store()), world, progress);
         } catch (NotEnoughSlotsException e) {
-          int smaller = smallerWorld(e.availableSlots());
-          if (!config.cluster().allowSmallerWorld() || smaller < 1 || smaller >= world) {
-            progress.breakLine();
-            String instead = config.cluster().allowSmallerWorld()
-                ? ""
-                : ", or set cluster.allow_smaller_world: true to continue with fewer ranks (same"
-                    + " global batch)";
-            throw new InvalidInputException(
-                String.format(
-                    "%s. The last committed checkpoint is step %d in %s: run the same command"
-                        + " again when the cluster has %d free executors%s.",
-                    e.getMessage(), step, dir.root(), world, instead));
-          }
-          // The data order is a pure function of (seed, step) whatever W is
-          // (docs/ARCHITECTURE.md §2 "Order"), so W may change between segments.
-          LOG.warn(
-              "only {} task slots for world size {}; cluster.allow_smaller_world: continuing"
-                  + " with world size {} (global batch {} kept) from step {}",
-              e.availableSlots(), world, smaller, config.train().globalBatch(), step);
-          console.printf(
-              "igspark: only %d executors; continuing with world size %d from step %d%n",
-              e.availableSlots(), smaller, step);
-          world = smaller;
+          progress.breakLine();
+          world = fallback.after(e, world, step, root);
           progress.worldSize(world);
           continue;
         } catch (InvalidInputException e) {
           throw e; // bad input found by a rank: retrying will not help
         } catch (RuntimeException | IOException e) {
           progress.breakLine();
-          retries++;
-          totalRetries++;
-          if (retries > config.cluster().maxRetries()) {
-            throw new TrainingFailedException(
-                String.format(
-                    "segment %d (steps %d-%d) failed %d times in a row; giving up. The last"
-                        + " committed checkpoint is step %d in %s. Fix the cause and run the same"
-                        + " command again to resume from there. Last error: %s",
-                    segment, step, end, retries, step, dir.root(), rootMessage(e)),
-                e);
-          }
-          double backoff =
-              Math.min(
-                  config.cluster().maxBackoffSeconds(),
-                  config.cluster().backoffSeconds() * Math.pow(2, retries - 1));
-          LOG.warn(
-              "segment {} failed ({}); retry {}/{} from step {} in {} s",
-              segment,
-              rootMessage(e),
-              retries,
-              config.cluster().maxRetries(),
-              step,
-              backoff);
-          metrics.append(retryRecord(step, segment, attempt, e, backoff));
-          Thread.sleep(Math.round(backoff * 1000));
+          backOff(plan, e, retries.afterFailure(plan, root, e), retries, metrics);
           continue;
         }
-        SegmentReport lead = results.get(0).value();
-        if (lead.divergedAt() >= 0) {
-          progress.breakLine();
-          throw new TrainingFailedException(
-              String.format(
-                  "training stopped at step %d: more than %d consecutive steps had a non-finite"
-                      + " loss or gradient. The last good checkpoint is step %d in %s; lower the"
-                      + " learning rate or check the data before resuming.",
-                  lead.divergedAt() + 1,
-                  config.train().maxConsecutiveSkips(),
-                  step,
-                  dir.root()),
-              null);
-        }
-        long commitStart = System.nanoTime();
-        List<FileEntry> files = new ArrayList<>();
-        for (RankResult<SegmentReport> r : results) {
-          files.addAll(List.of(r.value().files()));
-        }
-        Checkpoint committed = store.commit(end, attempt, state(end, manifest, world), files);
-        store.prune();
-        double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
-        metrics.append(
-            segmentRecord(end, segment, attempt, (System.nanoTime() - t0) / 1e9, lead,
-                commitSeconds));
-        step = end;
-        resumeFrom = committed.dir().toString();
-        retries = 0;
+        stopIfDiverged(results.get(0).value(), step, root, progress);
+        resumeFrom = commit(plan, results, start, world, metrics).dir().toString();
+        step = plan.to();
+        retries.afterSuccess();
         segments++;
         if (evaluation.due(step)) {
           progress.breakLine();
@@ -253,7 +130,110 @@ public final class TrainDriver {
       }
     }
     progress(console, step, total, dir);
-    return new Outcome(dir.root().toString(), step, total, segments, totalRetries);
+    return new Outcome(root, step, total, segments, retries.retries());
+  }
+
+  /** A fresh attempt of the segment that starts at {@code from}, named in Spark's UI. */
+  private SegmentPlan plan(JavaSparkContext sc, CheckpointStore store, long from, long total)
+      throws IOException {
+    long to = Math.min(total, from + config.segmentSteps());
+    long segment = from / config.segmentSteps();
+    String attempt = store.newAttempt(to);
+    sc.setJobDescription(
+        String.format(
+            "igspark %s: segment %d, steps %d-%d, attempt %s",
+            config.run().name(), segment, from, to, attempt));
+    return new SegmentPlan(segment, from, to, attempt, System.nanoTime());
+  }
+
+  /** Runs one try of a segment as a barrier job of {@code world} ranks. */
+  private List<RankResult<SegmentReport>> runSegment(
+      JavaSparkContext sc, SegmentPlan plan, SegmentTrainer task, int world,
+      TrainingProgress progress) throws IOException {
+    return SegmentJob.builder(sc)
+        .runId(config.run().name())
+        .segment(plan.index())
+        .worldSize(world)
+        .cpuReplicas(config.cluster().cpuReplicas())
+        .slotWait(seconds(config.cluster().slotWaitSeconds()))
+        .metricsListener(progress::onRecord)
+        .build()
+        .run(task);
+  }
+
+  /** Logs and records a failed try, then waits {@code backoff} seconds before the retry. */
+  private void backOff(
+      SegmentPlan plan, Exception e, double backoff, RetryPolicy retries, MetricsLog metrics)
+      throws IOException, InterruptedException {
+    LOG.warn(
+        "segment {} failed ({}); retry {}/{} from step {} in {} s",
+        plan.index(), rootMessage(e), retries.failuresInARow(), retries.maxRetries(),
+        plan.from(), backoff);
+    metrics.append(
+        new RetryRecord(plan.from(), plan.index(), plan.attempt(), rootMessage(e), backoff,
+            Instant.now().toString()));
+    Thread.sleep(Math.round(backoff * 1000));
+  }
+
+  /** Stops the run when rank 0 saw too many non-finite steps in a row. */
+  private void stopIfDiverged(
+      SegmentReport lead, long step, String root, TrainingProgress progress) {
+    if (lead.divergedAt() < 0) {
+      return;
+    }
+    progress.breakLine();
+    throw new TrainingFailedException(
+        String.format(
+            "training stopped at step %d: more than %d consecutive steps had a non-finite"
+                + " loss or gradient. The last good checkpoint is step %d in %s; lower the"
+                + " learning rate or check the data before resuming.",
+            lead.divergedAt() + 1, config.train().maxConsecutiveSkips(), step, root),
+        null);
+  }
+
+  /** Commits the ranks' files as the checkpoint of {@code plan.to()}, prunes, logs the segment. */
+  private Checkpoint commit(
+      SegmentPlan plan, List<RankResult<SegmentReport>> results, Preflight.Passed start,
+      int world, MetricsLog metrics) throws IOException {
+    long commitStart = System.nanoTime();
+    List<FileEntry> files = new ArrayList<>();
+    for (RankResult<SegmentReport> r : results) {
+      files.addAll(List.of(r.value().files()));
+    }
+    CheckpointStore store = start.store();
+    Checkpoint committed =
+        store.commit(plan.to(), plan.attempt(), state(plan.to(), start.manifest(), world), files);
+    store.prune();
+    double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
+    SegmentReport lead = results.get(0).value();
+    metrics.append(
+        new SegmentRecord(plan.to(), plan.index(), plan.attempt(),
+            (System.nanoTime() - plan.startNanos()) / 1e9, lead.startMillis() / 1000.0,
+            commitSeconds, lead.warmStart(), lead.skippedSteps(), Instant.now().toString()));
+    return committed;
+  }
+
+  /** What every segment's tasks share: the resolved configs, the ring secret, Hadoop's conf. */
+  private final class SegmentTasks {
+    final String runYaml;
+    final String modelJson;
+    final byte[] secret;
+    final HadoopConfiguration hadoop;
+    final String applicationId;
+
+    SegmentTasks(JavaSparkContext sc) throws IOException {
+      this.runYaml = new YAMLMapper().writeValueAsString(config.toTree());
+      this.modelJson = JSON.writeValueAsString(modelConfig.toMap());
+      this.secret = ringSecrets.get();
+      this.hadoop = new HadoopConfiguration(sc.hadoopConfiguration());
+      this.applicationId = sc.sc().applicationId();
+    }
+
+    SegmentTrainer task(SegmentPlan plan, String resumeFrom, CheckpointStore store) {
+      return new SegmentTrainer(
+          runYaml, modelJson, plan.from(), plan.to(), resumeFrom,
+          store.attemptUri(plan.to(), plan.attempt()).toString(), hadoop, secret, applicationId);
+    }
   }
 
   /** Evaluates a committed checkpoint; a failed evaluation is logged and never fails training. */
@@ -267,27 +247,23 @@ public final class TrainDriver {
       throws IOException {
     sc.setJobDescription("igspark " + config.run().name() + ": evaluation of step " + step);
     try {
-      ObjectNode r =
+      EvalRecord r =
           evaluation.evaluate(sc, dir, step, checkpointDir + "/" + TrainingState.EMA_FILE);
       metrics.append(r);
-      boolean fid = "fid".equals(r.get("metric").asText());
+      boolean fid = EvalRecord.FID.equals(r.metric());
+      Double score = fid ? r.inceptionScore() : r.classifierScore();
       console.printf(
           "igspark: step %d: %s %.4f, %s %.3f (%d samples, %.0f s)%n",
           step,
           fid ? "FID" : "FD-FMNIST",
-          r.get("value").asDouble(),
+          r.value(),
           fid ? "Inception Score" : "classifier score",
-          r.path(fid ? "inception_score" : "classifier_score").asDouble(Double.NaN),
-          r.get("num_samples").asInt(),
-          r.get("seconds").asDouble());
+          score != null ? score : Double.NaN,
+          r.setting().numSamples(),
+          r.seconds());
     } catch (RuntimeException | IOException e) {
       LOG.warn("evaluation of step {} failed (training goes on): {}", step, rootMessage(e));
-      ObjectNode r = JSON.createObjectNode();
-      r.put("kind", "eval");
-      r.put("step", step);
-      r.put("error", rootMessage(e));
-      r.put("time", Instant.now().toString());
-      metrics.append(r);
+      metrics.append(EvalRecord.failed(step, rootMessage(e), Instant.now().toString()));
     }
   }
 
@@ -313,42 +289,6 @@ public final class TrainDriver {
     return b;
   }
 
-  /**
-   * The largest world size ≤ {@code slots} that splits the global batch evenly (so the global
-   * batch, and with it the trajectory, stays the same), or 0.
-   */
-  int smallerWorld(int slots) {
-    for (int w = slots; w >= 1; w--) {
-      if (config.train().globalBatch() % w == 0) {
-        try {
-          config.accumulationSteps(w);
-          return w;
-        } catch (InvalidInputException e) {
-          // this W does not fit the batch: try a smaller one
-        }
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * Gradients cross the TCP ring, not Spark's RPC, so spark.ssl.enabled does not protect them
-   * (the ring authenticates peers with the application secret but does not encrypt). A cluster
-   * that asked for TLS must say explicitly that unencrypted gradients are acceptable.
-   */
-  static void checkRingEncryption(SparkConf conf, RunConfig.Cluster cluster) {
-    boolean tls = conf.getBoolean("spark.ssl.enabled", false)
-        || conf.getBoolean("spark.network.crypto.enabled", false);
-    if (tls && !cluster.allowUnencryptedRing()) {
-      throw new InvalidInputException(
-          "spark.ssl.enabled / spark.network.crypto.enabled is set, but igspark's gradient ring"
-              + " (TCP between executors) is authenticated, not encrypted: gradients would cross"
-              + " the network in clear outside Spark's TLS. Set cluster.allow_unencrypted_ring:"
-              + " true in the run config if the executors' network is trusted, or run without"
-              + " Spark encryption");
-    }
-  }
-
   private static byte[] newRingSecret() {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
@@ -357,26 +297,6 @@ public final class TrainDriver {
 
   private static Duration seconds(double s) {
     return Duration.ofMillis(Math.round(s * 1000));
-  }
-
-  private long segmentIndex(long step) {
-    return step / config.segmentSteps();
-  }
-
-  private void checkDataFitsModel(DatasetManifest m) {
-    List<Integer> expected =
-        List.of(modelConfig.inChannels(), modelConfig.inputSize(), modelConfig.inputSize());
-    if (!m.latentShape().equals(expected)) {
-      throw new InvalidInputException(
-          config.data().manifest() + ": samples are " + m.latentShape()
-              + " but the model (" + source + ": model) expects [in_channels, input_size,"
-              + " input_size] = " + expected);
-    }
-    if (m.numClasses() != modelConfig.numClasses()) {
-      throw new InvalidInputException(
-          config.data().manifest() + ": " + m.numClasses() + " classes, but the model ("
-              + source + ": model) has num_classes " + modelConfig.numClasses());
-    }
   }
 
   private ObjectNode state(long step, DatasetManifest manifest, int world) {
@@ -389,35 +309,6 @@ public final class TrainDriver {
     s.put("world_size", world);
     s.put("global_batch", config.train().globalBatch());
     return s;
-  }
-
-  private static ObjectNode segmentRecord(
-      long step, long segment, String attempt, double seconds, SegmentReport lead, double commit) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "segment");
-    r.put("step", step);
-    r.put("segment", segment);
-    r.put("attempt", attempt);
-    r.put("seconds", seconds);
-    r.put("start_seconds", lead.startMillis() / 1000.0);
-    r.put("commit_seconds", commit);
-    r.put("warm_cache", lead.warmStart());
-    r.put("skipped_steps", lead.skippedSteps());
-    r.put("time", Instant.now().toString());
-    return r;
-  }
-
-  private static ObjectNode retryRecord(
-      long step, long segment, String attempt, Exception e, double backoff) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "retry");
-    r.put("step", step);
-    r.put("segment", segment);
-    r.put("attempt", attempt);
-    r.put("error", rootMessage(e));
-    r.put("backoff_seconds", backoff);
-    r.put("time", Instant.now().toString());
-    return r;
   }
 
   static String rootMessage(Throwable e) {

@@ -2,14 +2,13 @@ package ai.igspark.train;
 
 import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.MetricsLog;
-import ai.igspark.metrics.MetricRecord;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.igspark.metrics.ReceivedRecord;
+import ai.igspark.metrics.StepRecord;
+import ai.igspark.metrics.TrainRecord;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +18,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TrainingProgress {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingProgress.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long CONSOLE_EVERY_NANOS = 2_000_000_000L;
 
   private final PrintStream console;
@@ -32,8 +30,8 @@ final class TrainingProgress {
   private final int globalBatch;
   private long lastConsole;
   private double emaSamplesPerSecond;
-  /** Losses of the latest record that carried them (rank 0 sends them on log steps only). */
-  private Map<String, Object> lastLosses = Map.of();
+  /** The latest record that carried losses (rank 0 sends them on log steps only), or null. */
+  private StepRecord lastLosses;
 
   TrainingProgress(
       PrintStream console, MetricsLog log, long totalSteps, RunConfig.Train train, int world) {
@@ -47,27 +45,25 @@ final class TrainingProgress {
     this.interactive = System.console() != null;
   }
 
-  void onRecord(MetricRecord record) {
-    Map<String, Object> f = record.fields();
-    if (!"step".equals(f.get("type"))) {
+  void onRecord(ReceivedRecord received) {
+    if (!(received.record() instanceof StepRecord r)) {
       return;
     }
-    long step = ((Number) f.get("step")).longValue();
-    if (f.containsKey("loss_final")) {
-      lastLosses = f;
+    if (r.hasLosses()) {
+      lastLosses = r;
     }
-    double sps = number(f, "samples_per_s");
+    double sps = r.samplesPerS();
     emaSamplesPerSecond = emaSamplesPerSecond == 0 ? sps : 0.9 * emaSamplesPerSecond + 0.1 * sps;
-    if (step % logEvery == 0 || step == totalSteps) {
-      append(f, step);
+    if (r.step() % logEvery == 0 || r.step() == totalSteps) {
+      append(r);
     }
     long now = System.nanoTime();
-    if (now - lastConsole >= CONSOLE_EVERY_NANOS || step == totalSteps) {
+    if (now - lastConsole >= CONSOLE_EVERY_NANOS || r.step() == totalSteps) {
       lastConsole = now;
-      String line = line(f, step);
+      String line = line(r);
       if (interactive) {
         console.print("\r" + line + "   ");
-        if (step == totalSteps) {
+        if (r.step() == totalSteps) {
           console.println();
         }
       } else {
@@ -89,24 +85,26 @@ final class TrainingProgress {
     }
   }
 
-  private String line(Map<String, Object> f, long step) {
+  private String line(StepRecord r) {
     return String.format(
         Locale.ROOT,
         "step %d/%d | loss %.4f | ig-head %.4f | grad-norm %.3f | %.1f samples/s | ETA %s",
-        step,
+        r.step(),
         totalSteps,
         totalLoss(lastLosses),
-        number(lastLosses, "loss_ig"),
-        number(f, "grad_norm"),
+        orNaN(lastLosses == null ? null : lastLosses.lossIg()),
+        r.gradNorm(),
         emaSamplesPerSecond,
-        eta(step));
+        eta(r.step()));
   }
 
-  /** L = L_final + λ·L_inter (+ the cosine term), docs/METHOD.md §2.3. */
-  private double totalLoss(Map<String, Object> f) {
-    double cos = number(f, "loss_cos");
-    return number(f, "loss_final") + igLossWeight * number(f, "loss_ig")
-        + (Double.isNaN(cos) ? 0 : cos);
+  /** L = L_final + λ·L_inter (+ the cosine term), docs/METHOD.md §2.3; NaN before any losses. */
+  private double totalLoss(StepRecord r) {
+    if (r == null) {
+      return Double.NaN;
+    }
+    double cos = orNaN(r.lossCos());
+    return orNaN(r.lossFinal()) + igLossWeight * orNaN(r.lossIg()) + (Double.isNaN(cos) ? 0 : cos);
   }
 
   private String eta(long step) {
@@ -119,30 +117,34 @@ final class TrainingProgress {
         : String.format(Locale.ROOT, "%dm%02ds", seconds / 60, seconds % 60);
   }
 
-  private void append(Map<String, Object> f, long step) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "train");
-    r.put("step", step);
-    r.put("epoch", number(f, "epoch"));
-    r.put("loss", totalLoss(f));
-    r.put("loss_final", number(f, "loss_final"));
-    r.put("loss_ig", number(f, "loss_ig"));
-    r.put("loss_cos", number(f, "loss_cos"));
-    r.put("grad_norm", number(f, "grad_norm"));
-    r.put("lr", number(f, "lr"));
-    r.put("samples_per_s", number(f, "samples_per_s"));
-    r.put("skipped_steps", ((Number) f.get("skipped_steps")).longValue());
-    r.put("world_size", worldSize);
-    r.put("time", Instant.now().toString());
+  private void append(StepRecord r) {
+    TrainRecord train =
+        new TrainRecord(
+            r.step(),
+            r.epoch(),
+            totalLoss(r),
+            orNaN(r.lossFinal()),
+            orNaN(r.lossIg()),
+            orNaN(r.lossCos()),
+            r.gradNorm(),
+            decimal(r.lr()),
+            r.samplesPerS(),
+            r.skippedSteps(),
+            worldSize,
+            Instant.now().toString());
     try {
-      log.append(r);
+      log.append(train);
     } catch (IOException e) {
       LOG.warn("could not append to {}: {}", log.file(), e.getMessage());
     }
   }
 
-  private static double number(Map<String, Object> f, String key) {
-    Object v = f.get(key);
-    return v instanceof Number n ? n.doubleValue() : Double.NaN;
+  private static double orNaN(Double v) {
+    return v != null ? v : Double.NaN;
+  }
+
+  /** The double that the float's shortest decimal names (1.0E-4 stays 1.0E-4 in metrics.jsonl). */
+  private static double decimal(float f) {
+    return Double.parseDouble(Float.toString(f));
   }
 }

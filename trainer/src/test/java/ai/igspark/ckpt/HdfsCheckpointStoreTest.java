@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.metrics.RetryRecord;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -198,18 +199,18 @@ class HdfsCheckpointStoreTest {
     assertEquals(RunDirectory.ConfigOutcome.CREATED, run.guardConfig(cfg, List.of()).outcome());
     assertEquals(RunDirectory.ConfigOutcome.UNCHANGED, run.guardConfig(cfg, List.of()).outcome());
     try (MetricsLog a = run.openMetrics()) {
-      a.append(json.createObjectNode().put("step", 1));
+      a.append(retry(1));
       // A second writer while the first still holds the HDFS lease cannot append: its own part.
       try (MetricsLog b = run.openMetrics()) {
         assertNotEquals(a.file(), b.file());
         assertTrue(b.file().getName().startsWith("metrics-"), b.file().toString());
-        b.append(json.createObjectNode().put("step", 3));
+        b.append(retry(3));
       }
-      a.append(json.createObjectNode().put("step", 2));
+      a.append(retry(2));
     }
     try (MetricsLog c = run.openMetrics()) {
       assertEquals("metrics.jsonl", c.file().getName(), "append after the lease is released");
-      c.append(json.createObjectNode().put("step", 4));
+      c.append(retry(4));
     }
     assertEquals(List.of(1, 2, 4, 3),
         run.readMetrics().stream().map(n -> n.get("step").asInt()).toList());
@@ -247,5 +248,9 @@ class HdfsCheckpointStoreTest {
     var e = assertThrows(CheckpointIntegrityException.class,
         () -> c.verifiedLocalFile("ema.safetensors"));
     assertTrue(e.getMessage().contains("ema.safetensors: SHA-256"), e.getMessage());
+  }
+
+  private static RetryRecord retry(long step) {
+    return new RetryRecord(step, 0, "a" + step, "IOException: test", 1.0, "2026-01-01T00:00:00Z");
   }
 }

@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.config.RunConfig;
+import ai.igspark.metrics.MetricsJson;
+import ai.igspark.metrics.SegmentRecord;
+import ai.igspark.metrics.StepRecord;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
@@ -136,14 +140,14 @@ class RunDirectoryTest {
   void metricsAppendAcrossSessionsAndReadBackInOrder() throws Exception {
     RunDirectory run = run();
     try (MetricsLog log = run.openMetrics()) {
-      log.append(JSON.createObjectNode().put("step", 1).put("loss", 0.5));
-      log.append(JSON.createObjectNode().put("step", 2).put("loss", 0.4));
+      log.append(segment(1));
+      log.append(segment(2));
     }
     // A driver that died mid-line left half a record behind.
     Files.writeString(tmp.resolve("run/metrics.jsonl"), "{\"step\": 3, \"lo",
         java.nio.file.StandardOpenOption.APPEND);
     try (MetricsLog log = run().openMetrics()) {
-      log.append(JSON.createObjectNode().put("step", 3).put("loss", 0.3));
+      log.append(segment(3));
     }
     List<Integer> steps = run().readMetrics().stream().map(n -> n.get("step").asInt()).toList();
     assertEquals(List.of(1, 2, 3), steps);
@@ -151,6 +155,27 @@ class RunDirectoryTest {
       assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("metrics-"))
           .toList(), "the local disk supports append: no per-session parts");
     }
+  }
+
+  @Test
+  void stepRecordsOfOlderVersionsAreReadWithKindInsteadOfType() throws Exception {
+    run();
+    Files.writeString(tmp.resolve("run/metrics.jsonl"),
+        "{\"type\":\"step\",\"step\":7,\"epoch\":0.5,\"grad_norm\":1.5,\"lr\":1.0E-4,"
+            + "\"samples_per_s\":10.0,\"skipped_steps\":0,\"applied\":true}\n");
+
+    List<JsonNode> records = run().readMetrics();
+
+    assertEquals(1, records.size());
+    assertEquals("{\"kind\":\"step\",\"step\":7,\"epoch\":0.5,\"grad_norm\":1.5,\"lr\":1.0E-4,"
+        + "\"samples_per_s\":10.0,\"skipped_steps\":0,\"applied\":true}",
+        records.get(0).toString());
+    assertEquals(new StepRecord(7, 0.5, null, null, null, 1.5, 1.0e-4f, 10.0, 0, true),
+        MetricsJson.fromTree(records.get(0)));
+  }
+
+  private static SegmentRecord segment(long step) {
+    return new SegmentRecord(step, 0, "a" + step, 1.0, 0.5, 0.1, false, 0, "2026-01-01T00:00:00Z");
   }
 
   @Test

@@ -10,7 +10,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -25,25 +24,48 @@ class MetricsStreamTest {
 
   @Test
   void authenticatedRankRecordsReachTheListenerWithTheirRank() throws Exception {
-    List<MetricRecord> records = new CopyOnWriteArrayList<>();
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
     try (MetricsStream stream = MetricsStream.open("127.0.0.1", records::add);
         MetricsPublisher publisher =
             MetricsPublisher.connect(stream.endpoint(), 3, Duration.ofSeconds(5))) {
-      publisher.publish(Map.of("step", 10, "loss", 0.25));
-      publisher.publish(Map.of("step", 11, "note", "warm"));
+      StepRecord step = new StepRecord(10, 0.5, 0.25, 0.5, 0.0, 1.25, 3.0e-4f, 99.5, 1, true);
+      ProbeRecord probe = new ProbeRecord(3, 812);
+      publisher.publish(step);
+      publisher.publish(probe);
       awaitCount(records, 2);
 
       assertEquals(2, records.size());
       assertEquals(3, records.get(0).rank());
-      assertEquals(10, records.get(0).fields().get("step"));
-      assertEquals(0.25, records.get(0).fields().get("loss"));
-      assertEquals("warm", records.get(1).fields().get("note"));
+      assertEquals(step, records.get(0).record());
+      assertEquals(probe, records.get(1).record());
+    }
+  }
+
+  @Test
+  void aStepLineOfAnOlderRankWithTypeInsteadOfKindArrivesAsAStepRecord() throws Exception {
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
+    try (MetricsStream stream = MetricsStream.open("127.0.0.1", records::add);
+        Socket rank = new Socket("127.0.0.1", stream.endpoint().port())) {
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(rank.getInputStream(), StandardCharsets.UTF_8));
+      String challenge = in.readLine().substring(MetricsStream.GREETING.length()).trim();
+      OutputStream out = rank.getOutputStream();
+      out.write(("1 " + stream.endpoint().answer(challenge, 1) + "\n"
+          + "{\"type\":\"step\",\"step\":4,\"epoch\":0.5,\"grad_norm\":1.5,\"lr\":1.0E-4,"
+          + "\"samples_per_s\":10.0,\"skipped_steps\":0,\"applied\":true}\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      awaitCount(records, 1);
+
+      assertEquals(1, records.size());
+      assertEquals(new StepRecord(4, 0.5, null, null, null, 1.5, 1.0e-4f, 10.0, 0, true),
+          records.get(0).record());
     }
   }
 
   @Test
   void aClientWithoutTheSecretIsRefusedAndInjectsNothing() throws Exception {
-    List<MetricRecord> records = new CopyOnWriteArrayList<>();
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
     try (MetricsStream stream = MetricsStream.open("127.0.0.1", records::add);
         Socket stray = new Socket("127.0.0.1", stream.endpoint().port())) {
       BufferedReader in = new BufferedReader(

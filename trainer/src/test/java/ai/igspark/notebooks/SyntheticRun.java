@@ -3,9 +3,12 @@ package ai.igspark.notebooks;
 import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.EvalSetting;
+import ai.igspark.metrics.MetricsJson;
+import ai.igspark.metrics.RetryRecord;
+import ai.igspark.metrics.SegmentRecord;
+import ai.igspark.metrics.TrainRecord;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -43,7 +46,6 @@ import org.apache.hadoop.util.Progressable;
  * </ol>
  */
 final class SyntheticRun {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int LOG_EVERY = 10;
   private static final int BATCH = 64;
   private static final Instant START = Instant.parse("2026-11-27T00:00:00Z");
@@ -87,46 +89,37 @@ final class SyntheticRun {
       double lossFinal = 0.80 * Math.exp(-s / 150.0) + 0.25 + 0.02 * noise.nextGaussian();
       double lr = 3.0e-4 * Math.min(1.0, s / 50.0); // linear warmup over train.warmup_steps
       double rate = (s - from < 20 ? 70.0 : 92.0) + 3.0 * noise.nextGaussian(); // warming up
-      ObjectNode r = JSON.createObjectNode();
-      r.put("kind", "train")
-          .put("step", s)
-          .put("epoch", s * (double) BATCH / 60000)
-          .put("loss", lossFinal + 0.5 * lossIg) // train.ig_loss_weight
-          .put("loss_final", lossFinal)
-          .put("loss_ig", lossIg)
-          .put("grad_norm", 1.8 * Math.exp(-s / 90.0) + 0.35 + 0.05 * noise.nextDouble())
-          .put("lr", lr)
-          .put("samples_per_s", rate)
-          .put("skipped_steps", s >= 170 ? 1 : 0)
-          .put("world_size", 1)
-          .put("time", START.plusMillis(Math.round(s * 700.0 + session * 60_000)).toString());
-      log.append(r);
+      log.append(
+          new TrainRecord(
+              s,
+              s * (double) BATCH / 60000,
+              lossFinal + 0.5 * lossIg, // train.ig_loss_weight
+              lossFinal,
+              lossIg,
+              0.0, // SiT: no cosine term
+              1.8 * Math.exp(-s / 90.0) + 0.35 + 0.05 * noise.nextDouble(),
+              lr,
+              rate,
+              s >= 170 ? 1 : 0,
+              1,
+              time(s * 700.0 + session * 60_000)));
     }
   }
 
-  private static ObjectNode segment(
+  private static SegmentRecord segment(
       long step, int segment, String attempt, double seconds, double start, double commit,
       boolean warmCache) {
-    return JSON.createObjectNode()
-        .put("kind", "segment")
-        .put("step", step)
-        .put("segment", segment)
-        .put("attempt", attempt)
-        .put("seconds", seconds)
-        .put("start_seconds", start)
-        .put("commit_seconds", commit)
-        .put("warm_cache", warmCache);
+    return new SegmentRecord(
+        step, segment, attempt, seconds, start, commit, warmCache, 0, time(step * 700.0 + 500));
   }
 
-  private static ObjectNode retry(
+  private static RetryRecord retry(
       long step, int segment, String attempt, String error, double backoff) {
-    return JSON.createObjectNode()
-        .put("kind", "retry")
-        .put("step", step)
-        .put("segment", segment)
-        .put("attempt", attempt)
-        .put("error", error)
-        .put("backoff_seconds", backoff);
+    return new RetryRecord(step, segment, attempt, error, backoff, time(250 * 700.0 + 500));
+  }
+
+  private static String time(double millis) {
+    return START.plusMillis(Math.round(millis)).toString();
   }
 
   /** One guidance setting of an evaluation; the first of the list is the configured one. */
@@ -156,33 +149,31 @@ final class SyntheticRun {
     java.nio.file.Path dir = java.nio.file.Path.of(run.evalDir(step).toUri());
     String rel = "eval/" + dir.getFileName() + "/";
     double base = step >= 400 ? 34.0 : 58.0;
-    ArrayNode all = JSON.createArrayNode();
+    List<EvalRecord> all = new ArrayList<>();
     List<Setting> gridded = new ArrayList<>(List.of(SWEEP.get(0), SWEEP.get(1), SWEEP.get(5)));
     for (int i = 0; i < SWEEP.size(); i++) {
       Setting s = SWEEP.get(i);
       // IG helps up to ~1.5, CFG a little more on top; random labels are slightly worse.
       double value = base * (1 - 0.32 * s.ig() + 0.09 * s.ig() * s.ig())
           * (s.cfg() > 1 ? 0.92 : 1.0) * (s.labelMode().equals("random") ? 1.04 : 1.0);
-      ObjectNode r = JSON.createObjectNode();
-      r.put("kind", "eval").put("step", step).put("metric", "fd_fmnist").put("value", value);
-      r.put("classifier_score", 7.1 + 0.4 * s.ig() + step / 400.0);
-      r.put("precision", 0.55 + 0.05 * s.ig()).put("recall", 0.60 - 0.03 * s.ig());
-      r.put("num_samples", 500).put("label_mode", s.labelMode()).put("sampler", "sde");
-      r.put("steps", 50).put("ig_scale", s.ig());
-      r.putArray("ig_interval").add(0.0).add(1.0);
-      r.put("cfg_scale", s.cfg());
-      r.putArray("cfg_interval").add(0.0).add(1.0);
-      r.put("extractor_sha256", "5f1c0e3a9b7d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e");
+      String grid = null;
       if (gridded.contains(s)) {
         String name = s.gridName(i == 0);
         writeGrid(dir.resolve(name), 1000L * step + i);
-        r.put("grid", rel + name);
+        grid = rel + name;
       }
+      EvalSetting setting =
+          new EvalSetting(500, s.labelMode(), "sde", 50, (float) s.ig(), List.of(0f, 1f),
+              (float) s.cfg(), List.of(0f, 1f));
+      EvalRecord r =
+          new EvalRecord(step, EvalRecord.FD_FMNIST, value, null, null,
+              7.1 + 0.4 * s.ig() + step / 400.0, 0.55 + 0.05 * s.ig(), 0.60 - 0.03 * s.ig(),
+              setting, "5f1c0e3a9b7d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e", null,
+              null, null, null, grid, 12.5, null, time(step * 700.0 + 1000 + i));
       log.append(r);
       all.add(r);
     }
-    Files.write(dir.resolve("metrics.json"), JSON.writerWithDefaultPrettyPrinter()
-        .writeValueAsBytes(all));
+    Files.write(dir.resolve("metrics.json"), MetricsJson.prettyList(all));
   }
 
   /** An 8×8 grid of 28×28 grey "samples" (soft blobs), as the evaluator writes them. */

@@ -1,6 +1,7 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.ProbeRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -43,7 +43,7 @@ class SegmentJobLocalTest {
 
   @Test
   void twoRanksRendezvousTalkOverTheirSocketsAndStreamMetricsLive() throws IOException {
-    List<MetricRecord> records = new CopyOnWriteArrayList<>();
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
     List<RankResult<String>> results = SegmentJob.builder(sc)
         .runId("local-test")
         .segment(3)
@@ -62,9 +62,8 @@ class SegmentJobLocalTest {
       assertTrue(result.allGatherMillis() >= 0, result.toString());
     }
     assertEquals(2, records.size(), records.toString());
-    for (MetricRecord record : records) {
-      assertEquals(record.rank(), ((Number) record.fields().get("rank")).intValue());
-      assertEquals(0.5, ((Number) record.fields().get("loss")).doubleValue());
+    for (ReceivedRecord record : records) {
+      assertEquals(new ProbeRecord(record.rank(), 5), record.record());
       // Live, not at the end: the record arrived while its rank was still running.
       assertTrue(record.receivedAtMillis() <= results.get(record.rank()).finishedAtMillis(),
           record + " arrived after " + results.get(record.rank()));
@@ -129,7 +128,7 @@ class SegmentJobLocalTest {
    * attempt nonce the way the ring collective will, so a stale peer would be visible.
    */
   static String greetNextRank(RankContext context) throws IOException {
-    context.metrics().publish(Map.of("rank", context.rank(), "step", 1, "loss", 0.5));
+    context.metrics().publish(new ProbeRecord(context.rank(), 5));
     InetSocketAddress next = context.peers().get((context.rank() + 1) % context.worldSize());
     try (SocketChannel out = SocketChannel.open(next)) {
       String hello = "hello from rank " + context.rank() + " in " + context.attemptNonce() + "\n";

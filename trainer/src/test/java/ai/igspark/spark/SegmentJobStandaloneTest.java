@@ -1,6 +1,6 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -58,7 +58,7 @@ class SegmentJobStandaloneTest {
 
   @Test
   void twoRanksInTwoExecutorJvmsRendezvousTalkAndStreamMetrics() throws IOException {
-    List<MetricRecord> records = new CopyOnWriteArrayList<>();
+    List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
     long start = System.nanoTime();
     List<RankResult<String>> results = SegmentJob.builder(sc)
         .runId("standalone-test")
@@ -84,7 +84,7 @@ class SegmentJobStandaloneTest {
     assertEquals("127.0.0.1", results.get(0).host());
     assertEquals("127.0.0.1", results.get(1).host());
     assertEquals(2, records.size(), records.toString());
-    for (MetricRecord record : records) {
+    for (ReceivedRecord record : records) {
       assertTrue(record.receivedAtMillis() <= results.get(record.rank()).finishedAtMillis());
     }
   }

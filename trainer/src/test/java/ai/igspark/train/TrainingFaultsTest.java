@@ -311,14 +311,14 @@ class TrainingFaultsTest {
     RunConfig cfg = RunConfig.load(
         TinyRun.config(dir, "tls", dir.resolve("tls").toString(), manifest, 2, 2, 2));
     var e = assertThrows(InvalidInputException.class,
-        () -> TrainDriver.checkRingEncryption(tls, cfg.cluster()));
+        () -> Preflight.checkRingEncryption(tls, cfg.cluster()));
     assertTrue(e.getMessage().contains("cluster.allow_unencrypted_ring"), e.getMessage());
     assertTrue(e.getMessage().contains("not encrypted"), e.getMessage());
 
     RunConfig allowed = RunConfig.load(TinyRun.withCluster(
         TinyRun.config(dir, "tls-ok", dir.resolve("tls-ok").toString(), manifest, 2, 2, 2),
         "{world_size: 2, allow_unencrypted_ring: true}"));
-    TrainDriver.checkRingEncryption(tls, allowed.cluster()); // no exception
-    TrainDriver.checkRingEncryption(new SparkConf(false), cfg.cluster()); // no TLS asked
+    Preflight.checkRingEncryption(tls, allowed.cluster()); // no exception
+    Preflight.checkRingEncryption(new SparkConf(false), cfg.cluster()); // no TLS asked
   }
 }

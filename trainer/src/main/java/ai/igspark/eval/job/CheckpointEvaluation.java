@@ -18,11 +18,15 @@ import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.config.RunConfig;
+import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.EvalSetting;
+import ai.igspark.metrics.MetricsJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -71,7 +75,7 @@ public final class CheckpointEvaluation {
   }
 
   /** Evaluates the EMA weights at {@code emaUri}; returns the metrics record it logged. */
-  public ObjectNode evaluate(JavaSparkContext sc, RunDirectory dir, long step, String emaUri)
+  public EvalRecord evaluate(JavaSparkContext sc, RunDirectory dir, long step, String emaUri)
       throws IOException {
     return eval.latent()
         ? evaluateLatent(sc, dir, step, emaUri)
@@ -99,7 +103,7 @@ public final class CheckpointEvaluation {
         ComputeDevice.TASK);
   }
 
-  private ObjectNode evaluateFmnist(
+  private EvalRecord evaluateFmnist(
       JavaSparkContext sc, RunDirectory dir, long step, String emaUri) throws IOException {
     long t0 = System.nanoTime();
     if (reference == null) {
@@ -117,19 +121,19 @@ public final class CheckpointEvaluation {
     double fd = reference.to(result.pool().gaussian()).value();
 
     Path stepDir = dir.evalDir(step);
-    ObjectNode r =
+    EvalRecord r =
         record(
-            step,
-            spec.guidance(),
-            fd,
-            result.score().mean(),
-            eval.numSamples(),
-            eval.balanced(),
-            eval.samplerName(),
-            eval.samplingSteps(),
-            extractorSha256,
-            "eval/" + stepDir.getName() + "/grid.png");
-    r.put("seconds", (System.nanoTime() - t0) / 1e9);
+                step,
+                spec.guidance(),
+                fd,
+                result.score().mean(),
+                eval.numSamples(),
+                eval.balanced(),
+                eval.samplerName(),
+                eval.samplingSteps(),
+                extractorSha256,
+                "eval/" + stepDir.getName() + "/grid.png")
+            .withSeconds((System.nanoTime() - t0) / 1e9);
     writeGrid(sc, dir, stepDir, emaUri, spec);
     writeMetrics(dir, stepDir, r);
     return r;
@@ -140,7 +144,7 @@ public final class CheckpointEvaluation {
    * Inception are checked once, on the first evaluation, from the paths in the run config only;
    * their SHA-256 goes to {@code eval/extractors.json} and into every record.
    */
-  private ObjectNode evaluateLatent(
+  private EvalRecord evaluateLatent(
       JavaSparkContext sc, RunDirectory dir, long step, String emaUri) throws IOException {
     long t0 = System.nanoTime();
     if (decoding == null) {
@@ -186,20 +190,19 @@ public final class CheckpointEvaluation {
       }
       grid = "eval/" + stepDir.getName() + "/grid.png";
     }
-    ObjectNode r =
+    EvalRecord r =
         latentRecord(
-            step, spec.guidance(), report, eval.numSamples(), eval.balanced(),
-            eval.samplerName(), eval.samplingSteps(), decoding, grid);
-    r.put("seconds", (System.nanoTime() - t0) / 1e9);
+                step, spec.guidance(), report, eval.numSamples(), eval.balanced(),
+                eval.samplerName(), eval.samplingSteps(), decoding, grid)
+            .withSeconds((System.nanoTime() - t0) / 1e9);
     writeMetrics(dir, stepDir, r);
     return r;
   }
 
-  private static void writeMetrics(RunDirectory dir, Path stepDir, ObjectNode r)
+  private static void writeMetrics(RunDirectory dir, Path stepDir, EvalRecord r)
       throws IOException {
     try (OutputStream out = dir.fs().create(new Path(stepDir, "metrics.json"), true)) {
-      out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(JSON.createArrayNode()
-          .add(r)));
+      out.write(MetricsJson.prettyList(List.of(r)));
     }
   }
 
@@ -207,7 +210,7 @@ public final class CheckpointEvaluation {
    * The {@code eval} record of metrics.jsonl for a latent model (docs/checkpoints.md "Metrics
    * records"): metric {@code fid}, plus {@code sfid} and {@code inception_score} when computed.
    */
-  public static ObjectNode latentRecord(
+  public static EvalRecord latentRecord(
       long step,
       Guidance guidance,
       MetricsReport report,
@@ -221,50 +224,46 @@ public final class CheckpointEvaluation {
       throw new InvalidInputException(
           report.reference() + ": no pool statistics to compare the samples with (FID)");
     }
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "eval");
-    r.put("step", step);
-    r.put("metric", "fid");
-    r.put("value", report.fid());
-    if (report.sfid() != null) {
-      r.put("sfid", report.sfid());
-    }
-    if (report.inceptionScore() != null) {
-      r.put("inception_score", report.inceptionScore());
-    }
-    guidanceKeys(r, samples, balanced, sampler, samplingSteps, guidance);
-    r.put("extractor_sha256", decoding.inceptionSha256());
-    r.put("decoder_sha256", decoding.decoderSha256());
-    r.put("uint8", decoding.uint8().key());
-    r.put("reference", report.reference());
-    if (!report.warnings().isEmpty()) {
-      r.putPOJO("warnings", report.warnings());
-    }
-    if (grid != null) {
-      r.put("grid", grid);
-    }
-    r.put("time", Instant.now().toString());
-    return r;
+    return new EvalRecord(
+        step,
+        EvalRecord.FID,
+        report.fid(),
+        report.sfid(),
+        report.inceptionScore(),
+        null,
+        report.precision(),
+        report.recall(),
+        setting(samples, balanced, sampler, samplingSteps, guidance),
+        decoding.inceptionSha256(),
+        decoding.decoderSha256(),
+        decoding.uint8().key(),
+        report.reference(),
+        report.warnings().isEmpty() ? null : List.copyOf(report.warnings()),
+        grid,
+        null,
+        null,
+        Instant.now().toString());
   }
 
-  private static void guidanceKeys(
-      ObjectNode r, int samples, boolean balanced, String sampler, int samplingSteps,
-      Guidance guidance) {
-    r.put("num_samples", samples);
-    r.put("label_mode", balanced ? "balanced" : "random");
-    r.put("sampler", sampler);
-    r.put("steps", samplingSteps);
-    r.put("ig_scale", guidance.igScale());
-    r.putArray("ig_interval").add(guidance.igLow()).add(guidance.igHigh());
-    r.put("cfg_scale", guidance.cfgScale());
-    r.putArray("cfg_interval").add(guidance.cfgLow()).add(guidance.cfgHigh());
+  /** How the samples of an evaluation were drawn (the setting keys of its record). */
+  private static EvalSetting setting(
+      int samples, boolean balanced, String sampler, int samplingSteps, Guidance guidance) {
+    return new EvalSetting(
+        samples,
+        balanced ? EvalSetting.BALANCED : EvalSetting.RANDOM,
+        sampler,
+        samplingSteps,
+        guidance.igScale(),
+        List.of(guidance.igLow(), guidance.igHigh()),
+        guidance.cfgScale(),
+        List.of(guidance.cfgLow(), guidance.cfgHigh()));
   }
 
   /**
    * The {@code eval} record of metrics.jsonl for an FD-FMNIST measurement (docs/checkpoints.md
    * "Metrics records").
    */
-  public static ObjectNode record(
+  public static EvalRecord record(
       long step,
       Guidance guidance,
       double fdFmnist,
@@ -275,17 +274,25 @@ public final class CheckpointEvaluation {
       int samplingSteps,
       String extractorSha256,
       String grid) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("kind", "eval");
-    r.put("step", step);
-    r.put("metric", "fd_fmnist");
-    r.put("value", fdFmnist);
-    r.put("classifier_score", classifierScore);
-    guidanceKeys(r, samples, balanced, sampler, samplingSteps, guidance);
-    r.put("extractor_sha256", extractorSha256);
-    r.put("grid", grid);
-    r.put("time", Instant.now().toString());
-    return r;
+    return new EvalRecord(
+        step,
+        EvalRecord.FD_FMNIST,
+        fdFmnist,
+        null,
+        null,
+        classifierScore,
+        null,
+        null,
+        setting(samples, balanced, sampler, samplingSteps, guidance),
+        extractorSha256,
+        null,
+        null,
+        null,
+        null,
+        grid,
+        null,
+        null,
+        Instant.now().toString());
   }
 
   /** 8 samples per class of the first 10 classes, one class per row, on the driver. */

@@ -1,6 +1,8 @@
 package ai.igspark.spark.kryo;
 
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.EvalSetting;
+import ai.igspark.metrics.MetricsRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import ai.igspark.spark.ClusterCheck;
 import ai.igspark.spark.RankResult;
 import ai.igspark.spark.RecordSerializer;
@@ -24,8 +26,12 @@ public final class IgsparkKryoRegistrator implements KryoRegistrator {
   public void registerClasses(Kryo kryo) {
     registerRecord(kryo, RankResult.class);
     kryo.register(RankResult[].class);
-    registerRecord(kryo, MetricRecord.class);
-    kryo.register(MetricRecord[].class);
+    registerRecord(kryo, ReceivedRecord.class);
+    kryo.register(ReceivedRecord[].class);
+    for (Class<?> kind : MetricsRecord.class.getPermittedSubclasses()) {
+      registerRecord(kryo, kind.asSubclass(Record.class));
+    }
+    registerRecord(kryo, EvalSetting.class);
     registerRecord(kryo, ClusterCheck.RankReport.class);
     kryo.register(ClusterCheck.RankReport[].class);
 

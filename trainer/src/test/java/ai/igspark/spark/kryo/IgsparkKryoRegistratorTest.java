@@ -1,6 +1,7 @@
 package ai.igspark.spark.kryo;
 
-import ai.igspark.metrics.MetricRecord;
+import ai.igspark.metrics.ReceivedRecord;
+import ai.igspark.metrics.StepRecord;
 import ai.igspark.spark.RankResult;
 import ai.igspark.spark.SparkContexts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -51,9 +52,10 @@ class IgsparkKryoRegistratorTest {
 
   @Test
   void metricRecordsRoundTrip() {
-    MetricRecord record = new MetricRecord(1, 7, new java.util.HashMap<>(Map.of("loss", 0.5)));
+    ReceivedRecord record = new ReceivedRecord(1, 7,
+        new StepRecord(3, 0.5, 0.25, null, null, 1.5, 1e-4f, 100.0, 0, true));
 
-    assertEquals(record, roundTrip(record, MetricRecord.class));
+    assertEquals(record, roundTrip(record, ReceivedRecord.class));
   }
 
   @Test

@@ -1,0 +1,74 @@
+package ai.igspark.train;
+
+import ai.igspark.config.RunConfig;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.spark.NotEnoughSlotsException;
+import java.io.PrintStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the driver does when the cluster has fewer free task slots than the world size: with
+ * {@code cluster.allow_smaller_world}, go on with the largest world size that fits and splits the
+ * global batch evenly; otherwise stop and say how to resume. The data order is a pure function of
+ * (seed, step) whatever W is (docs/ARCHITECTURE.md §2 "Order"), so W may change between segments
+ * without changing the trajectory.
+ */
+final class WorldSizeFallback {
+  private static final Logger LOG = LoggerFactory.getLogger(WorldSizeFallback.class);
+
+  private final RunConfig config;
+  private final PrintStream console;
+
+  WorldSizeFallback(RunConfig config, PrintStream console) {
+    this.config = config;
+    this.console = console;
+  }
+
+  /**
+   * The world size to continue with from {@code step} after {@code e}.
+   *
+   * @throws InvalidInputException when no smaller world is allowed or fits, naming the last
+   *     committed checkpoint and how to go on
+   */
+  int after(NotEnoughSlotsException e, int world, long step, String runDir) {
+    int smaller = smallerWorld(e.availableSlots());
+    if (!config.cluster().allowSmallerWorld() || smaller < 1 || smaller >= world) {
+      String instead = config.cluster().allowSmallerWorld()
+          ? ""
+          : ", or set cluster.allow_smaller_world: true to continue with fewer ranks (same"
+              + " global batch)";
+      throw new InvalidInputException(
+          String.format(
+              "%s. The last committed checkpoint is step %d in %s: run the same command"
+                  + " again when the cluster has %d free executors%s.",
+              e.getMessage(), step, runDir, world, instead));
+    }
+    LOG.warn(
+        "only {} task slots for world size {}; cluster.allow_smaller_world: continuing"
+            + " with world size {} (global batch {} kept) from step {}",
+        e.availableSlots(), world, smaller, config.train().globalBatch(), step);
+    console.printf(
+        "igspark: only %d executors; continuing with world size %d from step %d%n",
+        e.availableSlots(), smaller, step);
+    return smaller;
+  }
+
+  /**
+   * The largest world size ≤ {@code slots} that splits the global batch evenly (so the global
+   * batch, and with it the trajectory, stays the same), or 0.
+   */
+  int smallerWorld(int slots) {
+    for (int w = slots; w >= 1; w--) {
+      if (config.train().globalBatch() % w == 0) {
+        try {
+          config.accumulationSteps(w);
+          return w;
+        } catch (InvalidInputException e) {
+          // this W does not fit the batch: try a smaller one
+        }
+      }
+    }
+    return 0;
+  }
+}
