@@ -32,19 +32,29 @@ final class RetryPolicy {
    *     saying where the last committed checkpoint is and how to resume
    */
   double afterFailure(SegmentPlan segment, String runDir, Exception cause) {
+    // The same input fails the same way again: the user's error ends the run (exit 2).
+    RemoteInputError.in(cause).ifPresent(e -> {
+      throw e;
+    });
     failuresInARow++;
     retries++;
     if (failuresInARow > maxRetries) {
       throw new TrainDriver.TrainingFailedException(
           String.format(
-              "segment %d (steps %d-%d) failed %d times in a row; giving up. The last"
-                  + " committed checkpoint is step %d in %s. Fix the cause and run the same"
-                  + " command again to resume from there. Last error: %s",
-              segment.index(), segment.from(), segment.to(), failuresInARow, segment.from(),
-              runDir, TrainDriver.rootMessage(cause)),
+              "segment %d (steps %d-%d) failed %d times in a row; giving up. %s Fix the cause"
+                  + " and run the same command again to resume from there. Last error: %s",
+              segment.index(), segment.from(), segment.to(), failuresInARow,
+              lastCheckpoint(segment.from(), runDir), TrainDriver.rootMessage(cause)),
           cause);
     }
     return backoffSeconds(failuresInARow);
+  }
+
+  /** Where a resume would start: the checkpoint of {@code step}, or none yet at step 0. */
+  static String lastCheckpoint(long step, String runDir) {
+    return step == 0
+        ? "There is no committed checkpoint yet in " + runDir + "."
+        : "The last committed checkpoint is step " + step + " in " + runDir + ".";
   }
 
   /** A segment committed: the next failure is the first in a row again. */

@@ -40,9 +40,8 @@ final class WorldSizeFallback {
               + " global batch)";
       throw new InvalidInputException(
           String.format(
-              "%s. The last committed checkpoint is step %d in %s: run the same command"
-                  + " again when the cluster has %d free executors%s.",
-              e.getMessage(), step, runDir, world, instead));
+              "%s. %s Run the same command again when the cluster has %d free executors%s.",
+              e.getMessage(), RetryPolicy.lastCheckpoint(step, runDir), world, instead));
     }
     LOG.warn(
         "only {} task slots for world size {}; cluster.allow_smaller_world: continuing"

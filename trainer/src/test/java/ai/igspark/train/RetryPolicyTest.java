@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import ai.igspark.data.InvalidInputException;
 import org.junit.jupiter.api.Test;
 
 class RetryPolicyTest {
@@ -47,5 +48,38 @@ class RetryPolicyTest {
     assertTrue(e.getMessage().contains("step 300 in /runs/x"), e.getMessage());
     assertTrue(e.getMessage().endsWith("Last error: IOException: disk gone"), e.getMessage());
     assertSame(cause, e.getCause().getCause());
+  }
+
+  @Test
+  void anInputErrorRaisedOnAnExecutorEndsTheRunWithItsOwnMessageAndNoRetry() {
+    RetryPolicy retries = new RetryPolicy(5, 0, 0);
+    // What Spark hands the driver: the executor's exception as text inside the job failure.
+    RuntimeException sparkFailure = new RuntimeException(
+        "Job aborted due to stage failure: Task 0 in stage 3.0 failed 1 times, most recent"
+            + " failure: Lost task 0.0 (TID 7) (127.0.0.1 executor driver):"
+            + " ai.igspark.data.InvalidInputException: shard-00001.safetensors: label 12 of row 3"
+            + " is outside [0, 10)\n\tat ai.igspark.data.format.ShardLayout.checkLabels(x)\n"
+            + "\nDriver stacktrace:\n\tat org.apache.spark.scheduler.DAGScheduler");
+    var e = assertThrows(InvalidInputException.class,
+        () -> retries.afterFailure(SEGMENT, "/runs/x", sparkFailure));
+    assertEquals("shard-00001.safetensors: label 12 of row 3 is outside [0, 10)", e.getMessage());
+    assertEquals(0, retries.retries());
+  }
+
+  @Test
+  void anOrdinaryFailureIsStillRetried() {
+    RetryPolicy retries = new RetryPolicy(5, 0, 0);
+    retries.afterFailure(SEGMENT, "/runs/x", new RuntimeException("Connection reset"));
+    assertEquals(1, retries.retries());
+  }
+
+  @Test
+  void givingUpAtStepZeroSaysThereIsNoCheckpointYet() {
+    RetryPolicy retries = new RetryPolicy(0, 0, 0);
+    var e = assertThrows(TrainDriver.TrainingFailedException.class,
+        () -> retries.afterFailure(new SegmentPlan(0, 0, 100, "a0", 0), "/runs/x",
+            new RuntimeException("boom")));
+    assertTrue(e.getMessage().contains("There is no committed checkpoint yet in /runs/x."),
+        e.getMessage());
   }
 }

@@ -224,7 +224,8 @@ class TrainingFaultsTest {
     assertTrue(e.getMessage().contains("world size 2 needs 2 concurrent task slots"),
         e.getMessage());
     assertTrue(e.getMessage().contains("offers only 1"), e.getMessage());
-    assertTrue(e.getMessage().contains("run the same command again"), e.getMessage());
+    assertTrue(e.getMessage().contains("There is no committed checkpoint yet"), e.getMessage());
+    assertTrue(e.getMessage().contains("Run the same command again"), e.getMessage());
     assertTrue(e.getMessage().contains("cluster.allow_smaller_world"), e.getMessage());
   }
 

@@ -1,6 +1,7 @@
 package ai.igspark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,8 +56,18 @@ class WorldSizeFallbackTest {
 
     assertTrue(e.getMessage().startsWith("world size 8 needs 8 concurrent task slots"),
         e.getMessage());
-    assertTrue(e.getMessage().contains(". The last committed checkpoint is step 200 in /runs/x:"
-        + " run the same command again when the cluster has 8 free executors"), e.getMessage());
+    assertTrue(e.getMessage().contains(". The last committed checkpoint is step 200 in /runs/x."
+        + " Run the same command again when the cluster has 8 free executors"), e.getMessage());
     assertTrue(e.getMessage().contains("cluster.allow_smaller_world: true"), e.getMessage());
+  }
+
+  @Test
+  void atStepZeroItSaysThereIsNoCheckpointYet() throws Exception {
+    WorldSizeFallback fallback = fallback("{world_size: 8}");
+    var e = assertThrows(InvalidInputException.class,
+        () -> fallback.after(NotEnoughSlotsException.tooFew(8, 3, 1000), 8, 0, "/runs/x"));
+    assertTrue(e.getMessage().contains("There is no committed checkpoint yet in /runs/x."),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("checkpoint is step 0"), e.getMessage());
   }
 }
