@@ -1,5 +1,12 @@
 package ai.igspark.train;
 
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.FileSystem;
+import java.util.Map;
+import java.util.Arrays;
+import java.io.InputStream;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.model.ParameterShapes;
 import ai.igspark.ckpt.Checkpoint;
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
@@ -94,8 +101,37 @@ final class Preflight {
       throw new InvalidInputException(
           "--resume: " + dir.root() + " has no committed checkpoint to resume from");
     }
+    if (latest.isPresent()) {
+      checkCheckpointFitsModel(latest.get(), conf);
+    }
     boolean created = check.outcome() == RunDirectory.ConfigOutcome.CREATED;
     return new Passed(manifest, total, dir, created, store, latest);
+  }
+
+  /**
+   * The checkpoint a run resumes from holds every trainable parameter of the model in force, with
+   * its shape (headers only): a model change allowed by --allow-change that the weights cannot
+   * follow is refused here, not on every rank's first load.
+   */
+  private void checkCheckpointFitsModel(Checkpoint latest, Configuration conf) throws IOException {
+    Path file = new Path(latest.dir(), TrainingState.MODEL_FILE);
+    FileSystem fs = file.getFileSystem(conf);
+    Map<String, SafetensorsFile.TensorInfo> stored;
+    try (InputStream in = fs.open(file)) {
+      stored = SafetensorsFile.readHeader(in, fs.getFileStatus(file).getLen(), file.toString())
+          .tensors();
+    }
+    for (Map.Entry<String, long[]> p : ParameterShapes.of(modelConfig).entrySet()) {
+      SafetensorsFile.TensorInfo t = stored.get(p.getKey());
+      if (t == null || !Arrays.equals(t.shape(), p.getValue())) {
+        throw new InvalidInputException(
+            file + ": the checkpoint of step " + latest.step() + " does not fit the model of "
+                + source + ": parameter '" + p.getKey() + "' is "
+                + (t == null ? "absent" : Arrays.toString(t.shape())) + " in the checkpoint and "
+                + Arrays.toString(p.getValue()) + " in the model; resume with the model the"
+                + " checkpoint was trained with, or start a new run");
+      }
+    }
   }
 
   /** Every shard's size, SHA-256, header and labels against the manifest. */

@@ -1,0 +1,76 @@
+package ai.igspark.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.igspark.config.RunConfig;
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.spark.SparkContexts;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A model change allowed on resume that the checkpoint's weights cannot follow is an input error
+ * found before step 0 (docs/RELIABILITY.md), not a failure of every rank's first load and its
+ * retries.
+ */
+class ResumeModelChangeTest {
+  private static JavaSparkContext sc;
+  @TempDir static Path shared;
+  private static String manifest;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
+    manifest = TinyRun.dataset(shared);
+  }
+
+  @AfterAll
+  static void stop() {
+    WarmCache.clear();
+    sc.stop();
+  }
+
+  private static TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
+    return new TrainDriver(RunConfig.load(config), config.toString(), allowed,
+        new PrintStream(new ByteArrayOutputStream())).run(sc, false);
+  }
+
+  @Test
+  void aWiderModelThanTheCheckpointIsRefusedNamingTheParameter() throws Exception {
+    Path run = dir.resolve("run");
+    Path config = TinyRun.config(dir, "widen", run.toString(), manifest, 4, 2, 1);
+    assertEquals(4, train(config, Set.of()).step());
+    Path wider = dir.resolve("wider.yaml");
+    Files.writeString(wider, Files.readString(config).replace("hidden_size: 32", "hidden_size: 48")
+        .replace("  steps: 4\n", "  steps: 6\n"));
+    var e = assertThrows(InvalidInputException.class,
+        () -> train(wider, Set.of("model.hidden_size", "train.steps")));
+    assertTrue(e.getMessage().contains("does not fit the model")
+        && e.getMessage().contains("parameter 'x_embedder.proj.weight' is [32, 1, 2, 2] in the"
+            + " checkpoint and [48, 1, 2, 2] in the model"), e.getMessage());
+    assertEquals(0, Files.list(run.resolve("checkpoints"))
+        .filter(p -> p.getFileName().toString().contains("attempt")).count(), "no segment ran");
+  }
+
+  @Test
+  void theSameModelResumes() throws Exception {
+    Path run = dir.resolve("run");
+    Path config = TinyRun.config(dir, "same", run.toString(), manifest, 2, 2, 1);
+    train(config, Set.of());
+    Path longer = dir.resolve("longer.yaml");
+    Files.writeString(longer, Files.readString(config).replace("  steps: 2\n", "  steps: 4\n"));
+    assertEquals(4, train(longer, Set.of("train.steps")).step());
+  }
+}
