@@ -87,6 +87,7 @@ final class Preflight {
     long total = config.totalSteps(manifest.count());
     config.accumulationSteps(config.cluster().worldSize()); // global batch vs world size
     checkShards(manifest, conf);
+    checkEvaluation(manifest, conf);
     // Where the run stands.
     RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
     RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
@@ -130,6 +131,46 @@ final class Preflight {
                 + (t == null ? "absent" : Arrays.toString(t.shape())) + " in the checkpoint and "
                 + Arrays.toString(p.getValue()) + " in the model; resume with the model the"
                 + " checkpoint was trained with, or start a new run");
+      }
+    }
+  }
+
+  /**
+   * An in-training evaluation would find its settings and reference wrong only hours in: its
+   * sample count must split evenly over the classes when labels are balanced, and every file it
+   * names must be readable now.
+   */
+  private void checkEvaluation(DatasetManifest manifest, Configuration conf) throws IOException {
+    RunConfig.Eval eval = config.eval();
+    if (eval.everySteps() <= 0) {
+      return;
+    }
+    if (eval.balanced() && eval.numSamples() % manifest.numClasses() != 0) {
+      throw new InvalidInputException(
+          source + ": eval.num_samples " + eval.numSamples() + " is not a multiple of the"
+              + " dataset's " + manifest.numClasses() + " classes, so class-balanced labels are"
+              + " impossible; use a multiple or eval.balanced: false");
+    }
+    for (String[] file : new String[][] {
+        {"eval.reference", eval.reference()}, {"eval.vae_decoder", eval.vaeDecoder()},
+        {"eval.inception", eval.inception()}}) {
+      if (file[1] == null) {
+        continue;
+      }
+      Path p = new Path(file[1]);
+      FileSystem fs = p.getFileSystem(conf);
+      if (!fs.exists(p)) {
+        throw new InvalidInputException(
+            source + ": " + file[0] + " '" + file[1] + "' does not exist; the first evaluation"
+                + " (step " + eval.everySteps() + ") would fail");
+      }
+      if (fs.getFileStatus(p).isFile()) {
+        try (InputStream in = fs.open(p)) {
+          in.read();
+        } catch (IOException e) {
+          throw new InvalidInputException(
+              source + ": " + file[0] + " '" + file[1] + "' cannot be read: " + e.getMessage());
+        }
       }
     }
   }

@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A model change allowed on resume that the checkpoint's weights cannot follow is an input error
- * found before step 0 (docs/RELIABILITY.md), not a failure of every rank's first load and its
- * retries.
+ * Input errors that used to surface on the ranks or at the first evaluation, hours in, found
+ * before step 0 (docs/RELIABILITY.md): a model change the checkpoint's weights cannot follow,
+ * evaluation settings that cannot work.
  */
-class ResumeModelChangeTest {
+class PreflightInputErrorsTest {
   private static JavaSparkContext sc;
   @TempDir static Path shared;
   private static String manifest;
@@ -72,5 +72,30 @@ class ResumeModelChangeTest {
     Path longer = dir.resolve("longer.yaml");
     Files.writeString(longer, Files.readString(config).replace("  steps: 2\n", "  steps: 4\n"));
     assertEquals(4, train(longer, Set.of("train.steps")).step());
+  }
+
+  private Path withEval(String name, String eval) throws Exception {
+    Path config = TinyRun.config(dir, name, dir.resolve(name).toString(), manifest, 4, 2, 1);
+    Files.writeString(config, Files.readString(config) + "eval: " + eval + "\n");
+    return config;
+  }
+
+  @Test
+  void anEvaluationSampleCountThatCannotBeBalancedIsRefusedBeforeStepZero() throws Exception {
+    Path config = withEval("unbalanced",
+        "{every_steps: 2, num_samples: 10, reference: \"" + manifest + "\"}");
+    var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
+    assertTrue(e.getMessage().contains("eval.num_samples 10 is not a multiple of the dataset's 4"
+        + " classes"), e.getMessage());
+    assertTrue(Files.notExists(dir.resolve("unbalanced/checkpoints/LATEST")));
+  }
+
+  @Test
+  void anEvaluationReferenceThatDoesNotExistIsRefusedBeforeStepZero() throws Exception {
+    Path config = withEval("noref",
+        "{every_steps: 2, num_samples: 8, reference: \"" + dir.resolve("absent") + "\"}");
+    var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
+    assertTrue(e.getMessage().contains("eval.reference '" + dir.resolve("absent")
+        + "' does not exist"), e.getMessage());
   }
 }
