@@ -82,6 +82,7 @@ final class Preflight {
     Configuration conf = sc.hadoopConfiguration();
     // What the run reads.
     checkRingEncryption(sc.getConf(), config.cluster());
+    checkLocalWorld(sc.isLocal(), sc.defaultParallelism());
     DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
     checkDataFitsModel(manifest);
     long total = config.totalSteps(manifest.count());
@@ -172,6 +173,23 @@ final class Preflight {
               source + ": " + file[0] + " '" + file[1] + "' cannot be read: " + e.getMessage());
         }
       }
+    }
+  }
+
+  /**
+   * Spark's local mode runs every rank as a thread of this one JVM, and DJL's PyTorch engine lets
+   * only one gradient collector be open per JVM: two ranks would fail their first step on the
+   * executors. (With fewer local slots than ranks the slot check says so instead.)
+   */
+  void checkLocalWorld(boolean local, int localSlots) {
+    int world = config.cluster().worldSize();
+    if (local && world > 1 && localSlots >= world) {
+      throw new InvalidInputException(
+          source + ": cluster.world_size " + world + " in Spark local mode: every rank would run"
+              + " in this one JVM, where PyTorch allows one gradient collector at a time. Use"
+              + " world_size: 1 with cluster.cpu_replicas for several replicas in one process, or"
+              + " a cluster with one executor per rank (cluster-config/standalone starts one on"
+              + " this machine)");
     }
   }
 

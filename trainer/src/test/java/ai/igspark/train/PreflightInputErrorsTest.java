@@ -98,4 +98,18 @@ class PreflightInputErrorsTest {
     assertTrue(e.getMessage().contains("eval.reference '" + dir.resolve("absent")
         + "' does not exist"), e.getMessage());
   }
+
+  @Test
+  void twoRanksInSparkLocalModeAreRefusedBeforeStepZero() throws Exception {
+    Path config = TinyRun.config(dir, "local2", dir.resolve("local2").toString(), manifest, 4, 2,
+        2);
+    RunConfig cfg = RunConfig.load(config);
+    Preflight preflight = new Preflight(cfg, config.toString(),
+        ai.igspark.model.ModelConfig.fromTree(cfg.model(), "model"), Set.of());
+    var e = assertThrows(InvalidInputException.class, () -> preflight.checkLocalWorld(true, 2));
+    assertTrue(e.getMessage().contains("cluster.world_size 2 in Spark local mode"),
+        e.getMessage());
+    preflight.checkLocalWorld(true, 1); // too few slots: the slot check reports it (row 7b)
+    preflight.checkLocalWorld(false, 2); // a cluster: one executor JVM per rank
+  }
 }
