@@ -31,9 +31,19 @@ final class RetryPolicy {
    * @throws TrainDriver.TrainingFailedException after more than max_retries failures in a row,
    *     saying where the last committed checkpoint is and how to resume
    */
-  double afterFailure(SegmentPlan segment, String runDir, Exception cause) {
+  double afterFailure(SegmentPlan segment, String runDir, Throwable cause) {
     failuresInARow++;
     retries++;
+    if (failuresInARow > maxRetries && StorageFailure.is(cause)) {
+      throw new TrainDriver.TrainingFailedException(
+          String.format(
+              "segment %d (steps %d-%d) failed %d times in a row on a full or failing file"
+                  + " system; giving up. %s. The last committed checkpoint is step %d in %s. %s",
+              segment.index(), segment.from(), segment.to(), failuresInARow,
+              TrainDriver.rootMessage(cause), segment.from(), runDir,
+              StorageFailure.advice(runDir)),
+          cause);
+    }
     if (failuresInARow > maxRetries) {
       throw new TrainDriver.TrainingFailedException(
           String.format(
