@@ -40,7 +40,7 @@ final class RetryPolicy {
               "segment %d (steps %d-%d) failed %d times in a row on a full or failing file"
                   + " system; giving up. %s. The last committed checkpoint is step %d in %s. %s",
               segment.index(), segment.from(), segment.to(), failuresInARow,
-              TrainDriver.rootMessage(cause), segment.from(), runDir,
+              StorageFailure.describe(cause), segment.from(), runDir,
               StorageFailure.advice(runDir)),
           cause);
     }
