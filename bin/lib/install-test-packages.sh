@@ -12,6 +12,8 @@ needed=(
   dataset-fashion-mnist
   # TensorBoard event files are read back by an independent protobuf reader (metrics.tensorboard)
   python3-protobuf
+  # the Slurm template runs on a one-node Slurm the test starts (clusterconfig SlurmTemplateTest)
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for pkg in "${needed[@]}"; do

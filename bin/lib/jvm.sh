@@ -4,7 +4,7 @@
 
 IGSPARK_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Spark's module options (JavaModuleOptions.defaultModuleOptions()); Kryo fails without them.
+# Spark 4.2.0's module options (JavaModuleOptions.defaultModuleOptions()); Kryo fails without them.
 IGSPARK_MODULE_OPTS=(
   # jdk.incubator.vector is left out: only Spark MLlib uses it, and it prints a warning on every start.
   -XX:+IgnoreUnrecognizedVMOptions
@@ -23,7 +23,9 @@ IGSPARK_MODULE_OPTS=(
   --add-opens=java.base/sun.security.action=ALL-UNNAMED
   --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
   --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true
+  -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.type=pooled
+  -Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE
+  --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED
 )
 # Nothing may leave loopback: DJL's telemetry probe stays off in every JVM.
 IGSPARK_OFFLINE_OPTS=(-Dai.djl.offline=true -DOPT_OUT_TRACKING=true)

@@ -3,7 +3,7 @@
 # (cluster-config/yarn/spark-defaults.conf). Copy it and edit the variables, or set them in the
 # environment:
 #
-#   SPARK_HOME       a Spark 4.1 (Scala 2.13) installation with bin/spark-submit  (required)
+#   SPARK_HOME       a Spark 4.2 (Scala 2.13) installation with bin/spark-submit  (required)
 #   HADOOP_CONF_DIR  the cluster's Hadoop/YARN client configuration               (required)
 #   CONFIG           the run configuration (YAML) on this host; it is shipped to the driver
 #                    (default: configs/sit-xl2-ig.yaml)
@@ -22,7 +22,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 igspark_home="$(cd "$here/../.." && pwd)"
 
-: "${SPARK_HOME:?set SPARK_HOME to a Spark 4.1 (Scala 2.13) installation}"
+: "${SPARK_HOME:?set SPARK_HOME to a Spark 4.2 (Scala 2.13) installation}"
 : "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to the Hadoop configuration directory of the cluster}"
 config="${CONFIG:-$igspark_home/configs/sit-xl2-ig.yaml}"
 deploy_mode="${DEPLOY_MODE:-cluster}"

@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -60,6 +63,8 @@ public final class CheckpointStore {
   private static final Pattern ATTEMPT_ID = Pattern.compile("[0-9a-z]{1,64}");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom NONCES = new SecureRandom();
+  private static final DateTimeFormatter BROKEN_STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   private final FileSystem fs;
   private final FileContext fc;
@@ -240,6 +245,13 @@ public final class CheckpointStore {
         present.put(name, s);
       }
     }
+    TreeSet<String> unreported = new TreeSet<>(ResumeFiles.WRITTEN_BY_RANKS);
+    unreported.removeAll(expected.keySet());
+    if (!unreported.isEmpty()) {
+      throw new CheckpointIntegrityException(
+          attempt + ": incomplete checkpoint: no rank reported " + unreported
+              + " (a resume needs " + ResumeFiles.REQUIRED + ")");
+    }
     TreeSet<String> missing = new TreeSet<>(expected.keySet());
     missing.removeAll(present.keySet());
     TreeSet<String> extra = new TreeSet<>(present.keySet());
@@ -355,46 +367,115 @@ public final class CheckpointStore {
   }
 
   /**
-   * The checkpoint to resume from: the one LATEST names, verified (manifest, sizes, and SHA-256 if
-   * {@link CommitPolicy#verifyOnLoad()}). If LATEST is missing or names a broken checkpoint, the
-   * newest step directory that verifies is returned instead, and a warning says so. Empty when
-   * there is no checkpoint at all.
+   * The checkpoint to resume from, read-only: the one LATEST names, verified (manifest, files,
+   * sizes, state, and SHA-256 if {@link CommitPolicy#verifyOnLoad()}). If LATEST is missing or
+   * names a broken checkpoint, the newest step directory that verifies is returned instead, and a
+   * warning says so; nothing is moved or rewritten ({@link #recover} does that). Empty when there
+   * is no checkpoint at all.
    *
-   * @throws CheckpointIntegrityException checkpoints exist but none verifies
+   * @throws NoVerifiedCheckpointException checkpoints exist but none verifies
    */
   public Optional<Checkpoint> latest() throws IOException {
-    String problem;
+    Choice choice = choose();
+    if (choice.checkpoint().isPresent() && !choice.rejected().isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "{0}; using {1}",
+          choice.rejected(), choice.checkpoint().get().dir());
+    }
+    return choice.checkpoint();
+  }
+
+  /** What {@link #recover} found and did. */
+  public record Recovery(Optional<Checkpoint> checkpoint, List<BrokenCheckpoint> movedAside) {}
+
+  /**
+   * {@link #latest()} for the driver, which then writes to the store: every checkpoint found broken
+   * on the way to the newest one that verifies is moved aside to {@code step-N.broken-<UTC time>}
+   * (never deleted), and LATEST is repaired to name the one returned, so the steps after it are
+   * retrained and commit normally. When no checkpoint verifies nothing is moved.
+   *
+   * @throws NoVerifiedCheckpointException checkpoints exist but none verifies
+   */
+  public Recovery recover() throws IOException {
+    Choice choice = choose();
+    if (choice.checkpoint().isEmpty()) {
+      return new Recovery(Optional.empty(), List.of());
+    }
+    long step = choice.checkpoint().get().step();
+    List<BrokenCheckpoint> moved = new ArrayList<>();
+    for (Rejected r : choice.rejected()) {
+      if (fs.exists(stepDir(r.step()))) {
+        moved.add(moveAside(r.step(), r.reason()));
+      }
+    }
+    if (choice.latestNamed().isEmpty() || choice.latestNamed().getAsLong() != step) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: LATEST named {1}; repaired to name {2}",
+          dir, choice.latestNamed().isPresent()
+              ? stepName(choice.latestNamed().getAsLong()) : "no checkpoint", stepName(step));
+      replaceLatest(step);
+    }
+    return new Recovery(choice.checkpoint(), List.copyOf(moved));
+  }
+
+  /** A checkpoint that failed verification, and why. */
+  private record Rejected(long step, String reason) {
+    @Override
+    public String toString() {
+      return stepName(step) + " is broken: " + reason;
+    }
+  }
+
+  /** The checkpoint chosen (empty: the store has none), what LATEST named, and what failed. */
+  private record Choice(
+      Optional<Checkpoint> checkpoint, OptionalLong latestNamed, List<Rejected> rejected) {}
+
+  /** LATEST's step first, then every other step directory, newest first: the first that verifies. */
+  private Choice choose() throws IOException {
     OptionalLong named = readLatest();
-    if (named.isPresent()) {
-      try {
-        return Optional.of(verified(named.getAsLong()));
-      } catch (CheckpointIntegrityException | FileNotFoundException e) {
-        problem = "LATEST names " + stepName(named.getAsLong()) + ", which is broken: "
-            + e.getMessage();
-      }
-    } else {
-      problem = "LATEST is missing or unreadable";
-    }
+    List<Long> order = new ArrayList<>();
+    named.ifPresent(order::add);
     List<Long> steps = stepDirs();
-    if (steps.isEmpty() && named.isEmpty()) {
-      return Optional.empty();
-    }
-    List<String> rejected = new ArrayList<>();
     for (int i = steps.size() - 1; i >= 0; i--) {
-      long step = steps.get(i);
-      if (named.isPresent() && step == named.getAsLong()) {
-        continue;
-      }
-      try {
-        Checkpoint c = verified(step);
-        LOG.log(System.Logger.Level.WARNING, "{0}; falling back to {1}", problem, c.dir());
-        return Optional.of(c);
-      } catch (CheckpointIntegrityException | FileNotFoundException e) {
-        rejected.add(e.getMessage());
+      if (named.isEmpty() || steps.get(i) != named.getAsLong()) {
+        order.add(steps.get(i));
       }
     }
-    throw new CheckpointIntegrityException(
-        dir + ": " + problem + ", and no other checkpoint verifies: " + rejected);
+    List<Rejected> rejected = new ArrayList<>();
+    for (long step : order) {
+      try {
+        return new Choice(Optional.of(verified(step)), named, rejected);
+      } catch (CheckpointIntegrityException e) {
+        rejected.add(new Rejected(step, e.getMessage()));
+      }
+    }
+    if (order.isEmpty()) {
+      return new Choice(Optional.empty(), named, rejected);
+    }
+    StringBuilder why = new StringBuilder();
+    for (Rejected r : rejected) {
+      why.append("\n  ").append(stepName(r.step()))
+          .append(named.isPresent() && named.getAsLong() == r.step() ? " (named by LATEST)" : "")
+          .append(": ").append(r.reason());
+    }
+    throw new NoVerifiedCheckpointException(
+        dir + ": no checkpoint verifies, so the run cannot resume (nothing was moved or"
+            + " deleted):" + why + "\nRestore a good copy of one of them, or move " + dir
+            + " aside to train again from step 0.");
+  }
+
+  /** Renames a broken step directory to {@code step-N.broken-<UTC time>}; never deletes it. */
+  private BrokenCheckpoint moveAside(long step, String reason) throws IOException {
+    Path from = stepDir(step);
+    String base = stepName(step) + ".broken-" + BROKEN_STAMP.format(ZonedDateTime.now(ZoneOffset.UTC));
+    Path to = new Path(dir, base);
+    for (int n = 2; fs.exists(to); n++) {
+      to = new Path(dir, base + "-" + n);
+    }
+    if (!fs.rename(from, to)) {
+      throw new IOException("cannot move the broken checkpoint " + from + " aside to " + to);
+    }
+    LOG.log(System.Logger.Level.WARNING, "checkpoint {0} is broken ({1}); moved aside to {2}",
+        from, reason, to);
+    return new BrokenCheckpoint(step, reason, to.toString());
   }
 
   /** Committed step {@code step}, its manifest checked (and its files, per the policy). */
@@ -403,47 +484,12 @@ public final class CheckpointStore {
   }
 
   private Checkpoint verified(long step) throws IOException {
-    Path stepDir = stepDir(step);
-    CheckpointManifest manifest = readManifest(stepDir);
-    if (manifest.step() != step) {
-      throw new CheckpointIntegrityException(
-          stepDir + ": MANIFEST is for step " + manifest.step());
-    }
-    for (FileEntry f : manifest.files()) {
-      Path p = new Path(stepDir, f.name());
-      long size;
-      try {
-        size = fs.getFileStatus(p).getLen();
-      } catch (FileNotFoundException e) {
-        throw new CheckpointIntegrityException(p + ": listed in MANIFEST but missing");
-      }
-      if (size != f.size()) {
-        throw new CheckpointIntegrityException(
-            p + ": size " + size + " differs from the manifest's " + f.size());
-      }
-    }
-    Checkpoint c = new Checkpoint(fs, stepDir, manifest);
-    if (policy.verifyOnLoad()) {
-      c.verify();
-    }
-    return c;
-  }
-
-  private CheckpointManifest readManifest(Path stepDir) throws IOException {
-    Path p = new Path(stepDir, MANIFEST);
-    byte[] bytes;
-    try (InputStream in = fs.open(p)) {
-      bytes = in.readAllBytes();
-    } catch (FileNotFoundException e) {
-      throw new CheckpointIntegrityException(
-          stepDir + " has no " + MANIFEST + " (never committed)");
-    }
-    return CheckpointManifest.parse(bytes, p.toString());
+    return CheckpointChecks.inspect(fs, stepDir(step), step, policy.verifyOnLoad());
   }
 
   private CheckpointManifest readManifestOrNull(Path stepDir) throws IOException {
     try {
-      return readManifest(stepDir);
+      return CheckpointChecks.readManifest(fs, stepDir);
     } catch (CheckpointIntegrityException e) {
       return null;
     }

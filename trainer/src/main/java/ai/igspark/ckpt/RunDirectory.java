@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.metrics.CheckpointBrokenRecord;
 import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
@@ -9,12 +10,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -47,6 +50,8 @@ import org.apache.hadoop.fs.Path;
  */
 public final class RunDirectory {
   public static final String RUN_YAML = "run.yaml";
+  /** The checkpoint store's directory under the run. */
+  public static final String CHECKPOINTS = "checkpoints";
   private static final ObjectMapper CANONICAL =
       new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
@@ -67,6 +72,25 @@ public final class RunDirectory {
    * the local disk, relative to the working directory.
    */
   public static RunDirectory open(String location, Configuration conf) throws IOException {
+    RunDirectory run = locate(location, conf);
+    if (run.fs.exists(run.root) && !run.fs.getFileStatus(run.root).isDirectory()) {
+      throw new InvalidInputException("run.dir '" + location + "' exists and is not a directory");
+    }
+    run.fs.mkdirs(run.root);
+    return run;
+  }
+
+  /** The run directory at {@code location}, which must exist; nothing is created (readers). */
+  public static RunDirectory existing(String location, Configuration conf) throws IOException {
+    RunDirectory run = locate(location, conf);
+    if (!run.fs.exists(run.root) || !run.fs.getFileStatus(run.root).isDirectory()) {
+      throw new InvalidInputException(
+          "run directory '" + location + "' does not exist or is not a directory");
+    }
+    return run;
+  }
+
+  private static RunDirectory locate(String location, Configuration conf) throws IOException {
     Path path;
     FileSystem fs;
     if (hasScheme(location)) {
@@ -82,12 +106,7 @@ public final class RunDirectory {
       fs = FileSystem.getLocal(conf);
       path = new Path(java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri());
     }
-    Path root = fs.makeQualified(path);
-    if (fs.exists(root) && !fs.getFileStatus(root).isDirectory()) {
-      throw new InvalidInputException("run.dir '" + location + "' exists and is not a directory");
-    }
-    fs.mkdirs(root);
-    return new RunDirectory(fs, root, conf);
+    return new RunDirectory(fs, fs.makeQualified(path), conf);
   }
 
   private static boolean hasScheme(String location) {
@@ -263,7 +282,27 @@ public final class RunDirectory {
 
   /** The checkpoint store under {@code checkpoints/}. */
   public CheckpointStore checkpoints(CommitPolicy policy) throws IOException {
-    return new CheckpointStore(new Path(root, "checkpoints"), conf, policy);
+    return new CheckpointStore(new Path(root, CHECKPOINTS), conf, policy);
+  }
+
+  /**
+   * The checkpoint the driver resumes from, through {@link CheckpointStore#recover}: each broken
+   * checkpoint moved aside on the way is named in the log and in a {@code checkpoint_broken}
+   * metrics record ({@code step}, {@code reason}, {@code moved_to}).
+   *
+   * @throws NoVerifiedCheckpointException checkpoints exist but none verifies
+   */
+  public Optional<Checkpoint> recoverLatest(CheckpointStore store) throws IOException {
+    CheckpointStore.Recovery recovery = store.recover();
+    if (!recovery.movedAside().isEmpty()) {
+      try (MetricsLog metrics = openMetrics()) {
+        for (BrokenCheckpoint b : recovery.movedAside()) {
+          metrics.append(new CheckpointBrokenRecord(
+              b.step(), b.reason(), b.movedTo(), Instant.now().toString()));
+        }
+      }
+    }
+    return recovery.checkpoint();
   }
 
   /** The commit policy a run configuration asks for. */

@@ -52,9 +52,16 @@ final class CheckpointSampling {
   static final List<String> KEYS =
       List.of("ig-scale", "ig-interval", "cfg-scale", "cfg-interval", "steps");
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "WEIGHTS",
+  @Option(names = "--checkpoint", paramLabel = "WEIGHTS",
       description = "EMA weights (.safetensors with an embedded config, or .pt with --model).")
   Path weights;
+
+  @Option(names = "--run", paramLabel = "DIR",
+      description = "Instead of --checkpoint: a run directory's committed EMA weights.")
+  String run;
+
+  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
+  Long step;
 
   @Option(names = "--model", description = "Model preset, when the weights do not name it.")
   String preset;
@@ -133,6 +140,7 @@ final class CheckpointSampling {
    */
   int run(Path reference, Path inception, Path output, PrintWriter out, DeviceOption device)
       throws IOException {
+    weights = CheckpointInput.weights(weights, run, step); // verified if in a checkpoint
     String effectiveMaster = master != null ? master : System.getProperty("spark.master", "local");
     device.parse();
     Device driverDevice =

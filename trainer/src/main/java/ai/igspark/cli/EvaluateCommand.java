@@ -40,8 +40,10 @@ import picocli.CommandLine.Spec;
       "Both files are .npz: statistics (mu, sigma[, mu_s, sigma_s]) and/or uint8 images arr_0",
       "(N, H, W, 3). Stored statistics are used for FID/sFID when present; images go through",
       "the --inception extractor for the other metrics.",
-      "With --checkpoint instead of --samples, samples the weights as a Spark job (local mode",
-      "unless --master) with the given guidance, or a --sweep of settings in one job each.",
+      "With --checkpoint (or --run DIR [--step N], a run's committed EMA weights) instead of",
+      "--samples, samples the weights as a Spark job (local mode unless --master) with the given",
+      "guidance, or a --sweep of settings in one job each. Files of a committed checkpoint are",
+      "verified against its manifest (SHA-256) before they are used.",
       "Latent models (--vae-decoder, --inception, --dataset): decoded, converted to uint8 and",
       "measured with FID/sFID/IS against the --reference .npz. Pixel-space Fashion-MNIST",
       "models: FD-FMNIST against the --reference dataset."
@@ -87,8 +89,14 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if ((samples == null) == (checkpoint == null)) {
       throw new InvalidInputException(
-          "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS");
+          "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS (or --run DIR)");
     }
+    Path[] inputs = checkpoint == null
+        ? new Path[] {reference, samples, inception}
+        : new Path[] {reference, inception, checkpoint.weights, checkpoint.vaeDecoder,
+            checkpoint.modelConfigFile};
+    OutputGuard.check("--output", output, inputs);
+    OutputGuard.check("--save-stats", saveStats, inputs);
     if (checkpoint != null) {
       return checkpoint.run(reference, inception, output, spec.commandLine().getOut(), device);
     }

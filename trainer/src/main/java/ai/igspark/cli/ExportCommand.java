@@ -2,11 +2,9 @@ package ai.igspark.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.igspark.data.InvalidInputException;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -25,21 +23,15 @@ import picocli.CommandLine.Option;
     description = {
       "Export EMA weights as safetensors under the official PyTorch names.",
       "From a run directory's committed checkpoint (--run, the LATEST one unless --step) or from",
-      "a weights file (.pt as torch.save writes it: its 'ema' entry; or .safetensors). Every",
-      "name and shape is checked against the model before anything is written."
+      "a weights file (.pt as torch.save writes it: its 'ema' entry; or .safetensors). Files of",
+      "a committed checkpoint are verified against its manifest (SHA-256) first. Every name and",
+      "shape is checked against the model before anything is written; --output may not lie in",
+      "a checkpoint or replace an input."
     })
 final class ExportCommand implements Callable<Integer> {
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
-
-  static final class Source {
-    @Option(names = "--run", description = "Run directory (local path).")
-    Path run;
-
-    @Option(names = "--checkpoint", description = "Weights file (.pt or .safetensors).")
-    Path checkpoint;
-  }
+  WeightsSource source;
 
   @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
   Long step;
@@ -57,8 +49,9 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    OutputGuard.check("--output", output, source.checkpoint, modelConfig);
     Device on = device.resolve();
-    Path weights = source.checkpoint != null ? source.checkpoint : runEma();
+    Path weights = source.resolve(step);
     ModelConfig config = config(weights);
     try (NDManager manager = NDManager.newBaseManager(on);
         IgDiT model = IgDiT.create(config, manager, 0)) {
@@ -67,26 +60,6 @@ final class ExportCommand implements Callable<Integer> {
     }
     System.out.println("wrote " + output + " (EMA weights of " + weights + ")");
     return 0;
-  }
-
-  private Path runEma() throws Exception {
-    Path checkpoints = source.run.resolve("checkpoints");
-    String name;
-    if (step != null) {
-      name = String.format("step-%08d", step);
-    } else {
-      Path latest = checkpoints.resolve("LATEST");
-      if (!Files.exists(latest)) {
-        throw new InvalidInputException(source.run + ": no committed checkpoint (no LATEST)");
-      }
-      name = Files.readString(latest).trim();
-    }
-    Path ema = checkpoints.resolve(name).resolve("ema.safetensors");
-    if (!Files.exists(checkpoints.resolve(name).resolve("MANIFEST.json"))) {
-      throw new InvalidInputException(
-          checkpoints.resolve(name) + ": not a committed checkpoint (no MANIFEST.json)");
-    }
-    return ema;
   }
 
   private ModelConfig config(Path weights) {

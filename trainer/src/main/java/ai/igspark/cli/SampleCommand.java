@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Sample from a checkpoint with IG and/or CFG.",
-      "Reads .pt (as torch.save writes it) or .safetensors weights and samples with Internal",
+      "Reads .pt (as torch.save writes it) or .safetensors weights, or the EMA weights of a run's",
+      "committed checkpoint (--run, verified against its manifest), and samples with Internal",
       "Guidance and/or classifier-free guidance. Writes the final latents as .npy and, for",
       "pixel-space models, a PNG grid. Defaults follow the paper's SiT recipe (SDE, 250 steps,",
       "IG 1.4 at all t)."
@@ -36,8 +37,14 @@ import picocli.CommandLine.Option;
     sortOptions = false)
 final class SampleCommand implements Callable<Integer> {
 
-  @Option(names = "--checkpoint", required = true, description = "Weights (.pt or .safetensors).")
-  Path checkpoint;
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  WeightsSource source;
+
+  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
+  Long step;
+
+  /** The weights file, verified when it belongs to a committed checkpoint (set by call). */
+  private Path checkpoint;
 
   @ArgGroup(exclusive = true)
   ModelChoice model = new ModelChoice();
@@ -105,7 +112,11 @@ final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Path[] inputs = {source.checkpoint, model.file, noise, labels};
+    OutputGuard.check("--output", output, inputs);
+    OutputGuard.check("--grid", grid, inputs);
     Device on = device.resolve();
+    checkpoint = source.resolve(step);
     ModelConfig config = modelConfig();
     var state = ModelCheckpoints.load(checkpoint);
     float[] lo = pair("--ig-interval", igInterval);

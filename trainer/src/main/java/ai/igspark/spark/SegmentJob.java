@@ -106,7 +106,7 @@ public final class SegmentJob {
   public static int availableSlots(JavaSparkContext sc) {
     SparkContext context = sc.sc();
     // maxNumConcurrentTasks and resourceProfileManager are private[spark] in Scala but public in
-    // bytecode; no public API counts slots per resource profile (igspark pins Spark 4.1.3).
+    // bytecode; no public API counts slots per resource profile (igspark pins Spark 4.2.0).
     ResourceProfile profile = context.resourceProfileManager().defaultResourceProfile();
     return context.maxNumConcurrentTasks(profile);
   }

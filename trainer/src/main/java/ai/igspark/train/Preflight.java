@@ -88,7 +88,8 @@ final class Preflight {
     if (stale > 0) {
       LOG.info("removed {} uncommitted attempt directories", stale);
     }
-    Optional<Checkpoint> latest = store.latest();
+    // Broken checkpoints are moved aside and LATEST repaired (docs/RELIABILITY.md).
+    Optional<Checkpoint> latest = dir.recoverLatest(store);
     if (requireCheckpoint && latest.isEmpty()) {
       throw new InvalidInputException(
           "--resume: " + dir.root() + " has no committed checkpoint to resume from");

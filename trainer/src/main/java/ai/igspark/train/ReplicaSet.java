@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.ckpt.CheckpointReader;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.igspark.config.RunConfig;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -132,8 +132,7 @@ final class ReplicaSet implements AutoCloseable {
 
   private static InputStream open(String dir, String name, Configuration conf)
       throws IOException {
-    Path p = new Path(dir, name);
-    FileSystem fs = p.getFileSystem(conf);
-    return fs.open(p);
+    // Verified against the checkpoint's manifest while it streams (docs/RELIABILITY.md).
+    return CheckpointReader.open(new Path(dir, name).toString(), conf);
   }
 }

@@ -216,6 +216,40 @@ class HdfsCheckpointStoreTest {
         run.readMetrics().stream().map(n -> n.get("step").asInt()).toList());
   }
 
+  @Test
+  void brokenCheckpointOnHdfsIsMovedAsideAndLatestRepaired(TestInfo t) throws Exception {
+    CheckpointStore store = store(dirFor(t), 0, Duration.ZERO);
+    writeAndCommit(store, 100);
+    writeAndCommit(store, 200);
+    // Same size, other bytes: only the SHA-256 can tell.
+    byte[] other = files(201).get("ema.safetensors");
+    try (OutputStream out = fs().create(new Path(store.stepDir(200), "ema.safetensors"), true)) {
+      out.write(other);
+    }
+    CheckpointStore.Recovery r = store.recover();
+    assertEquals(100, r.checkpoint().orElseThrow().step());
+    assertEquals(200, r.movedAside().get(0).step());
+    assertTrue(fs().exists(new Path(r.movedAside().get(0).movedTo(), "ema.safetensors")));
+    assertFalse(fs().exists(store.stepDir(200)));
+    assertEquals(100, store.readLatest().orElseThrow());
+    writeAndCommit(store, 200);
+    assertEquals(200, store.latest().orElseThrow().step());
+  }
+
+  @Test
+  void verifiedLocalFileOfAnHdfsCheckpointIsACopyHashedWhileCopied(TestInfo t) throws Exception {
+    CheckpointStore store = store(dirFor(t), 0, Duration.ZERO);
+    Checkpoint c = writeAndCommit(store, 100);
+    java.nio.file.Path copy = c.verifiedLocalFile("ema.safetensors");
+    assertArrayEquals(files(100).get("ema.safetensors"), java.nio.file.Files.readAllBytes(copy));
+    try (OutputStream out = fs().create(new Path(store.stepDir(100), "ema.safetensors"), true)) {
+      out.write(files(101).get("ema.safetensors"));
+    }
+    var e = assertThrows(CheckpointIntegrityException.class,
+        () -> c.verifiedLocalFile("ema.safetensors"));
+    assertTrue(e.getMessage().contains("ema.safetensors: SHA-256"), e.getMessage());
+  }
+
   private static RetryRecord retry(long step) {
     return new RetryRecord(step, 0, "a" + step, "IOException: test", 1.0, "2026-01-01T00:00:00Z");
   }

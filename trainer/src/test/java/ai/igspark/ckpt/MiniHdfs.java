@@ -14,6 +14,14 @@ public final class MiniHdfs implements AutoCloseable {
   public final MiniDFSCluster cluster;
 
   public MiniHdfs(String name) throws IOException {
+    this(name, true);
+  }
+
+  /**
+   * {@code failFast = false} keeps HDFS's own timeouts: a client stream idle for longer than the
+   * short socket timeout (a run waiting seconds for a replacement executor) stays open.
+   */
+  public MiniHdfs(String name, boolean failFast) throws IOException {
     File base = new File("target/minidfs/" + name + "-" + ProcessHandle.current().pid());
     Configuration conf = new Configuration();
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
@@ -30,6 +38,14 @@ public final class MiniHdfs implements AutoCloseable {
     conf.set("dfs.namenode.http-bind-host", "127.0.0.1");
     conf.setInt("dfs.replication", 1);
     conf.setInt("dfs.heartbeat.interval", 1);
+    if (failFast) {
+      shortenRetries(conf);
+    }
+    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+    cluster.waitActive();
+  }
+
+  private static void shortenRetries(Configuration conf) {
     // Reads of a block whose only replica is down: give up fast (default waits 3 s × attempt).
     conf.setInt("dfs.client.retry.window.base", 50);
     conf.setInt("dfs.client.max.block.acquire.failures", 1);
@@ -38,8 +54,6 @@ public final class MiniHdfs implements AutoCloseable {
     conf.setInt("ipc.client.connect.max.retries", 1);
     conf.setInt("ipc.client.connect.retry.interval", 100);
     conf.setInt("dfs.client.socket-timeout", 5000);
-    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-    cluster.waitActive();
   }
 
   /** The client configuration (with fs.defaultFS pointing at this cluster). */

@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,16 +24,18 @@ import org.junit.jupiter.api.io.TempDir;
 class EvaluateCheckpointTest {
   @TempDir Path dir;
 
+  private static ModelConfig pixelModel() {
+    return ModelConfig.fromTree(
+        Map.of(
+            "family", "sit", "input_size", 32, "in_channels", 1, "patch_size", 8,
+            "hidden_size", 32, "depth", 2, "num_heads", 2, "num_classes", 10, "ig_depth", 1),
+        "test");
+  }
+
   private Path weights() throws Exception {
-    ModelConfig config =
-        ModelConfig.fromTree(
-            Map.of(
-                "family", "sit", "input_size", 32, "in_channels", 1, "patch_size", 8,
-                "hidden_size", 32, "depth", 2, "num_heads", 2, "num_classes", 10, "ig_depth", 1),
-            "test");
     Path file = dir.resolve("ema.safetensors");
     try (NDManager m = NDManager.newBaseManager();
-        IgDiT model = IgDiT.create(config, m, 3)) {
+        IgDiT model = IgDiT.create(pixelModel(), m, 3)) {
       ModelCheckpoints.exportSafetensors(model, file);
     }
     return file;
@@ -195,5 +198,47 @@ class EvaluateCheckpointTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains(data + ": latents of shape [1, 32, 32]"), r.err());
     assertTrue(r.err().contains("samples [4, 8, 8]"), r.err());
+  }
+
+  @Test
+  void runEvaluatesTheEmaOfItsLatestCommittedCheckpoint() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), pixelModel(), 10);
+    Path out = dir.resolve("metrics.json");
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--run", run.toString(), "--reference", realImages().toString(),
+            "--num-samples", "20", "--sampler", "ode-euler", "--steps", "2",
+            "--output", out.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode records = new ObjectMapper().readTree(out.toFile());
+    assertEquals(1, records.size());
+    assertTrue(records.get(0).get("checkpoint").asText()
+        .endsWith("step-00000010/ema.safetensors"), records.toString());
+  }
+
+  @Test
+  void fileInsideACommittedCheckpointIsVerifiedBeforeAnythingRuns() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), pixelModel(), 10);
+    Path ema = CommittedRun.file(run, 10, "ema.safetensors");
+    CommittedRun.rot(ema, false);
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", ema.toString(), "--reference", dir.toString(),
+            "--num-samples", "20");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("ema.safetensors: SHA-256"), r.err());
+  }
+
+  @Test
+  void metricsOutputInsideACommittedCheckpointIsRefused() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), pixelModel(), 10);
+    Path into = CommittedRun.file(run, 10, "metrics.json");
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--run", run.toString(), "--reference", dir.toString(),
+            "--output", into.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("lies inside the committed checkpoint"), r.err());
+    assertTrue(java.nio.file.Files.notExists(into));
   }
 }

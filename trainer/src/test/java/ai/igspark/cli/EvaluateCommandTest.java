@@ -216,4 +216,18 @@ class EvaluateCommandTest {
     assertTrue(r.err().contains("wrong_shape.pt") && r.err().contains("(N, 2048)"), r.err());
     assertTrue(!r.err().contains("extracting features"), r.err());
   }
+
+  @Test
+  void savedStatisticsOverTheReferenceAreRefusedAndTheReferenceKept() throws Exception {
+    Path ref = statsFile("ref.npz", "a2_d64", 1);
+    byte[] before = java.nio.file.Files.readAllBytes(ref);
+    Run r =
+        run("evaluate", "--reference", ref.toString(),
+            "--samples", statsFile("smp.npz", "a2_d64", 2).toString(), "--save-stats",
+            ref.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--save-stats " + ref + ": that is one of this command's inputs"),
+        r.err());
+    assertTrue(java.util.Arrays.equals(before, java.nio.file.Files.readAllBytes(ref)));
+  }
 }

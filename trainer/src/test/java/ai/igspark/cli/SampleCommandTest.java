@@ -1,5 +1,6 @@
 package ai.igspark.cli;
 
+import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,10 +33,13 @@ class SampleCommandTest {
       "--num-samples", "5", "--batch-size", Integer.toString(batch), "--ig-scale", "1.5",
       "--cfg-scale", "2"
     };
-    String[] args = new String[base.length + extra.length];
-    System.arraycopy(base, 0, args, 0, base.length);
-    System.arraycopy(extra, 0, args, base.length, extra.length);
-    return CliRun.of(args);
+    return CliRun.of(concat(base, extra));
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test
@@ -123,5 +127,54 @@ class SampleCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("give --model PRESET or --model-config FILE"), r.err());
     assertTrue(Files.notExists(dir.resolve("o.npy")));
+  }
+
+  private CliRun sampleRun(String... sourceAndOutputs) {
+    String[] base = {"sample", "--sampler", "ode-euler", "--steps", "2", "--num-samples", "3"};
+    return CliRun.of(concat(base, sourceAndOutputs));
+  }
+
+  @Test
+  void runSamplesTheCommittedEmaOfLatestLikeTheFileItself() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), Presets.get("sit-tiny"), 10, 20);
+    Path fromRun = dir.resolve("run.npy");
+    assertEquals(0, sampleRun("--run", run.toString(), "--output", fromRun.toString()).code());
+    Path st = Files.copy(CommittedRun.file(run, 20, "ema.safetensors"),
+        dir.resolve("copy.safetensors"));
+    Path fromFile = dir.resolve("file.npy");
+    CliRun f = sampleRun("--checkpoint", st.toString(), "--output", fromFile.toString());
+    assertEquals(0, f.code(), f.err());
+    assertArrayEquals(Npy.read(fromFile).toFloats(), Npy.read(fromRun).toFloats());
+    Path ten = dir.resolve("ten.npy");
+    CliRun t = sampleRun("--run", run.toString(), "--step", "10", "--output", ten.toString());
+    assertEquals(0, t.code(), t.err()); // which step is read: ExportCommandTest
+    assertTrue(Files.exists(ten));
+  }
+
+  @Test
+  void fileInsideACommittedCheckpointIsVerifiedAgainstItsManifest() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), Presets.get("sit-tiny"), 10);
+    Path ema = CommittedRun.file(run, 10, "ema.safetensors");
+    CommittedRun.rot(ema, false);
+    Path out = dir.resolve("o.npy");
+    CliRun r = sampleRun("--checkpoint", ema.toString(), "--output", out.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("ema.safetensors: SHA-256"), r.err());
+    assertTrue(Files.notExists(out));
+  }
+
+  @Test
+  void outputsInsideACommittedCheckpointAreRefused() throws Exception {
+    Path run = CommittedRun.create(dir.resolve("run"), Presets.get("sit-tiny"), 10);
+    Path npy = CommittedRun.file(run, 10, "samples.npy");
+    CliRun a = sampleRun("--run", run.toString(), "--output", npy.toString());
+    assertEquals(2, a.code(), a.err());
+    assertTrue(a.err().contains("--output " + npy + ": lies inside the committed checkpoint"),
+        a.err());
+    Path png = run.resolve("checkpoints/grid.png");
+    CliRun b = sampleRun("--run", run.toString(), "--grid", png.toString());
+    assertEquals(2, b.code(), b.err());
+    assertTrue(b.err().contains("lies inside the checkpoint store"), b.err());
+    assertTrue(Files.notExists(npy) && Files.notExists(png));
   }
 }

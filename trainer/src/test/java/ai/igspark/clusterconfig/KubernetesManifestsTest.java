@@ -40,7 +40,7 @@ class KubernetesManifestsTest {
     assertEquals("Java", text(spec, "type"));
     assertEquals("cluster", text(spec, "mode"));
     assertFalse(text(spec, "image").isBlank());
-    assertEquals("4.1.3", text(spec, "sparkVersion"));
+    assertEquals("4.2.0", text(spec, "sparkVersion"));
     assertTrue(text(spec, "mainApplicationFile").startsWith("local:///"));
     for (String role : List.of("driver", "executor")) {
       assertTrue(spec.get(role).isObject(), "spec." + role);

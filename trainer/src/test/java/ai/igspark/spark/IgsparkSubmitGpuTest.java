@@ -252,35 +252,16 @@ class IgsparkSubmitGpuTest {
   /**
    * The whole command line --gpu hands to spark-submit, from a copy of bin/ and cluster-config/
    * with a stand-in build (empty jars) and a stand-in spark-submit that prints its arguments and
-   * the GPU environment it got.
+   * the GPU environment it got (IgsparkSubmitSparkTest runs the real one).
    */
   @Test
   void sparkSubmitGetsNoCpuLibtorchJarAndTheGpuSettings() throws Exception {
-    Path project = tmp.resolve("project");
-    for (String dir : List.of("bin", "cluster-config")) {
-      try (var files = Files.walk(PROJECT.resolve(dir))) {
-        for (Path f : files.toList()) {
-          Path to = project.resolve(PROJECT.relativize(f).toString());
-          if (Files.isDirectory(f)) {
-            Files.createDirectories(to);
-          } else {
-            Files.copy(f, to);
-            to.toFile().setExecutable(Files.isExecutable(f));
-          }
-        }
-      }
-    }
-    Path lib = Files.createDirectories(project.resolve("trainer/target/lib"));
+    IgsparkSubmitProject project = IgsparkSubmitProject.copyTo(tmp.resolve("project"));
+    Path lib = project.lib();
     for (String jar : List.of("pytorch-native-cpu-2.7.1-linux-x86_64.jar",
         "pytorch-jni-2.7.1-0.36.0.jar", "pytorch-engine-0.36.0.jar", "spark-core_2.13-4.1.3.jar")) {
       Files.createFile(lib.resolve(jar));
     }
-    Files.createDirectories(project.resolve("data-pipeline"));
-    Files.createFile(project.resolve("pom.xml"));
-    Path jar = Files.createFile(project.resolve("trainer/target/igspark.jar"));
-    // Built after every source, so the script does not build.
-    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(
-        System.currentTimeMillis() + 60_000));
     Path spark = tmp.resolve("spark");
     Files.createDirectories(spark.resolve("jars"));
     Files.createFile(spark.resolve("jars/spark-core_2.13-4.1.3.jar"));
@@ -290,7 +271,7 @@ class IgsparkSubmitGpuTest {
     submit.toFile().setExecutable(true);
     Path libtorch = libtorch("good", "2.7.1+cu128", true);
 
-    ProcessBuilder builder = new ProcessBuilder(project.resolve("bin/igspark-submit").toString(),
+    ProcessBuilder builder = new ProcessBuilder(project.script().toString(),
         "--profile", "yarn", "--gpu", "--", "train", "--config", "run.yaml");
     builder.environment().put("SPARK_HOME", spark.toString());
     builder.environment().put("PYTORCH_LIBRARY_PATH", libtorch.toString());
@@ -317,12 +298,13 @@ class IgsparkSubmitGpuTest {
     String executorOpts = args.stream()
         .filter(a -> a.startsWith("spark.executor.extraJavaOptions=")).findFirst().orElseThrow();
     assertTrue(executorOpts.contains("-Djna.library.path=" + libtorch), executorOpts);
-    String driverOpts = args.get(args.indexOf("--driver-java-options") + 1);
+    String driverOpts = args.stream()
+        .filter(a -> a.startsWith("spark.driver.extraJavaOptions=")).findFirst().orElseThrow();
     assertTrue(driverOpts.contains("-Djna.library.path=" + libtorch), driverOpts);
     assertTrue(out.contains("ENV PYTORCH_LIBRARY_PATH=" + libtorch + "\n"), "client-mode driver: "
         + out);
     assertTrue(out.contains("ENV PYTORCH_FLAVOR=cu128\n"), out);
-    int app = args.indexOf(project.resolve("trainer/target/igspark.jar").toString());
+    int app = args.indexOf(project.appJar().toString());
     assertEquals(List.of("train", "--config", "run.yaml"), args.subList(app + 1, app + 4), out);
   }
 }

@@ -1,15 +1,13 @@
 package ai.igspark.train;
 
+import ai.igspark.testsupport.IgsparkProcess;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
-import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -26,23 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 class DriverKillTest {
   @TempDir Path dir;
 
-  /** {@code java <this JVM's flags> -cp <this class path> ai.igspark.cli.Igspark train ...}. */
+  /** {@code igspark train --config CONFIG} as a child JVM, its output appended to {@code log}. */
   private static Process igsparkTrain(Path config, Path log) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!arg.startsWith("-Xmx") && !arg.startsWith("-agent") && !arg.startsWith("-javaagent")) {
-        cmd.add(arg);
-      }
-    }
-    cmd.add("-Xmx1g");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.addAll(List.of("ai.igspark.cli.Igspark", "train", "--config", config.toString()));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .start();
+    return IgsparkProcess.start(log, "train", "--config", config.toString());
   }
 
   private static long latest(Path run) {

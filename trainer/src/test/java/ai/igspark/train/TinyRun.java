@@ -11,13 +11,13 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /** A tiny pixel dataset and run config for end-to-end training tests (seconds on one core). */
-final class TinyRun {
+public final class TinyRun {
   static final int SAMPLES = 48;
 
   private TinyRun() {}
 
   /** 48 samples of 1×8×8 in [−1, 1], 4 classes, each class a different bright quadrant. */
-  static String dataset(Path dir) {
+  public static String dataset(Path dir) {
     return dataset(dir, "tiny-data", i -> false);
   }
 
@@ -58,7 +58,7 @@ final class TinyRun {
   }
 
   /** A run config (YAML) with a 2-block SiT+IG on the tiny dataset. */
-  static Path config(Path dir, String name, String runDir, String manifest, long steps,
+  public static Path config(Path dir, String name, String runDir, String manifest, long steps,
       long everySteps, int world) throws IOException {
     return config(dir, name, runDir, manifest, steps, everySteps, world, 1);
   }
@@ -123,7 +123,7 @@ final class TinyRun {
   }
 
   /** The raw bytes of every tensor of a committed checkpoint file, for bitwise comparison. */
-  static byte[] tensorBytes(Path safetensors) throws IOException {
+  public static byte[] tensorBytes(Path safetensors) throws IOException {
     try (SafetensorsFile f = SafetensorsFile.open(safetensors)) {
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
       for (String name : f.names()) {

@@ -10,6 +10,7 @@ import ai.igspark.eval.InceptionScore;
 import ai.igspark.eval.TorchScriptDecoder;
 import ai.igspark.eval.TorchScriptInception;
 import ai.djl.Device;
+import ai.igspark.ckpt.CheckpointReader;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.LoopbackOnly;
 import ai.igspark.data.config.TypedConfig;
@@ -34,8 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
@@ -337,9 +336,8 @@ public final class SampleEvaluationJob {
 
   private static Map<String, HostTensor> weights(String uri, Configuration conf)
       throws IOException {
-    Path path = new Path(uri);
-    FileSystem fs = path.getFileSystem(conf);
-    try (InputStream in = fs.open(path);
+    // A file of a committed checkpoint is verified against its manifest while it streams.
+    try (InputStream in = CheckpointReader.open(uri, conf);
         SafetensorsFile st = SafetensorsFile.read(in, uri)) {
       Map<String, HostTensor> out = new LinkedHashMap<>();
       for (String name : st.names()) {
