@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -20,7 +21,10 @@ import org.apache.hadoop.fs.Path;
  * while it is written and, on close, hsync'ed and closed; {@link #files()} then lists it with its
  * size and SHA-256, which the rank returns to the driver for {@link CheckpointStore#commit}.
  *
- * <p>Nothing written here is visible as a checkpoint until the driver commits the attempt.
+ * <p>Nothing written here is visible as a checkpoint until the driver commits the attempt. A
+ * failing disk ({@link FSError}, which Hadoop's local file system throws for ENOSPC, a
+ * {@code java.lang.Error}) reaches the caller as an {@link IOException} naming the file and its
+ * file system, so the driver retries the attempt like any other I/O failure.
  */
 public final class CheckpointWriter {
   private final FileSystem fs;
@@ -60,8 +64,18 @@ public final class CheckpointWriter {
     if (!names.add(fileName)) {
       throw new IllegalArgumentException(fileName + " was already written in this attempt");
     }
-    FSDataOutputStream out = fs.create(new Path(dir, fileName), false);
-    return new HashingStream(fileName, out);
+    Path file = new Path(dir, fileName);
+    try {
+      return new HashingStream(fileName, fs.create(file, false));
+    } catch (FSError e) {
+      throw failed(file, e);
+    }
+  }
+
+  /** The I/O error of {@code e}, with the file and the file system it happened on. */
+  private IOException failed(Path file, FSError e) {
+    String cause = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+    return new IOException(cause + ": cannot write " + file + " (file system " + fs.getUri() + ")");
   }
 
   /** Writes {@code fileName} with {@code body} and returns its entry. */
@@ -103,14 +117,22 @@ public final class CheckpointWriter {
 
     @Override
     public void write(int b) throws IOException {
-      file.write(b);
+      try {
+        file.write(b);
+      } catch (FSError e) {
+        throw failed(new Path(dir, name), e);
+      }
       digest.update((byte) b);
       size++;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      file.write(b, off, len);
+      try {
+        file.write(b, off, len);
+      } catch (FSError e) {
+        throw failed(new Path(dir, name), e);
+      }
       digest.update(b, off, len);
       size += len;
     }
@@ -121,9 +143,14 @@ public final class CheckpointWriter {
         return;
       }
       closed = true;
-      // hsync: the bytes are on the DataNodes' disks before the rank reports the file.
-      file.hsync();
-      file.close();
+      try {
+        // hsync: the bytes are on the DataNodes' disks before the rank reports the file.
+        file.hsync();
+        file.close();
+      } catch (FSError e) {
+        abandon();
+        throw failed(new Path(dir, name), e);
+      }
       entry = new FileEntry(name, size, Sha256.hex(digest));
       finished(entry);
     }
@@ -132,7 +159,7 @@ public final class CheckpointWriter {
       closed = true;
       try {
         file.close();
-      } catch (IOException ignored) {
+      } catch (IOException | FSError ignored) {
         // The attempt is abandoned anyway; its directory is cleaned up later.
       }
     }

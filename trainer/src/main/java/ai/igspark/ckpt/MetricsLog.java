@@ -9,12 +9,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -37,21 +39,44 @@ public final class MetricsLog implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
-  private final FSDataOutputStream out;
-  private final Path file;
+  /** Lines held while the file system fails; beyond this the oldest are dropped, counted. */
+  static final int MAX_PENDING = 100_000;
+  private static final long RETRY_NANOS = 1_000_000_000L;
 
-  private MetricsLog(FSDataOutputStream out, Path file) {
-    this.out = out;
-    this.file = file;
+  private final FileSystem fs;
+  private final Path runDir;
+  private FSDataOutputStream out;
+  private Path file;
+  /** Lines not yet written (the file system failed); written, in order, before any new one. */
+  private final ArrayDeque<String> pending = new ArrayDeque<>();
+  private long dropped;
+  private long nextRetry;
+
+  private MetricsLog(FileSystem fs, Path runDir, Opened opened) {
+    this.fs = fs;
+    this.runDir = runDir;
+    this.out = opened.out();
+    this.file = opened.file();
   }
+
+  private record Opened(FSDataOutputStream out, Path file) {}
 
   static MetricsLog open(FileSystem checksummed, Path runDir) throws IOException {
     // On the local disk, no .crc: a crash mid-line or a tool appending would make it unreadable.
     FileSystem fs = SmallFiles.control(checksummed);
+    try {
+      return new MetricsLog(fs, runDir, openStream(fs, runDir));
+    } catch (FSError e) {
+      throw new IOException(e.getMessage() + ": cannot open the metrics of " + runDir
+          + " (file system " + fs.getUri() + ")", e.getCause());
+    }
+  }
+
+  private static Opened openStream(FileSystem fs, Path runDir) throws IOException {
     Path main = new Path(runDir, FILE);
     if (!fs.exists(main)) {
       try {
-        return new MetricsLog(fs.create(main, false), main);
+        return new Opened(fs.create(main, false), main);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "cannot create " + main + "; writing a part", e);
         return part(fs, runDir);
@@ -63,7 +88,7 @@ public final class MetricsLog implements Closeable {
       if (!endsWithNewline) {
         out.write('\n');
       }
-      return new MetricsLog(out, main);
+      return new Opened(out, main);
     } catch (IOException | UnsupportedOperationException e) {
       LOG.log(
           System.Logger.Level.INFO,
@@ -74,7 +99,7 @@ public final class MetricsLog implements Closeable {
     }
   }
 
-  private static MetricsLog part(FileSystem fs, Path runDir) throws IOException {
+  private static Opened part(FileSystem fs, Path runDir) throws IOException {
     byte[] nonce = new byte[3];
     new SecureRandom().nextBytes(nonce);
     String name =
@@ -84,7 +109,7 @@ public final class MetricsLog implements Closeable {
             + HexFormat.of().formatHex(nonce)
             + ".jsonl";
     Path p = new Path(runDir, name);
-    return new MetricsLog(fs.create(p, false), p);
+    return new Opened(fs.create(p, false), p);
   }
 
   private static boolean endsWithNewline(FileSystem fs, Path p) throws IOException {
@@ -103,15 +128,115 @@ public final class MetricsLog implements Closeable {
     return file;
   }
 
-  /** Appends {@code record} as one line and flushes it to the filesystem. */
-  public synchronized void append(MetricsRecord record) throws IOException {
-    out.write((MetricsJson.line(record) + "\n").getBytes(StandardCharsets.UTF_8));
-    out.hflush();
+  /**
+   * Appends {@code record} as one line and flushes it to the filesystem. A failing file system
+   * (a full disk: Hadoop's {@link FSError}, or an {@link IOException}) never fails the caller:
+   * the line is held, one warning says so, and held lines are written, in order, by a later
+   * append (at most one try a second) or by {@link #close}. The stream that failed is given up
+   * and the log re-opened, so a line cut short by the failure is ended before the next.
+   */
+  public synchronized void append(MetricsRecord record) {
+    hold(MetricsJson.line(record));
+    if (out != null || System.nanoTime() - nextRetry >= 0) {
+      flushPending();
+    }
   }
 
+  /** Lines held because the file system failed, not yet written. */
+  public synchronized int pendingLines() {
+    return pending.size();
+  }
+
+  private void hold(String line) {
+    if (pending.size() == MAX_PENDING) {
+      pending.removeFirst();
+      dropped++;
+    }
+    pending.addLast(line);
+  }
+
+  private void flushPending() {
+    try {
+      if (out == null) {
+        Opened opened = openStream(fs, runDir);
+        out = opened.out();
+        file = opened.file();
+        dropIfAlreadyWritten();
+      }
+      boolean recovered = nextRetry != 0;
+      int count = pending.size();
+      while (!pending.isEmpty()) {
+        out.write((pending.peekFirst() + "\n").getBytes(StandardCharsets.UTF_8));
+        out.hflush();
+        pending.removeFirst();
+      }
+      if (recovered) {
+        nextRetry = 0;
+        LOG.log(System.Logger.Level.WARNING,
+            "metrics: {0} is writable again; wrote {1} held record(s){2}", file, count,
+            dropped > 0 ? " (" + dropped + " older ones were dropped)" : "");
+      }
+    } catch (IOException | FSError e) {
+      if (nextRetry == 0) {
+        // Warn once per outage; training goes on (docs/RELIABILITY.md "Full disk and preemption").
+        LOG.log(System.Logger.Level.WARNING,
+            "metrics: cannot append to {0} on {1} ({2}); training goes on, records are held"
+                + " and written when it is writable again", file, fs.getUri(), reason(e));
+      }
+      abandonStream();
+      nextRetry = System.nanoTime() + RETRY_NANOS;
+    }
+  }
+
+  /**
+   * The failed stream's close may have written the first held line after all: then the file ends
+   * with it (and a newline), and writing it again would repeat a record.
+   */
+  private void dropIfAlreadyWritten() throws IOException {
+    if (pending.isEmpty()) {
+      return;
+    }
+    byte[] line = (pending.peekFirst() + "\n").getBytes(StandardCharsets.UTF_8);
+    out.hflush();
+    long len = fs.getFileStatus(file).getLen();
+    if (len < line.length) {
+      return;
+    }
+    byte[] tail = new byte[line.length];
+    try (FSDataInputStream in = fs.open(file)) {
+      in.readFully(len - line.length, tail);
+    }
+    if (java.util.Arrays.equals(tail, line)) {
+      pending.removeFirst();
+    }
+  }
+
+  private void abandonStream() {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException | FSError ignored) {
+        // the stream failed already; its last line may be cut short, the re-open ends it
+      }
+      out = null;
+    }
+  }
+
+  private static String reason(Throwable e) {
+    return e instanceof FSError && e.getCause() != null ? e.getCause().getMessage() : e.toString();
+  }
+
+  /** Writes held lines (one last try), then closes; what cannot be written is logged, counted. */
   @Override
-  public synchronized void close() throws IOException {
-    out.close();
+  public synchronized void close() {
+    if (!pending.isEmpty()) {
+      flushPending();
+    }
+    if (!pending.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "metrics: {0} record(s) could not be written to {1}",
+          pending.size(), file);
+    }
+    abandonStream();
   }
 
   static void readInto(FileSystem fs, Path p, java.util.List<JsonNode> records) throws IOException {

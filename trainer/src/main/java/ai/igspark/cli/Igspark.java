@@ -34,6 +34,7 @@ public final class Igspark {
   static final int EXIT_BUG = 1;
   static final int EXIT_INPUT = 2;
   static final int EXIT_TRAINING_STOPPED = 3;
+  static final int EXIT_PREEMPTED = 5;
 
   @Option(
       names = "--verbose",

@@ -54,6 +54,9 @@ final class TrainCommand implements Callable<Integer> {
     TrainDriver driver = new TrainDriver(cfg, config.toString(), allowed, System.out);
     try (JavaSparkContext sc = TrainDriver.startSpark(cfg, master)) {
       TrainDriver.Outcome outcome = driver.run(sc, resume);
+      if (outcome.preempted()) {
+        return Igspark.EXIT_PREEMPTED;
+      }
       return outcome.step() >= outcome.totalSteps() ? 0 : 1;
     }
   }

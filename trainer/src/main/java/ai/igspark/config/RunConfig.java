@@ -318,6 +318,9 @@ public record RunConfig(
    * {@code allow_smaller_world} continues with the largest world size that fits and divides the
    * global batch. {@code allow_unencrypted_ring}: the ring is authenticated but not encrypted, so
    * with spark.ssl.enabled the run refuses to start unless this is true (docs/RELIABILITY.md).
+   * {@code preempt_grace_seconds}: after SIGTERM, SIGUSR1 or SIGINT the running segment ends at
+   * its next step and is checkpointed; one that has not ended within this many seconds (1 to
+   * 86400, default 60) is cancelled, and LATEST stays.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -333,6 +336,7 @@ public record RunConfig(
       Integer cpuReplicas,
       Double slotWaitSeconds,
       Boolean allowUnencryptedRing,
+      Double preemptGraceSeconds,
       Ring ring) {
     public Cluster {
       worldSize = atLeast(worldSize != null ? worldSize : 1, 1, "world_size");
@@ -363,11 +367,18 @@ public record RunConfig(
       slotWaitSeconds =
           positive(slotWaitSeconds != null ? slotWaitSeconds : 60.0, "slot_wait_seconds");
       allowUnencryptedRing = allowUnencryptedRing != null ? allowUnencryptedRing : false;
+      preemptGraceSeconds = preemptGraceSeconds != null ? preemptGraceSeconds : 60.0;
+      if (!(preemptGraceSeconds >= 1 && preemptGraceSeconds <= 86_400)) {
+        throw new InvalidInputException(
+            "preempt_grace_seconds must be between 1 and 86400 (seconds), got "
+                + preemptGraceSeconds);
+      }
       ring = ring != null ? ring : Ring.defaults();
     }
 
     static Cluster defaults() {
-      return new Cluster(null, null, null, null, null, null, null, null, null, null, null, null);
+      return new Cluster(
+          null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
   }
 

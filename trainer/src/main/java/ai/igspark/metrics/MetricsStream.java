@@ -43,6 +43,7 @@ public final class MetricsStream implements AutoCloseable {
   private final List<Socket> clients = new CopyOnWriteArrayList<>();
   private final List<Thread> readers = new CopyOnWriteArrayList<>();
   private final AtomicInteger rejected = new AtomicInteger();
+  private final AtomicInteger listenerFailures = new AtomicInteger();
   private final Thread acceptor;
 
   private MetricsStream(ServerSocket server, byte[] secret, Consumer<ReceivedRecord> listener) {
@@ -142,9 +143,7 @@ public final class MetricsStream implements AutoCloseable {
         }
         ReceivedRecord record =
             new ReceivedRecord(rank, System.currentTimeMillis(), MetricsJson.read(line));
-        synchronized (listener) {
-          listener.accept(record);
-        }
+        deliver(record, client);
       }
     } catch (SocketException e) {
       // closed by close() or by the rank's task ending: nothing more to read
@@ -154,6 +153,31 @@ public final class MetricsStream implements AutoCloseable {
       clients.remove(client);
       readers.remove(Thread.currentThread());
     }
+  }
+
+  /**
+   * Hands {@code record} to the listener. A listener that fails (a full disk under the metrics
+   * log throws Hadoop's FSError, a java.lang.Error) loses that record only: the connection, and
+   * with it the rank's segment, goes on. The first failure is logged.
+   */
+  private void deliver(ReceivedRecord record, Socket client) {
+    try {
+      synchronized (listener) {
+        listener.accept(record);
+      }
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (RuntimeException | Error e) {
+      if (listenerFailures.getAndIncrement() == 0) {
+        LOG.warn("metrics listener failed on a record from {} (the stream goes on): {}",
+            client.getRemoteSocketAddress(), e.toString());
+      }
+    }
+  }
+
+  /** Records the listener failed on, over all connections. */
+  public int listenerFailures() {
+    return listenerFailures.get();
   }
 
   /** The rank the client proved it is, or -1. */

@@ -31,13 +31,23 @@ final class RetryPolicy {
    * @throws TrainDriver.TrainingFailedException after more than max_retries failures in a row,
    *     saying where the last committed checkpoint is and how to resume
    */
-  double afterFailure(SegmentPlan segment, String runDir, Exception cause) {
+  double afterFailure(SegmentPlan segment, String runDir, Throwable cause) {
     // The same input fails the same way again: the user's error ends the run (exit 2).
     RemoteInputError.in(cause).ifPresent(e -> {
       throw e;
     });
     failuresInARow++;
     retries++;
+    if (failuresInARow > maxRetries && StorageFailure.is(cause)) {
+      throw new TrainDriver.TrainingFailedException(
+          String.format(
+              "segment %d (steps %d-%d) failed %d times in a row on a full or failing file"
+                  + " system; giving up. %s. %s %s",
+              segment.index(), segment.from(), segment.to(), failuresInARow,
+              StorageFailure.describe(cause), lastCheckpoint(segment.from(), runDir),
+              StorageFailure.advice(runDir)),
+          cause);
+    }
     if (failuresInARow > maxRetries) {
       throw new TrainDriver.TrainingFailedException(
           String.format(

@@ -18,8 +18,11 @@ import java.time.Duration;
  * trip a peer's step deadline (docs/RELIABILITY.md).
  */
 final class SegmentSync implements AutoCloseable {
-  /** Floats summed over ranks with the last bucket: Σ l_final, Σ l_inter, Σ l_cos. */
-  private static final int LOSS_SUMS = 3;
+  /**
+   * Floats summed over ranks with the last bucket: Σ l_final, Σ l_inter, Σ l_cos, and the ranks'
+   * stop votes ({@link StopRequest}).
+   */
+  private static final int CARRIED = 4;
 
   private final int rank;
   private final Collective ring;
@@ -42,7 +45,7 @@ final class SegmentSync implements AutoCloseable {
     try {
       GradientSync sync =
           world > 1 || replicas.size() > 1
-              ? new GradientSync(buckets, world > 1 ? ring : null, LOSS_SUMS)
+              ? new GradientSync(buckets, world > 1 ? ring : null, CARRIED)
               : null;
       return new SegmentSync(ctx.rank(), ring, sync);
     } catch (RuntimeException e) {
@@ -51,23 +54,38 @@ final class SegmentSync implements AutoCloseable {
     }
   }
 
+  /** What rides with a step's gradients: this rank's three loss sums, then its stop vote. */
+  static double[] carried(double[] lossSums, double stopVote) {
+    return new double[] {lossSums[0], lossSums[1], lossSums[2], stopVote};
+  }
+
+  /** Whether any rank voted to stop, in the summed {@link #carried} floats. */
+  static boolean stopVoted(double[] summed) {
+    return summed[3] > 0;
+  }
+
   /**
    * Sums the gradients of step {@code step} over replicas and ranks into every replica, and
-   * {@code lossSums} over ranks; returns the summed loss sums ({@code lossSums} itself when there
-   * is nothing to sum with).
+   * {@code carried} ({@link #carried}) over ranks; returns the sums ({@code carried} itself when
+   * there is nothing to sum with).
    */
-  double[] sum(ReplicaSet replicas, double[] lossSums, long step)
+  double[] sum(ReplicaSet replicas, double[] carried, long step)
       throws IOException, InterruptedException {
     if (sync == null) {
-      return lossSums;
+      return carried;
     }
     FaultInjection.beforeAllReduce(rank, step);
+    float[] own = new float[CARRIED];
+    for (int i = 0; i < CARRIED; i++) {
+      own[i] = (float) carried[i];
+    }
     try (NDScope scope = new NDScope()) {
-      float[] total =
-          sync.allReduce(
-              replicas.gradients(),
-              new float[] {(float) lossSums[0], (float) lossSums[1], (float) lossSums[2]});
-      return new double[] {total[0], total[1], total[2]};
+      float[] total = sync.allReduce(replicas.gradients(), own);
+      double[] sums = new double[CARRIED];
+      for (int i = 0; i < CARRIED; i++) {
+        sums[i] = total[i];
+      }
+      return sums;
     }
   }
 

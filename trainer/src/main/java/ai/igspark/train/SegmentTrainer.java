@@ -19,7 +19,8 @@ import org.apache.hadoop.conf.Configuration;
  * compute gradients on every replica ({@link RankBatches}, {@link KeyedLossDraws}), sum them over
  * replicas and ranks ({@link SegmentSync}), apply the same update on every replica, skip
  * non-finite steps ({@link SkipPolicy}) and stream the step's record ({@link StepReporter}); at
- * the end rank 0 writes the checkpoint files into the attempt directory.
+ * the end rank 0 writes the checkpoint files into the attempt directory. A preempted driver
+ * ({@link StopRequest}) ends the segment early, at a step every rank agrees on, checkpointed.
  *
  * <p>Every random draw is keyed by (seed, epoch, sample index), never by rank or order, so a
  * step's result depends only on the global batch: runs with different world sizes agree up to
@@ -92,20 +93,27 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     long diverged = -1;
     long step = startStep;
     boolean done = false;
+    StopRequest stop = StopRequest.in(attemptUri, conf);
     try (SegmentSync sync = SegmentSync.open(ctx, cfg, replicas, ringSecret)) {
-      for (; step < endStep; step++) {
+      while (step < endStep) {
         long stepStart = System.nanoTime();
         batches.accumulate(step, replicas);
         // Loss sums stay on the devices between log steps; every rank agrees which steps those
-        // are, so the sums ride with the gradients there and are zeros otherwise.
+        // are, so the sums ride with the gradients there and are zeros otherwise. The stop
+        // votes ride with them too: every rank sees the same total and stops after this step.
         boolean logStep = (step + 1) % cfg.train().logEvery() == 0 || step + 1 == endStep;
-        double[] sums = sync.sum(replicas, replicas.lossSums(logStep), step);
+        double[] carried = SegmentSync.carried(replicas.lossSums(logStep), stop.vote());
+        double[] sums = sync.sum(replicas, carried, step);
         UpdateResult update = replicas.applyUpdate(); // one host read: the norm
         if (skips.diverged(update.applied())) {
           diverged = step;
           break;
         }
         reporter.report(step, logStep ? sums : null, update, stepStart, skips.skipped());
+        step++;
+        if (SegmentSync.stopVoted(sums)) {
+          break; // preempted: this segment ends, and is checkpointed, at this step
+        }
       }
       done = true;
     } finally {
@@ -117,7 +125,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
 
     FileEntry[] files = new FileEntry[0];
     if (diverged < 0) {
-      files = checkpoint(ctx, conf, replicas);
+      files = checkpoint(ctx, conf, replicas, step);
     } else {
       replicas.close();
     }
@@ -131,7 +139,8 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
    * phase makes no collective calls, so a slow writer cannot trip a peer's step deadline
    * (docs/RELIABILITY.md).
    */
-  private FileEntry[] checkpoint(RankContext ctx, Configuration conf, ReplicaSet replicas)
+  private FileEntry[] checkpoint(
+      RankContext ctx, Configuration conf, ReplicaSet replicas, long reached)
       throws IOException, InterruptedException {
     FileEntry[] files = new FileEntry[0];
     if (ctx.rank() == 0) {
@@ -139,12 +148,12 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         FaultInjection.beforeCheckpoint(ctx.rank());
         CheckpointWriter writer = CheckpointWriter.open(URI.create(attemptUri), conf);
         files = replicas.lead().save(writer).toArray(new FileEntry[0]);
-      } catch (IOException | InterruptedException | RuntimeException e) {
+      } catch (IOException | InterruptedException | RuntimeException | Error e) {
         replicas.close();
         throw e;
       }
     }
-    replicas.keep(ctx.runId(), endStep);
+    replicas.keep(ctx.runId(), reached);
     return files;
   }
 }

@@ -2,6 +2,7 @@ package ai.igspark.train;
 
 import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.Checkpoint;
+import ai.igspark.ckpt.CheckpointIntegrityException;
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.FileEntry;
 import ai.igspark.ckpt.MetricsLog;
@@ -23,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Supplier;
+import org.apache.hadoop.fs.FSError;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +50,8 @@ public final class TrainDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What a finished run reports. */
-  public record Outcome(String runDir, long step, long totalSteps, int segments, int retries) {}
+  public record Outcome(
+      String runDir, long step, long totalSteps, int segments, int retries, boolean preempted) {}
 
   private final RunConfig config;
   private final String source;
@@ -96,47 +100,87 @@ public final class TrainDriver {
         new CheckpointEvaluation(config.eval(), tasks.modelJson, start.manifest().normalization());
     RetryPolicy retries = RetryPolicy.of(config.cluster());
     WorldSizeFallback fallback = new WorldSizeFallback(config, console);
+    Attempts attempts = new Attempts(start.store(), sc.hadoopConfiguration());
     int segments = 0;
-    try (MetricsLog metrics = dir.openMetrics()) {
+    try (MetricsLog metrics = dir.openMetrics();
+        Preemption preemption = Preemption.install(
+            config.cluster().preemptGraceSeconds(), console, sc::cancelAllJobs)) {
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
-      while (step < total) {
+      while (step < total && !preemption.requested()) {
         SegmentPlan plan = plan(sc, start.store(), step, total);
+        DiskSpace.checkBefore(plan.to(), resumeFrom, start.store().dir(),
+            sc.hadoopConfiguration(), console);
         List<RankResult<SegmentReport>> results;
+        Checkpoint committed;
         try {
-          results =
-              runSegment(sc, plan, tasks.task(plan, resumeFrom, start.store()), world, progress);
+          preemption.segmentStarted(attempts.uri(plan), sc.hadoopConfiguration());
+          try {
+            results =
+                runSegment(sc, plan, tasks.task(plan, resumeFrom, start.store()), world, progress);
+          } finally {
+            preemption.segmentEnded();
+          }
+          stopIfDiverged(results.get(0).value(), step, root, progress);
+          plan = attempts.endingAt(plan, results); // earlier than planned when preempted
+          committed = commit(plan, results, start, world, metrics);
         } catch (NotEnoughSlotsException e) {
           progress.breakLine();
+          if (preemption.requested()) {
+            break;
+          }
           world = fallback.after(e, world, step, root);
           progress.worldSize(world);
           continue;
-        } catch (InvalidInputException e) {
-          throw e; // bad input found by a rank: retrying will not help
-        } catch (RuntimeException | IOException e) {
+        } catch (InvalidInputException | CheckpointIntegrityException
+            | TrainingFailedException e) {
+          throw e; // bad input found by a rank, or a broken commit: retrying will not help
+        } catch (RuntimeException | IOException | FSError e) {
           progress.breakLine();
-          backOff(plan, e, retries.afterFailure(plan, root, e), retries, metrics);
+          attempts.discard(plan); // the retry starts from the last committed checkpoint, clean
+          if (preemption.requested()) {
+            break; // cancelled at the end of the grace period: LATEST stays
+          }
+          double backoff = retries.afterFailure(plan, root, e);
+          backOff(plan, e, backoff, retries, metrics, preemption);
           continue;
         }
-        stopIfDiverged(results.get(0).value(), step, root, progress);
-        resumeFrom = commit(plan, results, start, world, metrics).dir().toString();
+        resumeFrom = committed.dir().toString();
         step = plan.to();
         retries.afterSuccess();
         segments++;
-        if (evaluation.due(step)) {
+        if (evaluation.due(step) && !preemption.requested()) {
           progress.breakLine();
           evaluate(sc, dir, metrics, evaluation, step, resumeFrom);
         }
       }
+      if (preemption.requested()) {
+        progress.breakLine();
+        console.println(preempted(preemption, step, total, resumeFrom));
+        return new Outcome(root, step, total, segments, retries.retries(), true);
+      }
     }
     progress(console, step, total, dir);
-    return new Outcome(root, step, total, segments, retries.retries());
+    return new Outcome(root, step, total, segments, retries.retries(), false);
+  }
+
+  /** The one line a preempted driver ends with: what it saved and how to go on. */
+  private static String preempted(Preemption p, long step, long total, String checkpoint) {
+    String saved = checkpoint == null
+        ? "no checkpoint yet"
+        : "the last committed checkpoint is " + checkpoint + " (step " + step + " of " + total + ")";
+    return String.format(
+        "igspark: preempted by %s: %s%s; run the same command again to resume from there",
+        p.signal(), saved,
+        p.graceExpired() ? " (the running segment did not end within preempt_grace_seconds and"
+            + " was cancelled)" : "");
   }
 
   /** A fresh attempt of the segment that starts at {@code from}, named in Spark's UI. */
   private SegmentPlan plan(JavaSparkContext sc, CheckpointStore store, long from, long total)
       throws IOException {
-    long to = Math.min(total, from + config.segmentSteps());
+    // Segments end at multiples of segment_steps, also after a preempted one ended in between.
+    long to = Math.min(total, (from / config.segmentSteps() + 1) * config.segmentSteps());
     long segment = from / config.segmentSteps();
     String attempt = store.newAttempt(to);
     sc.setJobDescription(
@@ -161,10 +205,13 @@ public final class TrainDriver {
         .run(task);
   }
 
-  /** Logs and records a failed try, then waits {@code backoff} seconds before the retry. */
+  /**
+   * Logs and records a failed try, then waits {@code backoff} seconds before the retry (less
+   * when a signal asks the run to stop).
+   */
   private void backOff(
-      SegmentPlan plan, Exception e, double backoff, RetryPolicy retries, MetricsLog metrics)
-      throws IOException, InterruptedException {
+      SegmentPlan plan, Throwable e, double backoff, RetryPolicy retries, MetricsLog metrics,
+      Preemption preemption) throws InterruptedException {
     LOG.warn(
         "segment {} failed ({}); retry {}/{} from step {} in {} s",
         plan.index(), rootMessage(e), retries.failuresInARow(), retries.maxRetries(),
@@ -172,7 +219,7 @@ public final class TrainDriver {
     metrics.append(
         new RetryRecord(plan.from(), plan.index(), plan.attempt(), rootMessage(e), backoff,
             Instant.now().toString()));
-    Thread.sleep(Math.round(backoff * 1000));
+    preemption.sleepUnlessRequested(Math.round(backoff * 1000));
   }
 
   /** Stops the run when rank 0 saw too many non-finite steps in a row. */
@@ -201,15 +248,46 @@ public final class TrainDriver {
       files.addAll(List.of(r.value().files()));
     }
     CheckpointStore store = start.store();
-    Checkpoint committed =
-        store.commit(plan.to(), plan.attempt(), state(plan.to(), start.manifest(), world), files);
-    store.prune();
+    Checkpoint committed = attemptsCommit(store, plan, state(plan.to(), start.manifest(), world),
+        files);
     double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
     SegmentReport lead = results.get(0).value();
     metrics.append(
         new SegmentRecord(plan.to(), plan.index(), plan.attempt(),
             (System.nanoTime() - plan.startNanos()) / 1e9, lead.startMillis() / 1000.0,
             commitSeconds, lead.warmStart(), lead.skippedSteps(), Instant.now().toString()));
+    return committed;
+  }
+
+  /**
+   * {@link CheckpointStore#commit}, with a failing disk ({@link FSError}) turned into an I/O
+   * error naming the checkpoints directory and its file system, unless LATEST moved anyway (the
+   * error came from the retention after the commit). Retention failures only log.
+   */
+  private static Checkpoint attemptsCommit(
+      CheckpointStore store, SegmentPlan plan, ObjectNode state, List<FileEntry> files)
+      throws IOException {
+    Checkpoint committed;
+    try {
+      committed = store.commit(plan.to(), plan.attempt(), state, files);
+    } catch (FSError e) {
+      if (store.readLatest().orElse(-1) != plan.to()) {
+        // No cause attached: the message, with the path, is what the retry and the end report.
+        URI fs = store.dir().toUri();
+        throw new IOException(
+            (e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+                + ": cannot commit " + store.stepDir(plan.to()) + " (file system "
+                + fs.getScheme() + "://" + (fs.getAuthority() != null ? fs.getAuthority() : "")
+                + "/)");
+      }
+      committed = store.open(plan.to());
+    }
+    try {
+      store.prune();
+    } catch (IOException | FSError e) {
+      LOG.warn("retention after {} failed (retried at the next commit): {}",
+          CheckpointStore.stepName(plan.to()), e.toString());
+    }
     return committed;
   }
 
@@ -261,7 +339,7 @@ public final class TrainDriver {
           score != null ? score : Double.NaN,
           r.setting().numSamples(),
           r.seconds());
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException | IOException | FSError e) {
       LOG.warn("evaluation of step {} failed (training goes on): {}", step, rootMessage(e));
       metrics.append(EvalRecord.failed(step, rootMessage(e), Instant.now().toString()));
     }

@@ -5,19 +5,15 @@ import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.metrics.ReceivedRecord;
 import ai.igspark.metrics.StepRecord;
 import ai.igspark.metrics.TrainRecord;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Locale;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns the step records rank 0 streams during a segment into the driver's live console line and
  * the {@code train} records of metrics.jsonl (docs/checkpoints.md "Metrics records").
  */
 final class TrainingProgress {
-  private static final Logger LOG = LoggerFactory.getLogger(TrainingProgress.class);
   private static final long CONSOLE_EVERY_NANOS = 2_000_000_000L;
 
   private final PrintStream console;
@@ -132,11 +128,7 @@ final class TrainingProgress {
             r.skippedSteps(),
             worldSize,
             Instant.now().toString());
-    try {
-      log.append(train);
-    } catch (IOException e) {
-      LOG.warn("could not append to {}: {}", log.file(), e.getMessage());
-    }
+    log.append(train); // a failing disk holds the record and warns: it never fails a step
   }
 
   private static double orNaN(Double v) {
