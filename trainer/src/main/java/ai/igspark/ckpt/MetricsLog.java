@@ -1,5 +1,8 @@
 package ai.igspark.ckpt;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import ai.igspark.metrics.MetricsJson;
 import ai.igspark.metrics.MetricsRecord;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,6 +52,7 @@ public final class MetricsLog implements Closeable {
   private Path file;
   /** Lines not yet written (the file system failed); written, in order, before any new one. */
   private final ArrayDeque<String> pending = new ArrayDeque<>();
+  private final List<Consumer<MetricsRecord>> listeners = new ArrayList<>();
   private long dropped;
   private long nextRetry;
 
@@ -136,10 +140,21 @@ public final class MetricsLog implements Closeable {
    * and the log re-opened, so a line cut short by the failure is ended before the next.
    */
   public synchronized void append(MetricsRecord record) {
+    for (Consumer<MetricsRecord> l : listeners) {
+      l.accept(record);
+    }
     hold(MetricsJson.line(record));
     if (out != null || System.nanoTime() - nextRetry >= 0) {
       flushPending();
     }
+  }
+
+  /**
+   * Also hands every appended record to {@code listener} (the driver's TensorBoard files), which
+   * must not throw.
+   */
+  public synchronized void alsoTo(Consumer<MetricsRecord> listener) {
+    listeners.add(listener);
   }
 
   /** Lines held because the file system failed, not yet written. */

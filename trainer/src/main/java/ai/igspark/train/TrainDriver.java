@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.metrics.tensorboard.TensorBoardMetrics;
 import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.Checkpoint;
 import ai.igspark.ckpt.CheckpointIntegrityException;
@@ -103,8 +104,10 @@ public final class TrainDriver {
     Attempts attempts = new Attempts(start.store(), sc.hadoopConfiguration());
     int segments = 0;
     try (MetricsLog metrics = dir.openMetrics();
+        TensorBoardMetrics tensorboard = TensorBoardMetrics.open(dir.fs(), dir.root(), step);
         Preemption preemption = Preemption.install(
             config.cluster().preemptGraceSeconds(), console, sc::cancelAllJobs)) {
+      metrics.alsoTo(tensorboard::accept);
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total && !preemption.requested()) {

@@ -20,26 +20,26 @@ import java.util.concurrent.TimeUnit;
  * python3-protobuf; bin/lib/install-test-packages.sh installs them), on a directory and gives
  * back its events.
  */
-final class TfEventsReader {
+public final class TfEventsReader {
   static final String PYTHON = "/usr/bin/python3";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TfEventsReader() {}
 
   /** One event as the reader saw it. */
-  record Event(String file, double wallTime, long step, String what, JsonNode json) {
+  public record Event(String file, double wallTime, long step, String what, JsonNode json) {
     /** The only value of a summary event. */
-    JsonNode value() {
+    public JsonNode value() {
       assertEquals(1, json.path("values").size(), "values of " + json);
       return json.path("values").get(0);
     }
 
-    String tag() {
+    public String tag() {
       return value().path("tag").asText();
     }
 
     /** The scalar's float32 bit pattern. */
-    int scalarBits() {
+    public int scalarBits() {
       return (int) value().path("simple_value_bits").asLong();
     }
 
@@ -53,7 +53,7 @@ final class TfEventsReader {
   record Result(int exit, String stdout, String stderr) {}
 
   /** Every event of every event file in {@code dir}, files in name order; fails on a defect. */
-  static List<Event> events(Path dir) throws Exception {
+  public static List<Event> events(Path dir) throws Exception {
     JsonNode files = files(dir);
     List<Event> out = new ArrayList<>();
     for (JsonNode f : files) {
