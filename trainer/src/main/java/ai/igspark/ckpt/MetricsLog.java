@@ -36,6 +36,8 @@ public final class MetricsLog implements Closeable {
 
   private final FSDataOutputStream out;
   private final Path file;
+  /** Checked before each line: a driver that lost its run lock appends nothing more. */
+  private volatile Fence guard = Fence.NONE;
 
   private MetricsLog(FSDataOutputStream out, Path file) {
     this.out = out;
@@ -95,6 +97,12 @@ public final class MetricsLog implements Closeable {
     }
   }
 
+  /** This log, checking {@code guard} before every append (RunDirectory#openMetrics). */
+  MetricsLog guardedBy(Fence guard) {
+    this.guard = guard;
+    return this;
+  }
+
   /** The file this session appends to. */
   public Path file() {
     return file;
@@ -105,6 +113,7 @@ public final class MetricsLog implements Closeable {
     if (!record.isObject()) {
       throw new IllegalArgumentException("a metrics record must be a JSON object, got " + record);
     }
+    guard.check("append to " + file);
     out.write((JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
     out.hflush();
   }

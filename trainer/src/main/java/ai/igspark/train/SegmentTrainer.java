@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.ckpt.CheckpointReader;
 import ai.igspark.ckpt.CheckpointWriter;
+import ai.igspark.ckpt.DataPosition;
 import ai.igspark.ckpt.FileEntry;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.LoopbackOnly;
@@ -118,7 +119,10 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
 
     LatentDataset data = OpenDatasets.open(cfg.data().manifest(), conf, applicationId);
     FlipMode flip = flipMode(cfg, data.manifest());
-    EpochSampler sampler = new EpochSampler(seed, data.size(), globalBatch);
+    // The stream continues where the checkpoint left it, also after a global-batch change.
+    DataPosition origin = DataPosition.read(resumeFrom, conf);
+    EpochSampler sampler = new EpochSampler(seed, data.size(), globalBatch)
+        .startingAt(origin.step(), origin.position());
     int microBatch = globalBatch / world / cfg.accumulationSteps(world);
     TimeSampling time = cfg.train().timeSampling();
 
@@ -193,7 +197,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("type", "step");
           m.put("step", step + 1);
-          m.put("epoch", (double) (step + 1) / sampler.stepsPerEpoch());
+          m.put("epoch", sampler.epochsAt(step + 1));
           if (logStep) {
             m.put("loss_final", sums[0] / globalBatch);
             m.put("loss_ig", sums[1] / globalBatch);

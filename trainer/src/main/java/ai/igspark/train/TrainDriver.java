@@ -3,9 +3,13 @@ package ai.igspark.train;
 import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.Checkpoint;
 import ai.igspark.ckpt.CheckpointStore;
+import ai.igspark.ckpt.DataPosition;
+import ai.igspark.ckpt.DatasetIdentity;
 import ai.igspark.ckpt.FileEntry;
 import ai.igspark.ckpt.MetricsLog;
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.ckpt.RunLock;
+import ai.igspark.ckpt.RunStart;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetPreflight;
@@ -80,6 +84,22 @@ public final class TrainDriver {
    */
   public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
       throws IOException, InterruptedException {
+    return run(sc, requireCheckpoint ? RunStart.RESUME : RunStart.NEW_OR_RESUME);
+  }
+
+  /**
+   * {@link #run(JavaSparkContext, boolean)} started as {@code start} says ({@code --resume},
+   * {@code --restart}). The run directory's lock, taken before anything in it is read, is released
+   * here however the run ends (docs/checkpoints.md "Run lock").
+   */
+  public Outcome run(JavaSparkContext sc, RunStart start) throws IOException, InterruptedException {
+    try (RunLock.Holder lock = new RunLock.Holder()) {
+      return run(sc, start, lock);
+    }
+  }
+
+  private Outcome run(JavaSparkContext sc, RunStart start, RunLock.Holder lock)
+      throws IOException, InterruptedException {
     Configuration conf = sc.hadoopConfiguration();
     checkRingEncryption(sc.getConf(), config.cluster());
     DatasetManifest manifest = DatasetManifest.read(config.data().manifest(), conf);
@@ -92,8 +112,12 @@ public final class TrainDriver {
     LOG.info("checked {} data shards (size, sha256, headers, labels) in {} ms", manifest.shards().size(),
         (System.nanoTime() - checkStart) / 1_000_000);
 
-    RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
-    RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
+    // One driver per run directory; nothing restarted or mixed silently (docs/checkpoints.md).
+    RunDirectory dir = lock.hold(
+        RunDirectory.openForDriver(config.run().dir(), conf, start), sc.sc().applicationId());
+    RunDirectory.ConfigCheck check = dir.guardResume(config, allowedChanges,
+        DatasetIdentity.of(DatasetManifest.manifestPath(config.data().manifest()),
+            manifest.count(), conf), start);
     CheckpointStore store = dir.checkpoints(RunDirectory.policyOf(config));
     int stale = store.cleanAttempts();
     if (stale > 0) {
@@ -101,11 +125,12 @@ public final class TrainDriver {
     }
     // Broken checkpoints are moved aside and LATEST repaired (docs/RELIABILITY.md).
     Optional<Checkpoint> latest = dir.recoverLatest(store);
-    if (requireCheckpoint && latest.isEmpty()) {
+    if (start == RunStart.RESUME && latest.isEmpty()) {
       throw new InvalidInputException(
           "--resume: " + dir.root() + " has no committed checkpoint to resume from");
     }
     long step = latest.map(Checkpoint::step).orElse(0L);
+    DataPosition origin = latest.isPresent() ? DataPosition.of(latest.get()) : DataPosition.START;
     String resumeFrom = latest.map(c -> c.dir().toString()).orElse(null);
     console.printf(
         "igspark: run %s (%s), %s, world size %d, %d/%d steps done%n",
@@ -236,7 +261,7 @@ public final class TrainDriver {
         for (RankResult<SegmentReport> r : results) {
           files.addAll(List.of(r.value().files()));
         }
-        Checkpoint committed = store.commit(end, attempt, state(end, manifest, world), files);
+        Checkpoint committed = store.commit(end, attempt, state(end, manifest, world, origin), files);
         store.prune();
         double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
         metrics.append(
@@ -379,12 +404,14 @@ public final class TrainDriver {
     }
   }
 
-  private ObjectNode state(long step, DatasetManifest manifest, int world) {
+  private ObjectNode state(long step, DatasetManifest manifest, int world, DataPosition origin) {
+    // The stream goes on from the resumed checkpoint's position, B = global_batch per step, also
+    // after an allowed change of B (docs/ARCHITECTURE.md §2 "Order"); unchanged B: step·B.
+    long position = origin.at(step, config.train().globalBatch());
     ObjectNode s = JSON.createObjectNode();
     s.put("step", step);
-    s.put("epoch", (double) step * config.train().globalBatch() / manifest.count());
-    // The data position is a pure function of (seed, step): docs/ARCHITECTURE.md §2 "Order".
-    s.put("data_position", step * config.train().globalBatch());
+    s.put("epoch", (double) position / manifest.count());
+    s.put("data_position", position);
     s.put("seed", config.run().seed());
     s.put("world_size", world);
     s.put("global_batch", config.train().globalBatch());
