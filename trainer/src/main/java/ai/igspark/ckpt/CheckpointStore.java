@@ -213,6 +213,8 @@ public final class CheckpointStore {
   private Checkpoint commitOnce(
       long step, String attemptId, JsonNode state, Map<String, FileEntry> expected)
       throws IOException {
+    fence.check("commit " + stepName(step));
+    requireForward(step);
     Path attempt = attemptDir(step, attemptId);
     Path target = stepDir(step);
     CheckpointManifest manifest = readManifestOrNull(target);
@@ -231,7 +233,6 @@ public final class CheckpointStore {
               CheckpointManifest.FORMAT, step, attemptId, Instant.now().toString(), state, entries);
       // The manifest is the commit record: temp + rename, so it is complete or absent.
       SmallFiles.replace(fs, fc, new Path(attempt, MANIFEST), manifest.toBytes());
-      requireForward(step);
       fence.check("commit " + stepName(step));
       if (fs.exists(target)) {
         if (step == latestStepOrMinus1()) {

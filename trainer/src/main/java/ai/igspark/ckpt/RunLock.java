@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.ipc.RemoteException;
 
 /**
  * One training driver per run directory, on any Hadoop FileSystem (docs/checkpoints.md "Run
@@ -460,8 +461,9 @@ public final class RunLock implements Fence, AutoCloseable {
     if (e instanceof FileAlreadyExistsException) {
       return true;
     }
-    String text = e.getClass().getName() + " " + e.getMessage();
-    return text.contains("AlreadyBeingCreatedException") || text.contains("FileAlreadyExists");
+    String name = e instanceof RemoteException r ? r.getClassName() : e.getClass().getName();
+    return name.endsWith(".AlreadyBeingCreatedException")
+        || name.endsWith(".FileAlreadyExistsException");
   }
 
   private static byte[] read(FileSystem fs, Path p) throws IOException {
