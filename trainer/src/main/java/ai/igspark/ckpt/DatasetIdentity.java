@@ -1,11 +1,15 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -44,6 +48,20 @@ public record DatasetIdentity(String manifestSha256, long count) {
           source + ": expected {\"manifest_sha256\": hex, \"count\": samples}, got " + n);
     }
     return new DatasetIdentity(n.get("manifest_sha256").asText(), n.get("count").asLong());
+  }
+
+  /**
+   * {@code allowed} plus {@code data.identity} when it allows {@code data.manifest}: pointing the
+   * run at another manifest is changing its dataset; what is never silent is a dataset replaced
+   * under the same manifest.
+   */
+  static Collection<String> withImpliedChanges(Collection<String> allowed) {
+    if (allowed.stream().noneMatch(a -> RunConfigDiff.covers(a, "data.manifest"))) {
+      return allowed;
+    }
+    Set<String> more = new LinkedHashSet<>(allowed);
+    more.add("data." + KEY);
+    return more;
   }
 
   /** A tree naming every key of the identity, for {@code --allow-change} key checks. */

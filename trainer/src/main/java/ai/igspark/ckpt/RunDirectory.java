@@ -251,7 +251,7 @@ public final class RunDirectory {
       }
       return new ConfigCheck(ConfigOutcome.UNCHANGED, configHash(stored.get()), diff);
     }
-    diff.requireAllowed(allowedChanges, storedData.isPresent()
+    diff.requireAllowed(DatasetIdentity.withImpliedChanges(allowedChanges), storedData.isPresent()
         ? runYaml() + " (and " + DATA_IDENTITY + ", data.identity)" : runYaml().toString());
     Path history = new Path(root, "config-history");
     fs.mkdirs(history);

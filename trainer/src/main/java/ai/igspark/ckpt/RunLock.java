@@ -335,8 +335,10 @@ public final class RunLock implements Fence, AutoCloseable {
       return;
     }
     try {
-      if (ownershipProblem() == null
-          && !fs.rename(file, new Path(file.getParent(), file.getName() + RELEASED))) {
+      String problem = ownershipProblem();
+      if (problem != null) {
+        markLost(problem);
+      } else if (!fs.rename(file, new Path(file.getParent(), file.getName() + RELEASED))) {
         throw new IOException("rename returned false");
       }
     } catch (IOException e) {
@@ -495,6 +497,23 @@ public final class RunLock implements Fence, AutoCloseable {
       }
       lock = run.lock(applicationId);
       return run;
+    }
+
+    /**
+     * Throws a {@link RunLockLostException} caused by {@code failure} if this driver lost the lock
+     * (after {@link #close}, which looks): an error a driver meets once another took the run over
+     * (its attempt directory removed under it, say) is reported as that loss.
+     */
+    public void throwIfLost(Exception failure) throws RunLockLostException {
+      if (lock == null || lock.lost == null || failure instanceof RunLockLostException) {
+        return;
+      }
+      try {
+        lock.requireNotLost("go on");
+      } catch (RunLockLostException e) {
+        e.initCause(failure);
+        throw e;
+      }
     }
 
     @Override

@@ -93,8 +93,12 @@ public final class TrainDriver {
    * here however the run ends (docs/checkpoints.md "Run lock").
    */
   public Outcome run(JavaSparkContext sc, RunStart start) throws IOException, InterruptedException {
-    try (RunLock.Holder lock = new RunLock.Holder()) {
+    RunLock.Holder lock = new RunLock.Holder();
+    try (lock) {
       return run(sc, start, lock);
+    } catch (IOException | RuntimeException e) {
+      lock.throwIfLost(e); // an error met after another driver took the run over: say that
+      throw e;
     }
   }
 

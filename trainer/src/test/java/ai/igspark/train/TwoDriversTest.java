@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.ckpt.RunLock;
 import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -66,6 +67,55 @@ class TwoDriversTest {
     }
   }
 
+  /**
+   * A driver paused (SIGSTOP) past the lock timeout loses the lock to a driver started meanwhile,
+   * which trains to the end like a single driver; resumed (SIGCONT), the first commits, moves and
+   * deletes nothing and exits 2 saying it lost the lock.
+   */
+  @Tag("slow")
+  @Test
+  void pausedDriverThatLostTheLockCommitsNothingAndTheNewHolderEndsLikeASingleDriver()
+      throws Exception {
+    Path run = dir.resolve("paused");
+    Path config = TinyRun.config(dir, "paused", run.toString(), manifest, STEPS, EVERY, 1);
+    List<String> fastLock = List.of("-Dspark.hadoop." + RunLock.HEARTBEAT_MS + "=300",
+        "-Dspark.hadoop." + RunLock.TIMEOUT_MS + "=3000");
+    Path logA = dir.resolve("paused-a.log");
+    Path logB = dir.resolve("paused-b.log");
+    Process a = IgsparkProcess.start(logA, fastLock, "train", "--config", config.toString());
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (!Files.exists(run.resolve("checkpoints/LATEST")) && a.isAlive()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    signal("STOP", a);
+    try {
+      Thread.sleep(4000); // past the 3 s timeout: A's heartbeat is stale
+      Process b = IgsparkProcess.start(logB, fastLock, "train", "--config", config.toString());
+      assertTrue(b.waitFor(10, TimeUnit.MINUTES));
+      String outB = Files.readString(logB);
+      assertEquals(0, b.exitValue(), outB);
+      assertTrue(outB.contains("took over the stale run lock"), outB);
+      assertTrue(outB.contains("pid " + a.pid()), outB);
+    } finally {
+      signal("CONT", a);
+    }
+    assertTrue(a.waitFor(5, TimeUnit.MINUTES));
+    String outA = Files.readString(logA);
+    assertEquals(2, a.exitValue(), outA);
+    assertTrue(outA.contains("this driver no longer holds the run lock of"), outA);
+    assertFalse(outA.contains("trained " + STEPS + "/" + STEPS), outA);
+    // Steps A logged before it lost the lock are logged again by B (as after any retry), and B
+    // starts cold: compare the last record of each step, without warm_cache.
+    assertSameCheckpoints(single, run, outA);
+    assertEquals(lastPerStep(records(single)), lastPerStep(records(run)), outA);
+  }
+
+  private static void signal(String name, Process p) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).start();
+    assertEquals(0, kill.waitFor(), "kill -" + name);
+  }
+
   /** Starts two drivers on a fresh run directory at once and checks what each did and left. */
   private void race(int round) throws Exception {
     Path run = dir.resolve("race-" + round);
@@ -98,6 +148,13 @@ class TwoDriversTest {
 
   /** The checkpoints, LATEST and metrics of {@code run} equal those of {@code expected}. */
   private static void assertSameRun(Path expected, Path run, String context) throws Exception {
+    assertSameCheckpoints(expected, run, context);
+    assertEquals(records(expected), records(run), context);
+  }
+
+  /** The committed checkpoints and LATEST of {@code run} equal those of {@code expected}. */
+  private static void assertSameCheckpoints(Path expected, Path run, String context)
+      throws Exception {
     assertEquals(stepDirs(expected), stepDirs(run), context);
     assertEquals(Files.readString(expected.resolve("checkpoints/LATEST")),
         Files.readString(run.resolve("checkpoints/LATEST")), context);
@@ -106,7 +163,18 @@ class TwoDriversTest {
       assertArrayEquals(TinyRun.tensorBytes(ckpt(expected).resolve(file)),
           TinyRun.tensorBytes(ckpt(run).resolve(file)), file + ", " + context);
     }
-    assertEquals(records(expected), records(run), context);
+  }
+
+  /** The last record of each (kind, step), without warm_cache, in step order. */
+  private static List<String> lastPerStep(List<String> records) throws Exception {
+    java.util.Map<String, String> last = new java.util.TreeMap<>();
+    for (String r : records) {
+      ObjectNode n = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(r);
+      n.remove("warm_cache");
+      last.put(String.format("%08d %s", n.path("step").asLong(), n.path("kind").asText()),
+          n.toString());
+    }
+    return List.copyOf(last.values());
   }
 
   private static Path ckpt(Path run) {
@@ -115,8 +183,9 @@ class TwoDriversTest {
 
   private static List<String> stepDirs(Path run) throws Exception {
     try (Stream<Path> s = Files.list(run.resolve("checkpoints"))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("step-")).sorted()
-          .toList();
+      // committed checkpoints only: a paused driver may leave an attempt directory (never loaded)
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("step-\\d{8,}"))
+          .sorted().toList();
     }
   }
 
