@@ -266,6 +266,15 @@ public final class RunLock implements Fence, AutoCloseable {
     return mine ? null : "its lock file " + file + " was removed";
   }
 
+  /** Whether this driver still holds the lock; marks it lost if not. */
+  private boolean stillHeld() throws IOException {
+    String problem = ownershipProblem();
+    if (problem != null) {
+      markLost(problem);
+    }
+    return problem == null;
+  }
+
   private void markLost(String why) {
     if (lost == null) {
       lost = why;
@@ -286,9 +295,7 @@ public final class RunLock implements Fence, AutoCloseable {
       return;
     }
     try {
-      String problem = ownershipProblem();
-      if (problem != null) {
-        markLost(problem);
+      if (!stillHeld()) {
         return;
       }
       renew();
@@ -335,10 +342,8 @@ public final class RunLock implements Fence, AutoCloseable {
       return;
     }
     try {
-      String problem = ownershipProblem();
-      if (problem != null) {
-        markLost(problem);
-      } else if (!fs.rename(file, new Path(file.getParent(), file.getName() + RELEASED))) {
+      if (stillHeld()
+          && !fs.rename(file, new Path(file.getParent(), file.getName() + RELEASED))) {
         throw new IOException("rename returned false");
       }
     } catch (IOException e) {

@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.ckpt.CheckpointStore;
+import ai.igspark.ckpt.CommitPolicy;
+import ai.igspark.ckpt.DataPosition;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
+import ai.igspark.data.sampling.BatchSlice;
+import ai.igspark.data.sampling.EpochSampler;
 import ai.igspark.spark.SparkContexts;
 import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +24,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -36,9 +43,11 @@ import org.junit.jupiter.api.io.TempDir;
  * are gone but whose history is kept, checkpoints without their run.yaml, a dataset replaced under
  * the same manifest path, a {@code --resume} with nothing to resume: each refused by {@code igspark
  * train} (a child JVM) with exit 2 and one line saying what to do, writing nothing; {@code
- * --restart} trains from step 0 with the old files kept. Runs are set up in this JVM (~2 s each).
+ * --restart} trains from step 0 with the old files kept; a changed global batch goes on at the exact
+ * data position. Runs are set up in this JVM (~2 s each).
  */
 class ResumeGuardTest {
+  private static final long SEED = 3; // TinyRun's run.seed
   private static JavaSparkContext sc;
   @TempDir static Path shared;
   private static String manifest;
@@ -205,5 +214,62 @@ class ResumeGuardTest {
     assertEquals(Sha256.of(Files.readAllBytes(Path.of(manifest))),
         recorded.get("manifest_sha256").asText());
     assertEquals(TinyRun.SAMPLES, recorded.get("count").asLong());
+  }
+
+  private static JsonNode state(Path run, long step) throws Exception {
+    return RunDirectory.open(run.toString(), new Configuration())
+        .checkpoints(CommitPolicy.defaults()).open(step).state();
+  }
+
+  /**
+   * An allowed change of {@code train.global_batch} continues at the exact data position
+   * (docs/ARCHITECTURE.md §2 "Order"): over the epoch no sample is skipped or repeated. Before,
+   * the position was recomputed as if every step had had the new batch.
+   */
+  @Test
+  void resumedWithALargerGlobalBatchTheEpochSeesEverySampleOnce() throws Exception {
+    Path run = dir.resolve("run");
+    // 3 steps of B = 8 (stream positions [0, 24)), then 2 of B = 12: [24, 48), the rest of
+    // epoch 0 of the 48 samples.
+    train(TinyRun.config(dir, "batch", run.toString(), manifest, 3, 3, 1), Set.of());
+    Path larger = TinyRun.config(dir, "batch", run.toString(), manifest, 5, 3, 1);
+    Files.writeString(larger, Files.readString(larger).replace("global_batch: 8", "global_batch: 12"));
+    train(larger, Set.of("train.global_batch", "train.steps"));
+
+    JsonNode end = state(run, 5);
+    assertEquals(48, end.get("data_position").asLong(), end.toString());
+    assertEquals(1.0, end.get("epoch").asDouble(), end.toString());
+    // The rank's own sampler reports where it read: epochs done after steps 4 and 5.
+    List<JsonNode> train = RunDirectory.open(run.toString(), new Configuration()).readMetrics()
+        .stream().filter(r -> r.get("kind").asText().equals("train")).toList();
+    JsonNode step4 = train.get(train.size() - 2);
+    JsonNode step5 = train.get(train.size() - 1);
+    assertEquals(List.of(4L, 5L), List.of(step4.get("step").asLong(), step5.get("step").asLong()));
+    assertEquals(36.0 / 48, step4.get("epoch").asDouble(), step4.toString());
+    assertEquals(1.0, step5.get("epoch").asDouble(), step5.toString());
+
+    // The samples those positions hold, through the real sampler: every one of the 48, once.
+    List<BatchSlice> batches = new ArrayList<>();
+    EpochSampler before = new EpochSampler(SEED, TinyRun.SAMPLES, 8);
+    for (long s = 0; s < 3; s++) {
+      batches.add(before.globalBatch(s));
+    }
+    DataPosition resumedAt = DataPosition.of(
+        RunDirectory.open(run.toString(), new Configuration())
+            .checkpoints(CommitPolicy.defaults()).open(3));
+    assertEquals(new DataPosition(3, 24), resumedAt);
+    EpochSampler after = new EpochSampler(SEED, TinyRun.SAMPLES, 12)
+        .startingAt(resumedAt.step(), resumedAt.position());
+    for (long s = 3; s < 5; s++) {
+      batches.add(after.globalBatch(s));
+    }
+    long[] seen = batches.stream().flatMapToLong(b -> Arrays.stream(b.sampleIndices())).sorted()
+        .toArray();
+    assertEquals(Arrays.toString(LongStream.range(0, TinyRun.SAMPLES).toArray()),
+        Arrays.toString(seen), "each sample of the epoch exactly once");
+    assertEquals(Set.of(0L), batches.stream().flatMapToLong(b -> Arrays.stream(b.epochs()))
+        .boxed().collect(java.util.stream.Collectors.toSet()), "all in epoch 0");
+    assertEquals(CheckpointStore.stepName(5),
+        Files.readString(run.resolve("checkpoints/LATEST")).trim());
   }
 }
