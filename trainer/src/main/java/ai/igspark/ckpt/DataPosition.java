@@ -11,7 +11,8 @@ import org.apache.hadoop.fs.Path;
  * Where a checkpoint left the sample stream (docs/ARCHITECTURE.md §2 "Order"): step {@code step}
  * starts at stream position {@code position}. From there every step takes the next global batch,
  * so a run resumed with another {@code train.global_batch} continues at the exact position: over
- * the epoch no sample is skipped or repeated. Without a change of batch, {@code position = step·B}.
+ * the epoch no sample is skipped or repeated. Without a change of batch, {@code position =
+ * step·B}.
  */
 public record DataPosition(long step, long position) {
   /** A run's first step. */

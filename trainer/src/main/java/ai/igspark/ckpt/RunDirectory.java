@@ -388,7 +388,7 @@ public final class RunDirectory {
     return p;
   }
 
-  /** The checkpoint store under {@code checkpoints/}, fenced by this driver's lock if it holds one. */
+  /** The store under {@code checkpoints/}, fenced by this driver's lock if it holds one. */
   public CheckpointStore checkpoints(CommitPolicy policy) throws IOException {
     RunLock held = lock;
     CheckpointStore store = new CheckpointStore(new Path(root, CHECKPOINTS), conf, policy);

@@ -65,7 +65,7 @@ final class RunHistory {
     return new RunHistory(run, fs.exists(run.runYaml()), List.copyOf(steps), lastCommit);
   }
 
-  /** Refuses a start that would silently restart or mix runs, or a --resume with nothing to resume. */
+  /** Refuses a start that would silently restart or mix runs, or a --resume of nothing. */
   void requireResumable(RunStart start) {
     String restart = " or pass --restart to train again from step 0 (the run's present files are"
         + " moved to " + run.root() + "/" + RESTARTED_PREFIX + "<UTC time>/, never deleted).";

@@ -68,7 +68,8 @@ public final class RunLock implements Fence, AutoCloseable {
     public static final Timing DEFAULT = new Timing(Duration.ofSeconds(10), Duration.ofSeconds(60));
 
     public Timing {
-      if (heartbeat.isNegative() || heartbeat.isZero() || timeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+      if (heartbeat.isNegative() || heartbeat.isZero()
+          || timeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
         throw new IllegalArgumentException(
             "run lock: the timeout (" + timeout.toMillis() + " ms) must be at least twice the"
                 + " heartbeat (" + heartbeat.toMillis() + " ms), which must be positive");

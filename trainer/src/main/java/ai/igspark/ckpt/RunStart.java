@@ -4,7 +4,7 @@ package ai.igspark.ckpt;
 public enum RunStart {
   /** A new run, or the resume of the one there: what the same command started again does. */
   NEW_OR_RESUME,
-  /** {@code train --resume}: only a resume; a run without a checkpoint is refused, nothing written. */
+  /** {@code train --resume}: only a resume; without a checkpoint refused, nothing written. */
   RESUME,
   /**
    * {@code train --restart}: from step 0; whatever the run directory holds (run.yaml, metrics,

@@ -265,7 +265,8 @@ public final class TrainDriver {
         for (RankResult<SegmentReport> r : results) {
           files.addAll(List.of(r.value().files()));
         }
-        Checkpoint committed = store.commit(end, attempt, state(end, manifest, world, origin), files);
+        Checkpoint committed =
+            store.commit(end, attempt, state(end, manifest, world, origin), files);
         store.prune();
         double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
         metrics.append(

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.TestInfo;
  */
 abstract class RunLockContract {
   /** Short enough for tests: heartbeat 100 ms, stale after 800 ms without one. */
-  static final RunLock.Timing FAST = new RunLock.Timing(Duration.ofMillis(100), Duration.ofMillis(800));
+  static final RunLock.Timing FAST =
+      new RunLock.Timing(Duration.ofMillis(100), Duration.ofMillis(800));
 
   /** The filesystem's client configuration. */
   abstract Configuration conf();

@@ -43,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * are gone but whose history is kept, checkpoints without their run.yaml, a dataset replaced under
  * the same manifest path, a {@code --resume} with nothing to resume: each refused by {@code igspark
  * train} (a child JVM) with exit 2 and one line saying what to do, writing nothing; {@code
- * --restart} trains from step 0 with the old files kept; a changed global batch goes on at the exact
- * data position. Runs are set up in this JVM (~2 s each).
+ * --restart} trains from step 0 with the old files kept; a changed global batch goes on at the
+ * exact data position. Runs are set up in this JVM (~2 s each).
  */
 class ResumeGuardTest {
   private static final long SEED = 3; // TinyRun's run.seed
@@ -233,7 +233,8 @@ class ResumeGuardTest {
     // epoch 0 of the 48 samples.
     train(TinyRun.config(dir, "batch", run.toString(), manifest, 3, 3, 1), Set.of());
     Path larger = TinyRun.config(dir, "batch", run.toString(), manifest, 5, 3, 1);
-    Files.writeString(larger, Files.readString(larger).replace("global_batch: 8", "global_batch: 12"));
+    Files.writeString(larger,
+        Files.readString(larger).replace("global_batch: 8", "global_batch: 12"));
     train(larger, Set.of("train.global_batch", "train.steps"));
 
     JsonNode end = state(run, 5);
