@@ -50,6 +50,12 @@ import org.apache.hadoop.fs.Path;
  * transient {@link IOException} retries the whole commit from where the last try stopped, up to
  * {@link CommitPolicy#retries()} times. Only LATEST makes a step the one resumed from; a directory
  * without a valid MANIFEST is never loaded; attempt directories are never loaded.
+ *
+ * <p>Fencing ({@link #fencedBy}, docs/checkpoints.md "Run lock"): a store of a driver that holds
+ * the run lock checks it before every rename into place, every move of LATEST, retention and
+ * attempt removal, so a driver that lost the lock never changes what the new holder works with.
+ * LATEST never moves backwards in a commit: one that would name an older step than it does is
+ * refused.
  */
 public final class CheckpointStore {
   public static final String MANIFEST = "MANIFEST.json";
@@ -73,6 +79,7 @@ public final class CheckpointStore {
   private volatile int lastCommitTries;
   /** The step LATEST was last seen (read or written) to name, -1 if none yet. */
   private volatile long knownLatest = -1;
+  private volatile Fence fence = Fence.NONE;
 
   /** A store on {@code dir} (usually {@code <run>/checkpoints}); creates the directory. */
   public CheckpointStore(Path dir, Configuration conf, CommitPolicy policy) throws IOException {
@@ -85,6 +92,12 @@ public final class CheckpointStore {
 
   public Path dir() {
     return dir;
+  }
+
+  /** This store, checking {@code fence} before each write only the run lock's holder may make. */
+  public CheckpointStore fencedBy(Fence fence) {
+    this.fence = fence;
+    return this;
   }
 
   public CommitPolicy policy() {
@@ -106,6 +119,7 @@ public final class CheckpointStore {
 
   /** Creates a fresh attempt directory for {@code step} and returns its id (a random nonce). */
   public String newAttempt(long step) throws IOException {
+    fence.check("start an attempt of " + stepName(step));
     byte[] nonce = new byte[6];
     NONCES.nextBytes(nonce);
     String id = HexFormat.of().formatHex(nonce);
@@ -171,7 +185,7 @@ public final class CheckpointStore {
         Checkpoint committed = commitOnce(step, attemptId, state, expected);
         tidyAfterCommit(step);
         return committed;
-      } catch (CheckpointIntegrityException e) {
+      } catch (CheckpointIntegrityException | RunLockLostException e) {
         throw e;
       } catch (IOException e) {
         last = e;
@@ -199,6 +213,8 @@ public final class CheckpointStore {
   private Checkpoint commitOnce(
       long step, String attemptId, JsonNode state, Map<String, FileEntry> expected)
       throws IOException {
+    fence.check("commit " + stepName(step));
+    requireForward(step);
     Path attempt = attemptDir(step, attemptId);
     Path target = stepDir(step);
     CheckpointManifest manifest = readManifestOrNull(target);
@@ -217,6 +233,7 @@ public final class CheckpointStore {
               CheckpointManifest.FORMAT, step, attemptId, Instant.now().toString(), state, entries);
       // The manifest is the commit record: temp + rename, so it is complete or absent.
       SmallFiles.replace(fs, fc, new Path(attempt, MANIFEST), manifest.toBytes());
+      fence.check("commit " + stepName(step));
       if (fs.exists(target)) {
         if (step == latestStepOrMinus1()) {
           throw new CheckpointIntegrityException(
@@ -230,6 +247,8 @@ public final class CheckpointStore {
       }
       fc.rename(attempt, target);
     }
+    requireForward(step);
+    fence.check("move " + LATEST + " to " + stepName(step));
     replaceLatest(step);
     // Committed: nothing after this line may throw, or a retry would misreport LATEST.
     return new Checkpoint(fs, target, manifest);
@@ -280,6 +299,20 @@ public final class CheckpointStore {
     return entries;
   }
 
+  /**
+   * Refuses a commit that would move LATEST backwards: LATEST names a newer step whose directory
+   * exists (another driver committed it, e.g. one that took the lock over from this one).
+   */
+  private void requireForward(long step) throws IOException {
+    OptionalLong named = readLatest();
+    if (named.isPresent() && named.getAsLong() > step && fs.exists(stepDir(named.getAsLong()))) {
+      throw new CheckpointIntegrityException(
+          dir + "/" + LATEST + " names " + stepName(named.getAsLong()) + ", newer than "
+              + stepName(step) + ": refusing to move it backwards (was the newer step committed"
+              + " by another driver?)");
+    }
+  }
+
   private void replaceLatest(long step) throws IOException {
     SmallFiles.replace(
         fs, fc, new Path(dir, LATEST), (stepName(step) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -290,6 +323,7 @@ public final class CheckpointStore {
   private void tidyAfterCommit(long step) {
     try {
       prune();
+      fence.check("remove the attempts of steps up to " + stepName(step));
       for (FileStatus s : fs.listStatus(dir)) {
         Matcher m = ATTEMPT_DIR.matcher(s.getPath().getName());
         if (m.matches() && Long.parseLong(m.group(1)) <= step) {
@@ -307,6 +341,7 @@ public final class CheckpointStore {
    * one LATEST names; deletes the other committed step directories. Returns the deleted steps.
    */
   public List<Long> prune() throws IOException {
+    fence.check("apply checkpoint retention");
     long latest = latestStepOrMinus1();
     List<Long> committed = committedSteps();
     List<Long> deleted = new ArrayList<>();
@@ -327,6 +362,7 @@ public final class CheckpointStore {
    * segment. Returns the number of attempt directories removed.
    */
   public int cleanAttempts() throws IOException {
+    fence.check("remove uncommitted attempts");
     int n = 0;
     for (FileStatus s : fs.listStatus(dir)) {
       String name = s.getPath().getName();
@@ -401,13 +437,18 @@ public final class CheckpointStore {
       return new Recovery(Optional.empty(), List.of());
     }
     long step = choice.checkpoint().get().step();
+    boolean repairLatest =
+        choice.latestNamed().isEmpty() || choice.latestNamed().getAsLong() != step;
+    if (!choice.rejected().isEmpty() || repairLatest) {
+      fence.check("move broken checkpoints aside and repair " + LATEST);
+    }
     List<BrokenCheckpoint> moved = new ArrayList<>();
     for (Rejected r : choice.rejected()) {
       if (fs.exists(stepDir(r.step()))) {
         moved.add(moveAside(r.step(), r.reason()));
       }
     }
-    if (choice.latestNamed().isEmpty() || choice.latestNamed().getAsLong() != step) {
+    if (repairLatest) {
       LOG.log(System.Logger.Level.WARNING, "{0}: LATEST named {1}; repaired to name {2}",
           dir, choice.latestNamed().isPresent()
               ? stepName(choice.latestNamed().getAsLong()) : "no checkpoint", stepName(step));

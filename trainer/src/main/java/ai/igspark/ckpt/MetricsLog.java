@@ -45,6 +45,9 @@ public final class MetricsLog implements Closeable {
   /** Lines held while the file system fails; beyond this the oldest are dropped, counted. */
   static final int MAX_PENDING = 100_000;
   private static final long RETRY_NANOS = 1_000_000_000L;
+  /** Checked before each line: a driver that lost its run lock appends nothing more. */
+  private volatile Fence guard = Fence.NONE;
+  private boolean fenceWarned;
 
   private final FileSystem fs;
   private final Path runDir;
@@ -127,6 +130,26 @@ public final class MetricsLog implements Closeable {
     }
   }
 
+  /** This log, checking {@code guard} before every append (RunDirectory#openMetrics). */
+  MetricsLog guardedBy(Fence guard) {
+    this.guard = guard;
+    return this;
+  }
+
+  /** Whether the run lock was lost: then nothing more is appended (warned once). */
+  private boolean fenced() {
+    try {
+      guard.check("append to " + file);
+      return false;
+    } catch (IOException e) {
+      if (!fenceWarned) {
+        fenceWarned = true;
+        LOG.log(System.Logger.Level.WARNING, file + ": not appending any more records: " + e.getMessage());
+      }
+      return true;
+    }
+  }
+
   /** The file this session appends to. */
   public Path file() {
     return file;
@@ -140,6 +163,9 @@ public final class MetricsLog implements Closeable {
    * and the log re-opened, so a line cut short by the failure is ended before the next.
    */
   public synchronized void append(MetricsRecord record) {
+    if (fenced()) {
+      return;
+    }
     for (Consumer<MetricsRecord> l : listeners) {
       l.accept(record);
     }

@@ -41,8 +41,12 @@ import org.apache.hadoop.fs.Path;
  * output and the checkpoints.
  *
  * <pre>
+ * lock/                    the driver's run lock and fencing epoch (RunLock)
  * run.yaml                 the resolved configuration, written when the run is created
- * config-history/          earlier run.yaml files, kept when a resume changed allowed keys
+ * data-identity.json       the dataset's manifest SHA-256 and count (DatasetIdentity)
+ * config-history/          earlier run.yaml (and data-identity.json) files, kept when a resume
+ *                          changed allowed keys
+ * restarted-20260101-120000/  what the run directory held before a train --restart
  * metrics.jsonl            one JSON object per line (see MetricsLog for filesystems without append)
  * eval/step-00050000/      evaluation output of a committed step
  * checkpoints/             see CheckpointStore
@@ -50,6 +54,7 @@ import org.apache.hadoop.fs.Path;
  */
 public final class RunDirectory {
   public static final String RUN_YAML = "run.yaml";
+  public static final String DATA_IDENTITY = "data-identity.json";
   /** The checkpoint store's directory under the run. */
   public static final String CHECKPOINTS = "checkpoints";
   private static final ObjectMapper CANONICAL =
@@ -59,6 +64,8 @@ public final class RunDirectory {
   private final FileSystem fs;
   private final Path root;
   private final Configuration conf;
+  /** The lock this driver holds on the run, or null (readers, tools). */
+  private volatile RunLock lock;
 
   private RunDirectory(FileSystem fs, Path root, Configuration conf) {
     this.fs = fs;
@@ -78,6 +85,37 @@ public final class RunDirectory {
     }
     run.fs.mkdirs(run.root);
     return run;
+  }
+
+  /**
+   * {@link #open} for a training driver: with {@link RunStart#RESUME} a run directory that does
+   * not exist is refused before anything is created.
+   */
+  public static RunDirectory openForDriver(String location, Configuration conf, RunStart start)
+      throws IOException {
+    RunDirectory run = locate(location, conf);
+    if (start == RunStart.RESUME && !run.fs.exists(run.root)) {
+      throw new InvalidInputException("--resume: " + run.root + " has no committed checkpoint to"
+          + " resume from (the run directory does not exist; nothing was written)");
+    }
+    return open(location, conf);
+  }
+
+  /**
+   * Takes the run's lock for this driver (one driver per run directory, docs/checkpoints.md "Run
+   * lock"), before anything else in the directory is read or written. From then on the checkpoint
+   * store and metrics of this object are fenced by it. Close the lock when the driver ends.
+   *
+   * @throws RunLockedException another live driver holds it (the message names it)
+   */
+  public RunLock lock(String applicationId) throws IOException {
+    if (lock != null) {
+      throw new IllegalStateException(root + ": this driver already holds " + lock.file());
+    }
+    RunLock taken = RunLock.acquire(SmallFiles.control(fs), root, applicationId,
+        RunLock.Timing.of(conf));
+    lock = taken;
+    return taken;
   }
 
   /** The run directory at {@code location}, which must exist; nothing is created (readers). */
@@ -147,7 +185,7 @@ public final class RunDirectory {
   /** {@link #guardConfig(JsonNode, Collection)} for a validated {@link RunConfig}. */
   public ConfigCheck guardConfig(RunConfig config, Collection<String> allowedChanges)
       throws IOException {
-    return guardConfig(config.toTree(), allowedChanges, RunDirectory::withCurrentDefaults);
+    return guardConfig(config.toTree(), allowedChanges, RunDirectory::withCurrentDefaults, null);
   }
 
   /**
@@ -170,32 +208,93 @@ public final class RunDirectory {
    */
   public ConfigCheck guardConfig(JsonNode resolved, Collection<String> allowedChanges)
       throws IOException {
-    return guardConfig(resolved, allowedChanges, java.util.function.UnaryOperator.identity());
+    return guardConfig(resolved, allowedChanges, java.util.function.UnaryOperator.identity(),
+        null);
+  }
+
+  /**
+   * The training driver's start-up guard (docs/checkpoints.md "Resume guard"), after {@link
+   * #lock}: refuses a run directory that holds checkpoints without run.yaml, or a training history
+   * without checkpoints, unless {@code start} is {@link RunStart#RESTART} (which first moves
+   * everything to {@code restarted-<UTC time>/}); refuses {@link RunStart#RESUME} without a
+   * checkpoint; then {@link #guardConfig(RunConfig, Collection)} with the dataset's identity
+   * compared as the key {@code data.identity}. Nothing is written unless every check passes.
+   */
+  public ConfigCheck guardResume(RunConfig config, Collection<String> allowedChanges,
+      DatasetIdentity data, RunStart start) throws IOException {
+    RunHistory history = RunHistory.of(this);
+    if (start == RunStart.RESTART) {
+      history.moveAside();
+    } else {
+      history.requireResumable(start);
+    }
+    return guardConfig(config.toTree(), allowedChanges, RunDirectory::withCurrentDefaults, data);
   }
 
   private ConfigCheck guardConfig(JsonNode resolved, Collection<String> allowedChanges,
-      java.util.function.UnaryOperator<JsonNode> readStored) throws IOException {
+      java.util.function.UnaryOperator<JsonNode> readStored, DatasetIdentity data)
+      throws IOException {
     Optional<JsonNode> stored = storedConfig();
     if (stored.isEmpty()) {
       writeRunYaml(resolved);
+      writeDataIdentity(data);
       return new ConfigCheck(ConfigOutcome.CREATED, configHash(resolved), RunConfigDiff.between(
           resolved, resolved));
     }
-    RunConfigDiff diff = RunConfigDiff.between(readStored.apply(stored.get()), resolved);
+    Optional<DatasetIdentity> storedData =
+        data == null ? Optional.empty() : storedDataIdentity();
+    RunConfigDiff diff = RunConfigDiff.between(
+        DatasetIdentity.into(readStored.apply(stored.get()), storedData.orElse(data)),
+        DatasetIdentity.into(resolved, data));
     if (diff.isEmpty()) {
+      if (data != null && storedData.isEmpty()) {
+        writeDataIdentity(data); // a run created before datasets were recorded
+      }
       return new ConfigCheck(ConfigOutcome.UNCHANGED, configHash(stored.get()), diff);
     }
-    diff.requireAllowed(allowedChanges, runYaml().toString());
+    diff.requireAllowed(DatasetIdentity.withImpliedChanges(allowedChanges), storedData.isPresent()
+        ? runYaml() + " (and " + DATA_IDENTITY + ", data.identity)" : runYaml().toString());
     Path history = new Path(root, "config-history");
     fs.mkdirs(history);
     String stamp = STAMP.format(ZonedDateTime.now(ZoneOffset.UTC));
-    Path old = new Path(history, "run-" + stamp + ".yaml");
-    try (InputStream in = fs.open(runYaml()); FSDataOutputStream out = fs.create(old, true)) {
+    keep(runYaml(), new Path(history, "run-" + stamp + ".yaml"));
+    if (storedData.isPresent()) {
+      keep(dataIdentityFile(), new Path(history, "data-identity-" + stamp + ".json"));
+    }
+    writeRunYaml(resolved);
+    writeDataIdentity(data);
+    return new ConfigCheck(ConfigOutcome.CHANGED_ALLOWED, configHash(resolved), diff);
+  }
+
+  private void keep(Path file, Path copy) throws IOException {
+    try (InputStream in = fs.open(file); FSDataOutputStream out = fs.create(copy, true)) {
       in.transferTo(out);
       out.hsync();
     }
-    writeRunYaml(resolved);
-    return new ConfigCheck(ConfigOutcome.CHANGED_ALLOWED, configHash(resolved), diff);
+  }
+
+  /** data-identity.json's dataset identity, if the run recorded one. */
+  public Optional<DatasetIdentity> storedDataIdentity() throws IOException {
+    try (InputStream in = SmallFiles.control(fs).open(dataIdentityFile())) {
+      JsonNode n = TypedConfig.mapper().readTree(in.readAllBytes());
+      return Optional.of(DatasetIdentity.fromTree(n, dataIdentityFile().toString()));
+    } catch (FileNotFoundException e) {
+      return Optional.empty();
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(dataIdentityFile() + ": not valid JSON: "
+          + e.getOriginalMessage());
+    }
+  }
+
+  public Path dataIdentityFile() {
+    return new Path(root, DATA_IDENTITY);
+  }
+
+  private void writeDataIdentity(DatasetIdentity data) throws IOException {
+    if (data != null) {
+      SmallFiles.replace(fs, FileContext.getFileContext(root.toUri(), conf), dataIdentityFile(),
+          CANONICAL.writerWithDefaultPrettyPrinter().writeValueAsBytes(data.toTree()));
+    }
   }
 
   /** run.yaml's tree, if the run has one. */
@@ -251,9 +350,19 @@ public final class RunDirectory {
     SmallFiles.replace(fs, FileContext.getFileContext(root.toUri(), conf), runYaml(), bytes);
   }
 
-  /** Opens the metrics appender for this driver session. */
+  /**
+   * Opens the metrics appender for this session. Only the run lock's holder appends while a
+   * driver runs: with the lock, appends stop once this driver knows it lost it; without, opening
+   * is refused while another live driver holds the lock.
+   */
   public MetricsLog openMetrics() throws IOException {
-    return MetricsLog.open(fs, root);
+    RunLock held = lock;
+    if (held == null) {
+      RunLock.requireNoLiveHolder(SmallFiles.control(fs), root, RunLock.Timing.of(conf),
+          "append to " + root + "/" + MetricsLog.FILE);
+      return MetricsLog.open(fs, root);
+    }
+    return MetricsLog.open(fs, root).guardedBy(held::requireNotLost);
   }
 
   /** Every metrics record: metrics.jsonl, then any per-session parts in name order. */
@@ -280,9 +389,11 @@ public final class RunDirectory {
     return p;
   }
 
-  /** The checkpoint store under {@code checkpoints/}. */
+  /** The store under {@code checkpoints/}, fenced by this driver's lock if it holds one. */
   public CheckpointStore checkpoints(CommitPolicy policy) throws IOException {
-    return new CheckpointStore(new Path(root, CHECKPOINTS), conf, policy);
+    RunLock held = lock;
+    CheckpointStore store = new CheckpointStore(new Path(root, CHECKPOINTS), conf, policy);
+    return held == null ? store : store.fencedBy(held);
   }
 
   /**

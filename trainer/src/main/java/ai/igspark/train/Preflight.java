@@ -1,5 +1,9 @@
 package ai.igspark.train;
 
+import ai.igspark.ckpt.RunStart;
+import ai.igspark.ckpt.RunLock;
+import ai.igspark.ckpt.DatasetIdentity;
+import ai.igspark.ckpt.DataPosition;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.FileSystem;
 import java.util.Map;
@@ -58,6 +62,11 @@ final class Preflight {
       return latest.map(Checkpoint::step).orElse(0L);
     }
 
+    /** Where the data stream stands at the resumed checkpoint (the start for a new run). */
+    DataPosition origin() throws IOException {
+      return latest.isPresent() ? DataPosition.of(latest.get()) : DataPosition.START;
+    }
+
     /** The checkpoint directory the first segment loads, or null to start from step 0. */
     String resumeFrom() {
       return latest.map(c -> c.dir().toString()).orElse(null);
@@ -75,10 +84,11 @@ final class Preflight {
   /**
    * Runs every check.
    *
-   * @param requireCheckpoint {@code --resume}: refuse a run directory without a committed
-   *     checkpoint
+   * @param runStart {@code --resume} (refuse a run directory without a committed checkpoint),
+   *     {@code --restart}, or neither
+   * @param lock takes the run directory's lock before anything in it is read
    */
-  Passed check(JavaSparkContext sc, boolean requireCheckpoint) throws IOException {
+  Passed check(JavaSparkContext sc, RunStart runStart, RunLock.Holder lock) throws IOException {
     Configuration conf = sc.hadoopConfiguration();
     // What the run reads.
     checkRingEncryption(sc.getConf(), config.cluster());
@@ -90,8 +100,12 @@ final class Preflight {
     checkShards(manifest, conf);
     checkEvaluation(manifest, conf);
     // Where the run stands.
-    RunDirectory dir = RunDirectory.open(config.run().dir(), conf);
-    RunDirectory.ConfigCheck check = dir.guardConfig(config, allowedChanges);
+    // One driver per run directory; nothing restarted or mixed silently (docs/checkpoints.md).
+    RunDirectory dir = lock.hold(
+        RunDirectory.openForDriver(config.run().dir(), conf, runStart), sc.sc().applicationId());
+    RunDirectory.ConfigCheck check = dir.guardResume(config, allowedChanges,
+        DatasetIdentity.of(DatasetManifest.manifestPath(config.data().manifest()),
+            manifest.count(), conf), runStart);
     CheckpointStore store = dir.checkpoints(RunDirectory.policyOf(config));
     int stale = store.cleanAttempts();
     if (stale > 0) {
@@ -99,7 +113,7 @@ final class Preflight {
     }
     // Broken checkpoints are moved aside and LATEST repaired (docs/RELIABILITY.md).
     Optional<Checkpoint> latest = dir.recoverLatest(store);
-    if (requireCheckpoint && latest.isEmpty()) {
+    if (runStart == RunStart.RESUME && latest.isEmpty()) {
       throw new InvalidInputException(
           "--resume: " + dir.root() + " has no committed checkpoint to resume from");
     }

@@ -1,5 +1,6 @@
 package ai.igspark.train;
 
+import ai.igspark.ckpt.DataPosition;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
@@ -49,12 +50,16 @@ final class RankBatches {
   }
 
   /** Rank {@code rank} of {@code world}'s batches of the run {@code cfg} describes. */
-  static RankBatches open(RunConfig cfg, int rank, int world, Configuration conf, String appId) {
+  static RankBatches open(RunConfig cfg, int rank, int world, Configuration conf, String appId,
+      String resumeFrom) throws java.io.IOException {
     long seed = cfg.run().seed();
     int globalBatch = cfg.train().globalBatch();
     LatentDataset data = OpenDatasets.open(cfg.data().manifest(), conf, appId);
     FlipMode flip = flipMode(cfg, data.manifest());
-    EpochSampler sampler = new EpochSampler(seed, data.size(), globalBatch);
+    // The stream continues where the checkpoint left it, also after a global-batch change.
+    DataPosition origin = DataPosition.read(resumeFrom, conf);
+    EpochSampler sampler = new EpochSampler(seed, data.size(), globalBatch)
+        .startingAt(origin.step(), origin.position());
     int microBatch = globalBatch / world / cfg.accumulationSteps(world);
     KeyedLossDraws draws =
         new KeyedLossDraws(
@@ -63,8 +68,9 @@ final class RankBatches {
         data, flip, sampler, draws, seed, globalBatch, microBatch, rank, world);
   }
 
-  double stepsPerEpoch() {
-    return sampler.stepsPerEpoch();
+  /** Epochs of data consumed after {@code steps} steps (fractional). */
+  double epochsAt(long steps) {
+    return sampler.epochsAt(steps);
   }
 
   int globalBatch() {

@@ -82,14 +82,15 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     // Before any replica touches a device: libtorch checks, visible GPUs, cuDNN benchmark flag.
     CudaSettings.apply(cfg.gpu(), ctx.devices());
     Configuration conf = hadoop.get();
-    RankBatches batches = RankBatches.open(cfg, ctx.rank(), ctx.worldSize(), conf, applicationId);
+    RankBatches batches = RankBatches.open(cfg, ctx.rank(), ctx.worldSize(), conf, applicationId,
+        resumeFrom);
     ReplicaSet replicas = ReplicaSet.takeOrLoad(ctx, cfg, modelConfig, startStep, resumeFrom, conf);
     long startMillis = (System.nanoTime() - t0) / 1_000_000;
 
     long trainStart = System.nanoTime();
     SkipPolicy skips = new SkipPolicy(cfg.train().maxConsecutiveSkips());
     StepReporter reporter = new StepReporter(
-        ctx.rank() == 0 ? ctx.metrics() : null, batches.stepsPerEpoch(), batches.globalBatch());
+        ctx.rank() == 0 ? ctx.metrics() : null, batches::epochsAt, batches.globalBatch());
     long diverged = -1;
     long step = startStep;
     boolean done = false;

@@ -6,16 +6,17 @@ import ai.igspark.metrics.StepRecord;
 /** Rank 0's {@link StepRecord} after each step, streamed live to the driver. */
 final class StepReporter {
   private final MetricsPublisher publisher;
-  private final double stepsPerEpoch;
+  private final java.util.function.LongToDoubleFunction epochsAt;
   private final int globalBatch;
 
   /**
    * @param publisher the stream to the driver on rank 0; null on the other ranks, which report
    *     nothing
    */
-  StepReporter(MetricsPublisher publisher, double stepsPerEpoch, int globalBatch) {
+  StepReporter(MetricsPublisher publisher, java.util.function.LongToDoubleFunction epochsAt,
+      int globalBatch) {
     this.publisher = publisher;
-    this.stepsPerEpoch = stepsPerEpoch;
+    this.epochsAt = epochsAt;
     this.globalBatch = globalBatch;
   }
 
@@ -38,7 +39,7 @@ final class StepReporter {
     boolean losses = lossSums != null;
     return new StepRecord(
         step + 1,
-        (step + 1) / stepsPerEpoch,
+        epochsAt.applyAsDouble(step + 1),
         losses ? lossSums[0] / globalBatch : null,
         losses ? lossSums[1] / globalBatch : null,
         losses ? lossSums[2] / globalBatch : null,

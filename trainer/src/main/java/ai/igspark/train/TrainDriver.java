@@ -1,5 +1,8 @@
 package ai.igspark.train;
 
+import ai.igspark.ckpt.RunStart;
+import ai.igspark.ckpt.RunLock;
+import ai.igspark.ckpt.DataPosition;
 import ai.igspark.metrics.tensorboard.TensorBoardMetrics;
 import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.Checkpoint;
@@ -86,8 +89,29 @@ public final class TrainDriver {
    */
   public Outcome run(JavaSparkContext sc, boolean requireCheckpoint)
       throws IOException, InterruptedException {
+    return run(sc, requireCheckpoint ? RunStart.RESUME : RunStart.NEW_OR_RESUME);
+  }
+
+  /**
+   * {@link #run(JavaSparkContext, boolean)} started as {@code runStart} says ({@code --resume},
+   * {@code --restart}). The run directory's lock, taken before anything in it is read, is released
+   * here however the run ends (docs/checkpoints.md "Run lock").
+   */
+  public Outcome run(JavaSparkContext sc, RunStart runStart)
+      throws IOException, InterruptedException {
+    RunLock.Holder lock = new RunLock.Holder();
+    try (lock) {
+      return run(sc, runStart, lock);
+    } catch (IOException | RuntimeException e) {
+      lock.throwIfLost(e); // an error met after another driver took the run over: say that
+      throw e;
+    }
+  }
+
+  private Outcome run(JavaSparkContext sc, RunStart runStart, RunLock.Holder lock)
+      throws IOException, InterruptedException {
     Preflight.Passed start =
-        new Preflight(config, source, modelConfig, allowedChanges).check(sc, requireCheckpoint);
+        new Preflight(config, source, modelConfig, allowedChanges).check(sc, runStart, lock);
     RunDirectory dir = start.dir();
     String root = dir.root().toString();
     long total = start.totalSteps();
@@ -251,7 +275,7 @@ public final class TrainDriver {
       files.addAll(List.of(r.value().files()));
     }
     CheckpointStore store = start.store();
-    Checkpoint committed = attemptsCommit(store, plan, state(plan.to(), start.manifest(), world),
+    Checkpoint committed = attemptsCommit(store, plan, state(plan.to(), start.manifest(), world, start.origin()),
         files);
     double commitSeconds = (System.nanoTime() - commitStart) / 1e9;
     SegmentReport lead = results.get(0).value();
@@ -380,12 +404,14 @@ public final class TrainDriver {
     return Duration.ofMillis(Math.round(s * 1000));
   }
 
-  private ObjectNode state(long step, DatasetManifest manifest, int world) {
+  private ObjectNode state(long step, DatasetManifest manifest, int world, DataPosition origin) {
+    // The stream goes on from the resumed checkpoint's position, B = global_batch per step, also
+    // after an allowed change of B (docs/ARCHITECTURE.md §2 "Order"); unchanged B: step·B.
+    long position = origin.at(step, config.train().globalBatch());
     ObjectNode s = JSON.createObjectNode();
     s.put("step", step);
-    s.put("epoch", (double) step * config.train().globalBatch() / manifest.count());
-    // The data position is a pure function of (seed, step): docs/ARCHITECTURE.md §2 "Order".
-    s.put("data_position", step * config.train().globalBatch());
+    s.put("epoch", (double) position / manifest.count());
+    s.put("data_position", position);
     s.put("seed", config.run().seed());
     s.put("world_size", world);
     s.put("global_batch", config.train().globalBatch());

@@ -63,6 +63,23 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void aCommitThatWouldMoveLatestBackwardsIsRefused() throws Exception {
+    CheckpointStore late = store();
+    String attempt = late.newAttempt(10); // a driver still training towards step 10 ...
+    List<FileEntry> entries = write(late, 10, attempt, files(10));
+    writeAndCommit(store(), 40); // ... while another committed step 40
+
+    CheckpointIntegrityException e = assertThrows(CheckpointIntegrityException.class,
+        () -> late.commit(10, attempt, state(10), entries));
+
+    assertTrue(e.getMessage().contains("LATEST names step-00000040, newer than step-00000010:"
+        + " refusing to move it backwards"), e.getMessage());
+    assertEquals(40, store().readLatest().getAsLong());
+    assertFalse(Files.exists(local("step-00000010")), "nothing moved into place");
+    assertEquals(1, late.lastCommitTries(), "not retried");
+  }
+
+  @Test
   void newRunHasNoLatestCheckpoint() throws Exception {
     assertTrue(store().latest().isEmpty());
   }

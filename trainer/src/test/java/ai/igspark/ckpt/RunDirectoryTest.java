@@ -97,6 +97,40 @@ class RunDirectoryTest {
     assertTrue(Files.readString(tmp.resolve("run/run.yaml")).contains("ema_decay: 0.9999"));
   }
 
+  private static final DatasetIdentity DATA = new DatasetIdentity("aa11", 1000);
+  private static final DatasetIdentity REPLACED = new DatasetIdentity("bb22", 1000);
+
+  @Test
+  void aDatasetReplacedUnderTheSameManifestIsRefusedUnlessDataIdentityIsAllowed()
+      throws Exception {
+    RunConfig cfg = config("", "");
+    run().guardResume(cfg, Set.of(), DATA, RunStart.NEW_OR_RESUME);
+    var e = assertThrows(InvalidInputException.class,
+        () -> run().guardResume(cfg, Set.of("train"), REPLACED, RunStart.NEW_OR_RESUME));
+    assertTrue(e.getMessage().contains("data.identity.manifest_sha256: 'aa11' → 'bb22'"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("--allow-change data.identity.manifest_sha256"),
+        e.getMessage());
+    assertEquals(DATA, run().storedDataIdentity().orElseThrow(), "nothing written");
+
+    RunDirectory.ConfigCheck ok =
+        run().guardResume(cfg, Set.of("data.identity"), REPLACED, RunStart.NEW_OR_RESUME);
+    assertEquals(RunDirectory.ConfigOutcome.CHANGED_ALLOWED, ok.outcome());
+    assertEquals(REPLACED, run().storedDataIdentity().orElseThrow());
+  }
+
+  @Test
+  void allowingAnotherManifestAllowsItsIdentityToo() throws Exception {
+    run().guardResume(config("", ""), Set.of(), DATA, RunStart.NEW_OR_RESUME);
+    Path f = tmp.resolve("other.yaml");
+    Files.writeString(f, Files.readString(tmp.resolve("run/run.yaml"))
+        .replace("data/d/dataset.json", "data/other/dataset.json"));
+    RunDirectory.ConfigCheck check = run().guardResume(RunConfig.load(f), Set.of("data.manifest"),
+        REPLACED, RunStart.NEW_OR_RESUME);
+    assertEquals(RunDirectory.ConfigOutcome.CHANGED_ALLOWED, check.outcome());
+    assertEquals(REPLACED, run().storedDataIdentity().orElseThrow());
+  }
+
   @Test
   void allowChangeWithAPrefixKeyAcceptsAndKeepsTheOldRunYaml() throws Exception {
     RunDirectory run = run();

@@ -23,6 +23,12 @@ public final class IgsparkProcess {
 
   /** Starts {@code igspark ARGS}, appending its output to {@code log}. */
   public static Process start(Path log, String... args) throws IOException {
+    return start(log, List.of(), args);
+  }
+
+  /** As {@link #start(Path, String...)}, with {@code jvmFlags} (e.g. {@code -Dkey=value}) added. */
+  public static Process start(Path log, List<String> jvmFlags, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -31,6 +37,7 @@ public final class IgsparkProcess {
       }
     }
     cmd.add("-Xmx1g");
+    cmd.addAll(jvmFlags);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("ai.igspark.cli.Igspark");

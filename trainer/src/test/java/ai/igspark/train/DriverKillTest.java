@@ -74,6 +74,9 @@ class DriverKillTest {
     String out = Files.readString(log);
     assertEquals(0, second.exitValue(), out);
     assertTrue(out.contains("resuming"), out);
+    // The killed driver's lock: its process is gone from this host, so it is taken over at once.
+    assertTrue(out.contains("took over the stale run lock") && out.contains("pid " + first.pid()
+        + ") is no longer running on this host"), out);
     System.out.printf("RELIABILITY driver kill: the restarted command finished in %.1f s%n",
         (System.nanoTime() - t0) / 1e9);
     assertArrayEquals(TinyRun.tensorBytes(ema(steady, 24)), TinyRun.tensorBytes(ema(run, 24)),

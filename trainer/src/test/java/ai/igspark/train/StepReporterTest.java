@@ -6,7 +6,7 @@ import ai.igspark.metrics.StepRecord;
 import org.junit.jupiter.api.Test;
 
 class StepReporterTest {
-  private final StepReporter reporter = new StepReporter(null, 4.0, 8);
+  private final StepReporter reporter = new StepReporter(null, steps -> steps / 4.0, 8);
   private final UpdateResult update = new UpdateResult(6, 1.0e-4f, 2.5, true);
 
   @Test

@@ -7,7 +7,8 @@ package ai.igspark.data.sampling;
  * is seen exactly once per epoch, nothing is dropped, and a batch may straddle two epochs. Rank r
  * of W takes a contiguous slice of that batch (sizes differ by at most one), so the order is a pure
  * function of (seed, step) and W only decides where the batch is cut — a run resumes at any step
- * and may change W between segments.
+ * and may change W between segments. After a change of B at a resume the stream goes on from the
+ * checkpoint's position ({@link #startingAt}).
  *
  * <p>Not thread-safe (it caches the permutations it last used); use one per thread.
  */
@@ -15,6 +16,11 @@ public final class EpochSampler {
   private final long seed;
   private final int size;
   private final int globalBatch;
+  // Step originStep reads from stream position originPosition; steps after it B samples each. A
+  // run whose global batch changed at a resume continues where the old batch size left the
+  // stream, so over the epoch no sample is skipped or repeated.
+  private final long originStep;
+  private final long originPosition;
   // the two most recent permutations: a batch straddles at most two epochs when B <= N
   private long cachedEpochA = -1;
   private int[] cachedA;
@@ -22,6 +28,11 @@ public final class EpochSampler {
   private int[] cachedB;
 
   public EpochSampler(long seed, long datasetSize, int globalBatch) {
+    this(seed, datasetSize, globalBatch, 0, 0);
+  }
+
+  private EpochSampler(
+      long seed, long datasetSize, int globalBatch, long originStep, long originPosition) {
     if (datasetSize <= 0 || datasetSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("dataset size must be in [1, 2^31 - 9]: " + datasetSize);
     }
@@ -31,6 +42,38 @@ public final class EpochSampler {
     this.seed = seed;
     this.size = (int) datasetSize;
     this.globalBatch = globalBatch;
+    if (originStep < 0 || originPosition < 0) {
+      throw new IllegalArgumentException(
+          "origin must be >= 0: step " + originStep + ", position " + originPosition);
+    }
+    this.originStep = originStep;
+    this.originPosition = originPosition;
+  }
+
+  /**
+   * This order with step {@code step} starting at stream position {@code position} (where a
+   * checkpoint left the stream) and every later step taking the next B positions: {@code
+   * positionAt(s) = position + (s − step)·B}. {@code startingAt(s, s·B)} is this sampler.
+   */
+  public EpochSampler startingAt(long step, long position) {
+    return new EpochSampler(seed, size, globalBatch, step, position);
+  }
+
+  /** The stream position step {@code step} starts at. */
+  public long positionAt(long step) {
+    long position =
+        Math.addExact(originPosition, Math.multiplyExact(step - originStep, (long) globalBatch));
+    if (position < 0) {
+      throw new IllegalArgumentException(
+          "step " + step + " lies before this order's origin (step " + originStep + " at position "
+              + originPosition + ")");
+    }
+    return position;
+  }
+
+  /** Epochs completed at the start of step {@code step}, fractional: positionAt(step) / N. */
+  public double epochsAt(long step) {
+    return (double) positionAt(step) / size;
   }
 
   public long seed() {
@@ -52,7 +95,7 @@ public final class EpochSampler {
 
   /** The epoch in progress at the start of a step. */
   public long epochAt(long step) {
-    return Math.multiplyExact(step, globalBatch) / size;
+    return positionAt(step) / size;
   }
 
   /** The whole global batch of a step. */
@@ -74,7 +117,7 @@ public final class EpochSampler {
     int base = globalBatch / world;
     int extra = globalBatch % world;
     int n = base + (rank < extra ? 1 : 0);
-    long start = Math.multiplyExact(step, globalBatch) + (long) rank * base + Math.min(rank, extra);
+    long start = positionAt(step) + (long) rank * base + Math.min(rank, extra);
     long[] indices = new long[n];
     long[] epochs = new long[n];
     for (int i = 0; i < n; i++) {

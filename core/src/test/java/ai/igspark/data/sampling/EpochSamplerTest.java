@@ -16,6 +16,45 @@ import org.junit.jupiter.api.Test;
 class EpochSamplerTest {
 
   @Test
+  void afterABatchChangeTheStreamGoesOnWhereTheOldBatchLeftItAcrossEpochs() {
+    Random random = new Random(7);
+    for (int trial = 0; trial < 100; trial++) {
+      int n = 10 + random.nextInt(200);
+      int oldBatch = 1 + random.nextInt(n);
+      int newBatch = 1 + random.nextInt(n);
+      long changeAt = 1 + random.nextInt(2 * n / oldBatch + 1);
+      EpochSampler before = new EpochSampler(trial, n, oldBatch);
+      EpochSampler after = new EpochSampler(trial, n, newBatch)
+          .startingAt(changeAt, changeAt * oldBatch);
+      List<Long> stream = new ArrayList<>();
+      for (long s = 0; s < changeAt; s++) {
+        Arrays.stream(before.globalBatch(s).sampleIndices()).forEach(stream::add);
+      }
+      for (long s = changeAt; stream.size() < 3L * n; s++) {
+        Arrays.stream(after.globalBatch(s).sampleIndices()).forEach(stream::add);
+      }
+      // Every epoch of the joined stream is a permutation: nothing skipped, nothing repeated.
+      for (int e = 0; e < 3; e++) {
+        Set<Long> epoch = new HashSet<>(stream.subList(e * n, (e + 1) * n));
+        assertEquals(n, epoch.size(), "trial " + trial + ", epoch " + e);
+      }
+      assertEquals(changeAt * oldBatch + newBatch, after.positionAt(changeAt + 1));
+    }
+  }
+
+  @Test
+  void anUnshiftedOriginIsTheSamplerItself() {
+    EpochSampler plain = new EpochSampler(5, 37, 6);
+    EpochSampler same = plain.startingAt(4, 24);
+    for (long s = 0; s < 20; s++) {
+      assertArrayEquals(plain.rankSlice(s, 1, 3).sampleIndices(),
+          same.rankSlice(s, 1, 3).sampleIndices());
+      assertEquals(plain.epochAt(s), same.epochAt(s));
+      assertEquals(s * 6, same.positionAt(s));
+    }
+  }
+
+  @Test
   void ranksOfOneStepCoverTheGlobalBatchDisjointlyInOrder() {
     Random random = new Random(1);
     for (int trial = 0; trial < 200; trial++) {
