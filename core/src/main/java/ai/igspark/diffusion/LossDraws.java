@@ -1,10 +1,10 @@
 package ai.igspark.diffusion;
 
-import ai.igspark.tensor.TorchOwnedArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.tensor.TorchOwnedArrays;
 import java.util.random.RandomGenerator;
 
 /**

@@ -1,7 +1,7 @@
 package ai.igspark.diffusion;
 
-import ai.igspark.tensor.TorchOwnedArrays;
 import ai.djl.ndarray.NDArray;
+import ai.igspark.tensor.TorchOwnedArrays;
 import java.util.random.RandomGenerator;
 
 /**

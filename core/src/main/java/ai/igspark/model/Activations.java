@@ -1,8 +1,8 @@
 package ai.igspark.model;
 
-import ai.igspark.tensor.TorchScalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import ai.igspark.tensor.TorchScalar;
 
 /** The two activations the official models use that DJL does not name. */
 final class Activations {

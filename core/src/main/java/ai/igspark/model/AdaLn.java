@@ -1,8 +1,8 @@
 package ai.igspark.model;
 
-import ai.igspark.tensor.TorchScalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.igspark.tensor.TorchScalar;
 
 /**
  * adaLN conditioning ({@code adaLN_modulation = Sequential(SiLU, Linear(D → k·D))}): c → k

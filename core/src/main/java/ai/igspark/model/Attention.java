@@ -1,9 +1,9 @@
 package ai.igspark.model;
 
-import ai.igspark.tensor.TorchScalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.tensor.TorchScalar;
 
 /**
  * timm-style multi-head self-attention: fused qkv (bias), optional per-head q/k RMSNorm

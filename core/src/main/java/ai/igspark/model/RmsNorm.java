@@ -1,8 +1,8 @@
 package ai.igspark.model;
 
-import ai.igspark.tensor.TorchScalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.tensor.TorchScalar;
 
 /**
  * LightningDiT's RMSNorm: x·rsqrt(mean(x²) + 1e-6)·w, w learnable (init 1), in fp32

@@ -1,11 +1,11 @@
 package ai.igspark.optim;
 
-import ai.igspark.tensor.GradModeOff;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.GradModeOff;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

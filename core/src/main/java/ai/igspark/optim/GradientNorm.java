@@ -1,11 +1,11 @@
 package ai.igspark.optim;
 
-import ai.igspark.tensor.GradModeOff;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.GradModeOff;
 import java.util.Collection;
 
 /**

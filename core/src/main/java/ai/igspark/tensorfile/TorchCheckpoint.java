@@ -1,7 +1,5 @@
 package ai.igspark.tensorfile;
 
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,11 +1,11 @@
 package ai.igspark.model;
 
-import ai.igspark.diffusion.Velocities;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.igspark.diffusion.Velocities;
 import ai.igspark.tensorfile.HostTensor;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,5 @@
 package ai.igspark.model;
 
-import ai.igspark.diffusion.Velocities;
 import static ai.igspark.model.IgDiTParityTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +15,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.diffusion.Velocities;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npz;
 import java.util.LinkedHashMap;

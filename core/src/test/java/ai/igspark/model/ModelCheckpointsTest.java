@@ -1,6 +1,5 @@
 package ai.igspark.model;
 
-import ai.igspark.diffusion.Velocities;
 import static ai.igspark.model.IgDiTParityTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.diffusion.Velocities;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsFile;
 import java.nio.file.Files;

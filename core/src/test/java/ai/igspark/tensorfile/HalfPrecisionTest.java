@@ -1,8 +1,8 @@
 package ai.igspark.tensorfile;
 
-import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.igspark.testsupport.Fixtures;
 import org.junit.jupiter.api.Test;
 
 class HalfPrecisionTest {

@@ -1,16 +1,12 @@
 package ai.igspark.tensorfile;
 
-import ai.igspark.testsupport.Fixtures;
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensorfile.SafetensorsFile;
-import ai.igspark.tensorfile.SafetensorsWriter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.testsupport.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;

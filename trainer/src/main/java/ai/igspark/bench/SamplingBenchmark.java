@@ -1,7 +1,6 @@
 package ai.igspark.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
@@ -9,6 +8,7 @@ import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
+import ai.igspark.tensorfile.HostTensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

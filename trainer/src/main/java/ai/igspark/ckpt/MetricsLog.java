@@ -1,8 +1,5 @@
 package ai.igspark.ckpt;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Consumer;
 import ai.igspark.metrics.MetricsJson;
 import ai.igspark.metrics.MetricsRecord;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,11 +9,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FSError;

@@ -1,11 +1,11 @@
 package ai.igspark.ckpt;
 
-import ai.igspark.metrics.CheckpointBrokenRecord;
+import ai.igspark.config.RunConfig;
 import ai.igspark.config.RunConfigDiff;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
 import ai.igspark.data.config.TypedConfig;
-import ai.igspark.config.RunConfig;
+import ai.igspark.metrics.CheckpointBrokenRecord;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

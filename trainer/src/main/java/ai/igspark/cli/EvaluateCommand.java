@@ -2,7 +2,6 @@ package ai.igspark.cli;
 
 import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.Npz;
 import ai.igspark.eval.AdmStatistics;
 import ai.igspark.eval.Evaluation;
 import ai.igspark.eval.EvaluationSide;
@@ -11,6 +10,7 @@ import ai.igspark.eval.ImageFeatures;
 import ai.igspark.eval.MetricsReport;
 import ai.igspark.eval.NpzImages;
 import ai.igspark.eval.TorchScriptInception;
+import ai.igspark.tensorfile.Npz;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;

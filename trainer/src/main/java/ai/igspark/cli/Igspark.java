@@ -3,10 +3,10 @@ package ai.igspark.cli;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.LoopbackOnly;
 import ai.igspark.train.TrainDriver;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /** The {@code igspark} command line. Each subcommand is a small class of its own. */
 @Command(

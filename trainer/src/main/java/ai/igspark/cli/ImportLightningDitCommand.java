@@ -1,8 +1,8 @@
 package ai.igspark.cli;
 
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.ingest.LightningDitImport;
+import ai.igspark.tensorfile.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;

@@ -1,9 +1,9 @@
 package ai.igspark.cli;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.Normalization;
 import ai.igspark.data.ingest.ImageFolderIngestJob;
+import ai.igspark.tensorfile.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;

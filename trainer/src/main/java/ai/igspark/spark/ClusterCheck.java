@@ -1,11 +1,11 @@
 package ai.igspark.spark;
 
+import ai.djl.engine.Engine;
+import ai.igspark.data.LoopbackOnly;
 import ai.igspark.device.ComputeDevice;
 import ai.igspark.device.LibtorchDirectory;
 import ai.igspark.metrics.ProbeRecord;
 import ai.igspark.metrics.ReceivedRecord;
-import ai.djl.engine.Engine;
-import ai.igspark.data.LoopbackOnly;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,7 +1,7 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.MetricsPublisher;
 import ai.djl.Device;
+import ai.igspark.metrics.MetricsPublisher;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;

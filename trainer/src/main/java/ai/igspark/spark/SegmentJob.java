@@ -1,11 +1,11 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.ReceivedRecord;
+import ai.djl.Device;
+import ai.igspark.data.LoopbackOnly;
 import ai.igspark.metrics.MetricsEndpoint;
 import ai.igspark.metrics.MetricsPublisher;
 import ai.igspark.metrics.MetricsStream;
-import ai.djl.Device;
-import ai.igspark.data.LoopbackOnly;
+import ai.igspark.metrics.ReceivedRecord;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.channels.ServerSocketChannel;
@@ -32,8 +32,8 @@ import org.apache.spark.resource.ResourceProfile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.collection.Iterator;
-import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
+import scala.reflect.ClassTag;
 import scala.runtime.AbstractFunction1;
 
 /**

@@ -1,9 +1,9 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.LoopbackOnly;
 import ai.igspark.device.ComputeDevice;
 import ai.igspark.device.LibtorchDirectory;

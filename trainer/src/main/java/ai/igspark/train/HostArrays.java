@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensor.DeviceTransfer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
 package ai.igspark.train;
 
-import ai.igspark.ckpt.DataPosition;
 import ai.djl.ndarray.NDManager;
+import ai.igspark.ckpt.DataPosition;
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;

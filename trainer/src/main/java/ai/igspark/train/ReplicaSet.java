@@ -1,8 +1,8 @@
 package ai.igspark.train;
 
-import ai.igspark.ckpt.CheckpointReader;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.igspark.ckpt.CheckpointReader;
 import ai.igspark.config.RunConfig;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.spark.RankContext;

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.model.TrainableNet;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -10,16 +9,17 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.LossTerms;
 import ai.igspark.diffusion.TimeConvention;
 import ai.igspark.diffusion.VelocityNet;
+import ai.igspark.model.TrainableNet;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.GradientNorm;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.ParamOptimizer;
+import ai.igspark.tensor.DeviceTransfer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

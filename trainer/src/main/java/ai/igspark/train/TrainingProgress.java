@@ -1,7 +1,7 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import ai.igspark.ckpt.MetricsLog;
+import ai.igspark.config.RunConfig;
 import ai.igspark.metrics.ReceivedRecord;
 import ai.igspark.metrics.StepRecord;
 import ai.igspark.metrics.TrainRecord;

@@ -1,21 +1,21 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
-import ai.igspark.model.IgDiTNet;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.ckpt.CheckpointWriter;
 import ai.igspark.ckpt.FileEntry;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensorfile.SafetensorsFile;
-import ai.igspark.tensorfile.SafetensorsWriter;
 import ai.igspark.model.IgDiT;
+import ai.igspark.model.IgDiTNet;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.ParamOptimizer;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;

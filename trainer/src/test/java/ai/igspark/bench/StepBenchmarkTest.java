@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.Presets;
+import ai.igspark.tensorfile.HostTensor;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

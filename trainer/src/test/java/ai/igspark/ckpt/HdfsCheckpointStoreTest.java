@@ -1,6 +1,5 @@
 package ai.igspark.ckpt;
 
-import ai.igspark.ckpt.MetricsLog;
 import static ai.igspark.ckpt.CheckpointFixtures.files;
 import static ai.igspark.ckpt.CheckpointFixtures.readAll;
 import static ai.igspark.ckpt.CheckpointFixtures.state;

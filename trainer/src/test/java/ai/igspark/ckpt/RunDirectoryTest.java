@@ -1,14 +1,13 @@
 package ai.igspark.ckpt;
 
-import ai.igspark.config.RunConfigDiff;
-import ai.igspark.ckpt.MetricsLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.data.InvalidInputException;
 import ai.igspark.config.RunConfig;
+import ai.igspark.config.RunConfigDiff;
+import ai.igspark.data.InvalidInputException;
 import ai.igspark.metrics.MetricsJson;
 import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.metrics.StepRecord;

@@ -1,17 +1,17 @@
 package ai.igspark.cli;
 
-import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.tensorfile.DType;
+import ai.igspark.ckpt.CommittedRun;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.Normalization;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
+import ai.igspark.tensorfile.DType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;

@@ -3,9 +3,9 @@ package ai.igspark.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.eval.FidVectors;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npz;
-import ai.igspark.eval.FidVectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;

@@ -1,16 +1,16 @@
 package ai.igspark.cli;
 
-import ai.igspark.ckpt.CheckpointDamage;
-import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.ckpt.CheckpointDamage;
+import ai.igspark.ckpt.CommittedRun;
+import ai.igspark.model.ModelCheckpoints;
+import ai.igspark.model.Presets;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.tensorfile.TorchCheckpoint;
-import ai.igspark.model.ModelCheckpoints;
-import ai.igspark.model.Presets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,14 +1,14 @@
 package ai.igspark.cli;
 
-import ai.igspark.ckpt.CommittedRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensorfile.Npy;
+import ai.igspark.ckpt.CommittedRun;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.Presets;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npy;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package ai.igspark.config;
 
-import ai.igspark.train.TrainDriver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.diffusion.TimeSampling;
+import ai.igspark.train.TrainDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

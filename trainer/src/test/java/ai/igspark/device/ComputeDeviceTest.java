@@ -1,12 +1,12 @@
 package ai.igspark.device;
 
-import ai.igspark.spark.DeviceAssignment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.spark.DeviceAssignment;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,14 +1,14 @@
 package ai.igspark.eval;
 
-import ai.igspark.eval.job.LatentDecoding;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.eval.job.LatentDecoding;
+import ai.igspark.tensorfile.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

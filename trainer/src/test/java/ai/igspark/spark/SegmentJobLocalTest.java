@@ -1,12 +1,12 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.ProbeRecord;
-import ai.igspark.metrics.ReceivedRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.igspark.metrics.ProbeRecord;
+import ai.igspark.metrics.ReceivedRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,11 +1,11 @@
 package ai.igspark.spark;
 
-import ai.igspark.metrics.ReceivedRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.metrics.ReceivedRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

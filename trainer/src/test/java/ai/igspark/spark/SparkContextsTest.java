@@ -1,10 +1,10 @@
 package ai.igspark.spark;
 
-import ai.igspark.spark.kryo.IgsparkKryoRegistrator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.spark.kryo.IgsparkKryoRegistrator;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,12 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.device.ComputeDevice;
 import java.util.List;

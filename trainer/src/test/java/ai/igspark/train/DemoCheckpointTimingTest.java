@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +11,7 @@ import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.CheckpointWriter;
 import ai.igspark.ckpt.CommitPolicy;
 import ai.igspark.ckpt.FileEntry;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.LoopbackOnly;
 import ai.igspark.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;

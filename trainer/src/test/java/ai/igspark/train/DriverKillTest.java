@@ -1,11 +1,11 @@
 package ai.igspark.train;
 
-import ai.igspark.testsupport.IgsparkProcess;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
+import ai.igspark.testsupport.IgsparkProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,14 +1,14 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
-import ai.igspark.model.IgDiTNet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.LoopbackOnly;
+import ai.igspark.model.IgDiTNet;
 import ai.igspark.model.ModelConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.model.IgDiTNet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.engine.Engine;
@@ -13,6 +12,7 @@ import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.TimeSampling;
 import ai.igspark.model.IgDiT;
+import ai.igspark.model.IgDiTNet;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
 import java.nio.ByteBuffer;

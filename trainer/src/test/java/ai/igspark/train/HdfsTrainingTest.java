@@ -1,11 +1,11 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.MiniHdfs;
+import ai.igspark.config.RunConfig;
 import ai.igspark.spark.SparkContexts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import ai.igspark.data.InvalidInputException;
+import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 class RetryPolicyTest {

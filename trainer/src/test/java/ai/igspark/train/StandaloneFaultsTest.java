@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.config.RunConfig;
 import ai.igspark.spark.LoopbackStandaloneCluster;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
@@ -42,8 +42,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults of a 2-rank run on a real standalone cluster (Master + 2 Workers, one executor JVM per

@@ -1,14 +1,14 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.config.RunConfig;
 import ai.igspark.spark.LoopbackStandaloneCluster;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

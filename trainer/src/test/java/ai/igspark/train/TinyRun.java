@@ -1,9 +1,9 @@
 package ai.igspark.train;
 
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.tensor.DeviceTransfer;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.model.TrainableNet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +14,7 @@ import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.TimeConvention;
 import ai.igspark.diffusion.TimeSampling;
 import ai.igspark.diffusion.TinyTwoHeadNet;
+import ai.igspark.model.TrainableNet;
 import ai.igspark.optim.AdamW;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.LrSchedule;

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.igspark.config.RunConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,11 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
+import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.data.sampling.EpochSampler;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.tensorfile.SafetensorsFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,10 +1,9 @@
 package ai.igspark.data.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.tensorfile.DType;
-import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetPreflight;
+import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.LatentBatch;
 import ai.igspark.data.format.LatentDataset;
 import ai.igspark.data.format.LocalShardCache;
@@ -12,6 +11,7 @@ import ai.igspark.data.format.Normalization;
 import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.EpochSampler;
 import ai.igspark.data.sampling.SampleNoise;
+import ai.igspark.tensorfile.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

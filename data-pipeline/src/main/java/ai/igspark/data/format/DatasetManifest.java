@@ -1,7 +1,7 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.tensorfile.DType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

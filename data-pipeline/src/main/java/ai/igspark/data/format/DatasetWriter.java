@@ -1,7 +1,7 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.tensorfile.DType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,5 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HalfPrecision;
-import ai.igspark.tensorfile.SafetensorsFile;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +9,9 @@ import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HalfPrecision;
+import ai.igspark.tensorfile.SafetensorsFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

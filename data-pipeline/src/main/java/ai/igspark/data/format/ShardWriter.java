@@ -1,10 +1,10 @@
 package ai.igspark.data.format;
 
+import ai.igspark.data.InvalidInputException;
+import ai.igspark.data.Sha256;
 import ai.igspark.tensorfile.HalfPrecision;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsWriter;
-import ai.igspark.data.InvalidInputException;
-import ai.igspark.data.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

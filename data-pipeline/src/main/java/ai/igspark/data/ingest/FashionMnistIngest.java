@@ -1,12 +1,12 @@
 package ai.igspark.data.ingest;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetPreflight;
 import ai.igspark.data.format.DatasetWriter;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.tensorfile.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,7 +2,6 @@ package ai.igspark.data.ingest;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetWriter;
@@ -13,6 +12,7 @@ import ai.igspark.data.format.ShardEntry;
 import ai.igspark.data.format.ShardSpec;
 import ai.igspark.data.format.ShardWriter;
 import ai.igspark.data.format.VaeIdentity;
+import ai.igspark.tensorfile.DType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

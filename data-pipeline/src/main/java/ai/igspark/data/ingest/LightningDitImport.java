@@ -1,14 +1,14 @@
 package ai.igspark.data.ingest;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.format.DatasetWriter;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.format.Normalization;
-import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.data.format.ShardSpec;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.tensorfile.TorchCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;

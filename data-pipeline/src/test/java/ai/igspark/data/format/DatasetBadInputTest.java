@@ -1,14 +1,14 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.tensorfile.SafetensorsWriter;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.SampleNoise;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

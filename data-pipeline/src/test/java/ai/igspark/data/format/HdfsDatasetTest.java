@@ -1,7 +1,5 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.SampleNoise;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

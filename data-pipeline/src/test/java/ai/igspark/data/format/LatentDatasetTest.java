@@ -1,7 +1,5 @@
 package ai.igspark.data.format;
 
-import ai.igspark.tensorfile.DType;
-import ai.igspark.tensorfile.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +11,8 @@ import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.FlipMode;
 import ai.igspark.data.sampling.SampleNoise;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

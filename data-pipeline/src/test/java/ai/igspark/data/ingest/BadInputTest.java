@@ -1,11 +1,11 @@
 package ai.igspark.data.ingest;
 
-import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensorfile.DType;
+import ai.igspark.testsupport.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
 package ai.igspark.data.ingest;
 
-import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,13 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetManifest;
+import ai.igspark.data.format.Normalization;
+import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.HalfPrecision;
 import ai.igspark.tensorfile.HostTensor;
-import ai.igspark.data.format.Normalization;
 import ai.igspark.tensorfile.Npy;
 import ai.igspark.tensorfile.SafetensorsFile;
+import ai.igspark.testsupport.Fixtures;
 import java.io.DataOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package ai.igspark.data.ingest;
 
-import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.tensorfile.Npy;
+import ai.igspark.testsupport.Fixtures;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,6 +1,5 @@
 package ai.igspark.data.ingest;
 
-import ai.igspark.testsupport.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,15 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensorfile.DType;
 import ai.igspark.data.format.DatasetKind;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.data.format.ShardEntry;
+import ai.igspark.tensorfile.DType;
+import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npy;
 import ai.igspark.tensorfile.SafetensorsFile;
-import ai.igspark.data.format.ShardEntry;
 import ai.igspark.tensorfile.TorchCheckpoint;
+import ai.igspark.testsupport.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;

@@ -1,12 +1,12 @@
 package ai.igspark.eval.job;
 
-import ai.igspark.eval.Uint8Convention;
-import ai.igspark.eval.FeatureExtractor;
-import ai.igspark.eval.TorchScriptDecoder;
-import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.eval.FeatureExtractor;
+import ai.igspark.eval.TorchScriptDecoder;
+import ai.igspark.eval.TorchScriptInception;
+import ai.igspark.eval.Uint8Convention;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;

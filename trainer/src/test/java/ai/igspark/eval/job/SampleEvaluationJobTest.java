@@ -1,9 +1,5 @@
 package ai.igspark.eval.job;
 
-import ai.igspark.eval.DecoderStandIn;
-import ai.igspark.eval.StandIn;
-import ai.igspark.eval.TorchScriptInception;
-import ai.igspark.eval.Uint8Convention;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.Normalization;
-import ai.igspark.spark.SparkContexts;
+import ai.igspark.eval.DecoderStandIn;
+import ai.igspark.eval.StandIn;
+import ai.igspark.eval.TorchScriptInception;
+import ai.igspark.eval.Uint8Convention;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
+import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,18 +1,17 @@
 package ai.igspark.eval.job;
 
-import ai.igspark.eval.job.SampleEvaluationJob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.igspark.spark.LoopbackStandaloneCluster;
-import ai.igspark.spark.SegmentJob;
-import ai.igspark.spark.SparkContexts;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
+import ai.igspark.spark.LoopbackStandaloneCluster;
+import ai.igspark.spark.SegmentJob;
+import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -1,14 +1,14 @@
 package ai.igspark.spark.kryo;
 
-import ai.igspark.metrics.ReceivedRecord;
-import ai.igspark.metrics.StepRecord;
-import ai.igspark.spark.RankResult;
-import ai.igspark.spark.SparkContexts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.metrics.ReceivedRecord;
+import ai.igspark.metrics.StepRecord;
+import ai.igspark.spark.RankResult;
+import ai.igspark.spark.SparkContexts;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import org.apache.spark.serializer.KryoSerializer;
