@@ -10,13 +10,9 @@ import ai.igspark.ckpt.CheckpointDamage;
 import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.CommittedRun;
 import ai.igspark.ckpt.RunDirectory;
-import ai.igspark.config.RunConfig;
-import ai.igspark.spark.SparkContexts;
 import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +20,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,31 +34,20 @@ import org.junit.jupiter.params.provider.EnumSource;
  * igspark train} stops with exit 2 and one message naming each; a rank verifies what it loads.
  */
 class CheckpointRecoveryTest {
-  private static JavaSparkContext sc;
-  @TempDir static Path shared;
-  private static String manifest;
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
   private static Path reference;
 
   @TempDir Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-    manifest = TinyRun.dataset(shared);
-    reference = shared.resolve("reference");
-    train(TinyRun.config(shared, "reference", reference.toString(), manifest, 6, 3, 1), Set.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    sc.stop();
+    reference = training.shared().resolve("reference");
+    train(TinyRun.config(training.shared(), "reference", reference.toString(),
+        training.manifest(), 6, 3, 1), Set.of());
   }
 
   private static TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
-    RunConfig cfg = RunConfig.load(config);
-    return new TrainDriver(cfg, config.toString(), allowed,
-        new PrintStream(new ByteArrayOutputStream())).run(sc, false);
+    return training.train(config, allowed);
   }
 
   private static Path ckpt(Path run, long step) {
@@ -81,7 +65,7 @@ class CheckpointRecoveryTest {
   void damagedNewestCheckpointIsMovedAsideAndTheRetrainedStepCommits(CheckpointDamage damage)
       throws Exception {
     Path run = dir.resolve("run");
-    Path config = TinyRun.config(dir, "recovers", run.toString(), manifest, 6, 3, 1);
+    Path config = TinyRun.config(dir, "recovers", run.toString(), training.manifest(), 6, 3, 1);
     train(config, Set.of());
     damage.apply(ckpt(run, 6));
     WarmCache.clear(); // the resumed segment loads step 3 from disk
@@ -111,13 +95,13 @@ class CheckpointRecoveryTest {
   @Test
   void rankLoadingARottedCheckpointFailsOnItsHashEvenWhenTheDriverSkippedIt() throws Exception {
     Path run = dir.resolve("no-verify-on-load");
-    Path first = TinyRun.config(dir, "nvl", run.toString(), manifest, 3, 3, 1);
+    Path first = TinyRun.config(dir, "nvl", run.toString(), training.manifest(), 3, 3, 1);
     Files.writeString(first, Files.readString(first)
         .replace("keep: 5}", "keep: 5, verify_on_load: false}"));
     train(first, Set.of());
     CommittedRun.rot(ckpt(run, 3).resolve(TrainingState.EMA_FILE), false);
     WarmCache.clear();
-    Path longer = TinyRun.config(dir, "nvl", run.toString(), manifest, 6, 3, 1);
+    Path longer = TinyRun.config(dir, "nvl", run.toString(), training.manifest(), 6, 3, 1);
     Files.writeString(longer, Files.readString(longer)
         .replace("keep: 5}", "keep: 5, verify_on_load: false}"));
 
@@ -135,7 +119,7 @@ class CheckpointRecoveryTest {
   private IgsparkProcess.Result trainAgainAfter(CheckpointDamage newest, CheckpointDamage older)
       throws Exception {
     Path run = dir.resolve("cli");
-    Path config = TinyRun.config(dir, "cli", run.toString(), manifest, 6, 3, 1);
+    Path config = TinyRun.config(dir, "cli", run.toString(), training.manifest(), 6, 3, 1);
     train(config, Set.of());
     newest.apply(ckpt(run, 6));
     if (older != null) {

@@ -6,16 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.spark.SparkContexts;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,33 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
  * evaluation settings that cannot work.
  */
 class PreflightInputErrorsTest {
-  private static JavaSparkContext sc;
-  @TempDir static Path shared;
-  private static String manifest;
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() {
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-    manifest = TinyRun.dataset(shared);
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    sc.stop();
-  }
-
   private static TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
-    return new TrainDriver(RunConfig.load(config), config.toString(), allowed,
-        new PrintStream(new ByteArrayOutputStream())).run(sc, false);
+    return training.train(config, allowed);
   }
 
   @Test
   void aWiderModelThanTheCheckpointIsRefusedNamingTheParameter() throws Exception {
     Path run = dir.resolve("run");
-    Path config = TinyRun.config(dir, "widen", run.toString(), manifest, 4, 2, 1);
+    Path config = TinyRun.config(dir, "widen", run.toString(), training.manifest(), 4, 2, 1);
     assertEquals(4, train(config, Set.of()).step());
     Path wider = dir.resolve("wider.yaml");
     Files.writeString(wider, Files.readString(config).replace("hidden_size: 32", "hidden_size: 48")
@@ -67,7 +47,7 @@ class PreflightInputErrorsTest {
   @Test
   void theSameModelResumes() throws Exception {
     Path run = dir.resolve("run");
-    Path config = TinyRun.config(dir, "same", run.toString(), manifest, 2, 2, 1);
+    Path config = TinyRun.config(dir, "same", run.toString(), training.manifest(), 2, 2, 1);
     train(config, Set.of());
     Path longer = dir.resolve("longer.yaml");
     Files.writeString(longer, Files.readString(config).replace("  steps: 2\n", "  steps: 4\n"));
@@ -75,7 +55,7 @@ class PreflightInputErrorsTest {
   }
 
   private Path withEval(String name, String eval) throws Exception {
-    Path config = TinyRun.config(dir, name, dir.resolve(name).toString(), manifest, 4, 2, 1);
+    Path config = TinyRun.config(dir, name, dir.resolve(name).toString(), training.manifest(), 4, 2, 1);
     Files.writeString(config, Files.readString(config) + "eval: " + eval + "\n");
     return config;
   }
@@ -83,7 +63,7 @@ class PreflightInputErrorsTest {
   @Test
   void anEvaluationSampleCountThatCannotBeBalancedIsRefusedBeforeStepZero() throws Exception {
     Path config = withEval("unbalanced",
-        "{every_steps: 2, num_samples: 10, reference: \"" + manifest + "\"}");
+        "{every_steps: 2, num_samples: 10, reference: \"" + training.manifest() + "\"}");
     var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
     assertTrue(e.getMessage().contains("eval.num_samples 10 is not a multiple of the dataset's 4"
         + " classes"), e.getMessage());
@@ -101,7 +81,7 @@ class PreflightInputErrorsTest {
 
   @Test
   void twoRanksInSparkLocalModeAreRefusedBeforeStepZero() throws Exception {
-    Path config = TinyRun.config(dir, "local2", dir.resolve("local2").toString(), manifest, 4, 2,
+    Path config = TinyRun.config(dir, "local2", dir.resolve("local2").toString(), training.manifest(), 4, 2,
         2);
     RunConfig cfg = RunConfig.load(config);
     Preflight preflight = new Preflight(cfg, config.toString(),

@@ -15,7 +15,6 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.Sha256;
 import ai.igspark.data.sampling.BatchSlice;
 import ai.igspark.data.sampling.EpochSampler;
-import ai.igspark.spark.SparkContexts;
 import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -32,44 +31,27 @@ import java.util.Set;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Nothing silent on resume (docs/checkpoints.md "Resume guard"): a run directory whose checkpoints
  * are gone but whose history is kept, checkpoints without their run.yaml, a dataset replaced under
- * the same manifest path, a {@code --resume} with nothing to resume: each refused by {@code igspark
+ * the same training.manifest() path, a {@code --resume} with nothing to resume: each refused by {@code igspark
  * train} (a child JVM) with exit 2 and one line saying what to do, writing nothing; {@code
  * --restart} trains from step 0 with the old files kept; a changed global batch goes on at the
  * exact data position. Runs are set up in this JVM (~2 s each).
  */
 class ResumeGuardTest {
   private static final long SEED = 3; // TinyRun's run.seed
-  private static JavaSparkContext sc;
-  @TempDir static Path shared;
-  private static String manifest;
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() {
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-    manifest = TinyRun.dataset(shared);
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    sc.stop();
-  }
-
   private static TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
     WarmCache.clear();
-    return new TrainDriver(RunConfig.load(config), config.toString(), allowed,
-        new PrintStream(new ByteArrayOutputStream())).run(sc, false);
+    return training.train(config, allowed);
   }
 
   private IgsparkProcess.Result igspark(String... args) throws Exception {
@@ -102,7 +84,7 @@ class ResumeGuardTest {
   void checkpointsDeletedWithTheirHistoryKeptAreRefusedAndRestartKeepsTheOldFiles()
       throws Exception {
     Path run = dir.resolve("run");
-    Path config = TinyRun.config(dir, "history", run.toString(), manifest, 6, 3, 1);
+    Path config = TinyRun.config(dir, "history", run.toString(), training.manifest(), 6, 3, 1);
     train(config, Set.of());
     deleteTree(run.resolve("checkpoints"));
     byte[] history = Files.readAllBytes(run.resolve("metrics.jsonl"));
@@ -134,9 +116,9 @@ class ResumeGuardTest {
   void checkpointsWithoutTheirRunYamlAreRefusedSoAChangedLrIsNotTakenSilently()
       throws Exception {
     Path run = dir.resolve("run");
-    train(TinyRun.config(dir, "no-yaml", run.toString(), manifest, 3, 3, 1), Set.of());
+    train(TinyRun.config(dir, "no-yaml", run.toString(), training.manifest(), 3, 3, 1), Set.of());
     Files.delete(run.resolve("run.yaml"));
-    Path changed = withLr(TinyRun.config(dir, "no-yaml", run.toString(), manifest, 6, 3, 1),
+    Path changed = withLr(TinyRun.config(dir, "no-yaml", run.toString(), training.manifest(), 6, 3, 1),
         "2.0e-3");
 
     assertRefused(igspark("train", "--config", changed.toString()),
@@ -174,7 +156,7 @@ class ResumeGuardTest {
   @Test
   void resumeOfARunThatDoesNotExistWritesNothingSoTheCorrectedCommandRuns() throws Exception {
     Path run = dir.resolve("run");
-    Path config = TinyRun.config(dir, "fresh", run.toString(), manifest, 3, 3, 1);
+    Path config = TinyRun.config(dir, "fresh", run.toString(), training.manifest(), 3, 3, 1);
 
     assertRefused(igspark("train", "--config", config.toString(), "--resume"),
         "--resume: file:" + run + " has no committed checkpoint to resume from");
@@ -186,10 +168,10 @@ class ResumeGuardTest {
   @Test
   void resumeOfARunWithoutACheckpointWritesNoRunYaml() throws Exception {
     Path run = Files.createDirectories(dir.resolve("run"));
-    Path config = TinyRun.config(dir, "empty", run.toString(), manifest, 3, 3, 1);
+    Path config = TinyRun.config(dir, "empty", run.toString(), training.manifest(), 3, 3, 1);
     var e = assertThrows(InvalidInputException.class,
         () -> new TrainDriver(RunConfig.load(config), config.toString(), Set.of(),
-            new PrintStream(new ByteArrayOutputStream())).run(sc, true));
+            new PrintStream(new ByteArrayOutputStream())).run(training.sc(), true));
     assertTrue(e.getMessage().contains("no committed checkpoint to resume from"), e.getMessage());
     assertFalse(Files.exists(run.resolve("run.yaml")));
     assertFalse(Files.exists(run.resolve("data-identity.json")));
@@ -197,7 +179,7 @@ class ResumeGuardTest {
 
   @Test
   void resumeAndRestartTogetherAreRefused() throws Exception {
-    Path config = TinyRun.config(dir, "both", dir.resolve("run").toString(), manifest, 3, 3, 1);
+    Path config = TinyRun.config(dir, "both", dir.resolve("run").toString(), training.manifest(), 3, 3, 1);
     assertRefused(igspark("train", "--config", config.toString(), "--resume", "--restart"),
         "--resume and --restart contradict each other");
     assertFalse(Files.exists(dir.resolve("run")));
@@ -206,12 +188,12 @@ class ResumeGuardTest {
   @Test
   void aRunCreatedBeforeDatasetsWereRecordedResumesAndRecordsIt() throws Exception {
     Path run = dir.resolve("run");
-    train(TinyRun.config(dir, "legacy", run.toString(), manifest, 3, 3, 1), Set.of());
+    train(TinyRun.config(dir, "legacy", run.toString(), training.manifest(), 3, 3, 1), Set.of());
     Files.delete(run.resolve("data-identity.json"));
-    train(TinyRun.config(dir, "legacy", run.toString(), manifest, 6, 3, 1), Set.of("train.steps"));
+    train(TinyRun.config(dir, "legacy", run.toString(), training.manifest(), 6, 3, 1), Set.of("train.steps"));
     JsonNode recorded = new com.fasterxml.jackson.databind.ObjectMapper()
         .readTree(run.resolve("data-identity.json").toFile());
-    assertEquals(Sha256.of(Files.readAllBytes(Path.of(manifest))),
+    assertEquals(Sha256.of(Files.readAllBytes(Path.of(training.manifest()))),
         recorded.get("manifest_sha256").asText());
     assertEquals(TinyRun.SAMPLES, recorded.get("count").asLong());
   }
@@ -231,8 +213,8 @@ class ResumeGuardTest {
     Path run = dir.resolve("run");
     // 3 steps of B = 8 (stream positions [0, 24)), then 2 of B = 12: [24, 48), the rest of
     // epoch 0 of the 48 samples.
-    train(TinyRun.config(dir, "batch", run.toString(), manifest, 3, 3, 1), Set.of());
-    Path larger = TinyRun.config(dir, "batch", run.toString(), manifest, 5, 3, 1);
+    train(TinyRun.config(dir, "batch", run.toString(), training.manifest(), 3, 3, 1), Set.of());
+    Path larger = TinyRun.config(dir, "batch", run.toString(), training.manifest(), 5, 3, 1);
     Files.writeString(larger,
         Files.readString(larger).replace("global_batch: 8", "global_batch: 12"));
     train(larger, Set.of("train.global_batch", "train.steps"));

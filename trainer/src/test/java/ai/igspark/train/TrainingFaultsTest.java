@@ -12,7 +12,6 @@ import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.sampling.EpochSampler;
-import ai.igspark.spark.SparkContexts;
 import ai.igspark.tensorfile.SafetensorsFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -26,10 +25,8 @@ import java.util.Set;
 import java.util.stream.LongStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,27 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  * non-finite steps, an exhausted retry budget, too few slots, bad data at start, Spark TLS.
  */
 class TrainingFaultsTest {
-  private static JavaSparkContext sc;
-  @TempDir static Path shared;
-  private static String manifest;
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() {
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-    manifest = TinyRun.dataset(shared);
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    sc.stop();
-  }
-
   private static TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
-    RunConfig cfg = RunConfig.load(config);
-    return new TrainDriver(cfg, config.toString(), allowed, quiet()).run(sc, false);
+    return training.train(config, allowed);
   }
 
   private static PrintStream quiet() {
@@ -82,17 +64,17 @@ class TrainingFaultsTest {
   @Test
   void leftoverAttemptOfAKilledRunIsRemovedOnTheNextStartAndNeverLoaded() throws Exception {
     Path straight = dir.resolve("straight");
-    train(TinyRun.config(dir, "straight", straight.toString(), manifest, 6, 3, 1), Set.of());
+    train(TinyRun.config(dir, "straight", straight.toString(), training.manifest(), 6, 3, 1), Set.of());
 
     Path killed = dir.resolve("killed");
-    train(TinyRun.config(dir, "killed", killed.toString(), manifest, 3, 3, 1), Set.of());
+    train(TinyRun.config(dir, "killed", killed.toString(), training.manifest(), 3, 3, 1), Set.of());
     // What a driver killed while rank 0 wrote step 6 leaves: an attempt dir with torn files.
     Path attempt = killed.resolve("checkpoints/" + CheckpointStore.stepName(6) + ".attempt-dead");
     Files.createDirectories(attempt);
     Files.write(attempt.resolve(TrainingState.EMA_FILE), new byte[] {1, 2, 3});
     Files.write(attempt.resolve(TrainingState.MODEL_FILE), new byte[0]);
     WarmCache.clear();
-    train(TinyRun.config(dir, "killed", killed.toString(), manifest, 6, 3, 1),
+    train(TinyRun.config(dir, "killed", killed.toString(), training.manifest(), 6, 3, 1),
         Set.of("train.steps"));
 
     assertFalse(Files.exists(attempt), "the stale attempt is removed");
@@ -104,11 +86,11 @@ class TrainingFaultsTest {
   @Test
   void stateLoadedColdStaysEqualToTheWarmOneInLaterSegments() throws Exception {
     Path warm = dir.resolve("all-warm");
-    train(TinyRun.config(dir, "all-warm", warm.toString(), manifest, 6, 2, 1), Set.of());
+    train(TinyRun.config(dir, "all-warm", warm.toString(), training.manifest(), 6, 2, 1), Set.of());
     Path cold = dir.resolve("cold-then-warm");
-    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), manifest, 2, 2, 1), Set.of());
+    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), training.manifest(), 2, 2, 1), Set.of());
     WarmCache.clear(); // segment 2-4 starts cold, segment 4-6 continues that state warm
-    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), manifest, 6, 2, 1),
+    train(TinyRun.config(dir, "cold-then-warm", cold.toString(), training.manifest(), 6, 2, 1),
         Set.of("train.steps"));
     assertArrayEquals(
         TinyRun.tensorBytes(ckpt(warm, 6).resolve(TrainingState.EMA_FILE)),
@@ -122,8 +104,8 @@ class TrainingFaultsTest {
     long steps = Long.getLong("igspark.long.steps", 1000);
     Path a = dir.resolve("long-a");
     Path b = dir.resolve("long-b");
-    train(TinyRun.config(dir, "long-a", a.toString(), manifest, steps, 100, 1), Set.of());
-    train(TinyRun.config(dir, "long-b", b.toString(), manifest, steps, 100, 1), Set.of());
+    train(TinyRun.config(dir, "long-a", a.toString(), training.manifest(), steps, 100, 1), Set.of());
+    train(TinyRun.config(dir, "long-b", b.toString(), training.manifest(), steps, 100, 1), Set.of());
     long skipped = records(a, "segment").stream()
         .mapToLong(r -> r.get("skipped_steps").asLong()).sum()
         + records(b, "segment").stream().mapToLong(r -> r.get("skipped_steps").asLong()).sum();
@@ -176,7 +158,7 @@ class TrainingFaultsTest {
   @Test
   void consecutiveNonFiniteStepsStopTheRunAndTheLastGoodCheckpointStaysLatest() throws Exception {
     Path run = dir.resolve("diverges");
-    train(TinyRun.config(dir, "diverges", run.toString(), manifest, 3, 3, 1), Set.of());
+    train(TinyRun.config(dir, "diverges", run.toString(), training.manifest(), 3, 3, 1), Set.of());
     String allNan = TinyRun.dataset(dir, "all-nan", i -> true);
     Path config = TinyRun.config(dir, "diverges", run.toString(), allNan, 9, 3, 1);
     Files.writeString(config, Files.readString(config)
@@ -194,11 +176,11 @@ class TrainingFaultsTest {
   @Test
   void exhaustedRetryBudgetSaysWhatFailedAndHowToResume() throws Exception {
     Path run = dir.resolve("budget");
-    train(TinyRun.config(dir, "budget", run.toString(), manifest, 2, 2, 1), Set.of());
+    train(TinyRun.config(dir, "budget", run.toString(), training.manifest(), 2, 2, 1), Set.of());
     Path config = TinyRun.withCluster(
-        TinyRun.config(dir, "budget", run.toString(), manifest, 4, 2, 1),
+        TinyRun.config(dir, "budget", run.toString(), training.manifest(), 4, 2, 1),
         "{world_size: 1, max_retries: 2, backoff_seconds: 0}");
-    sc.setLocalProperty(FaultInjection.FAIL_RANK, "0");
+    training.sc().setLocalProperty(FaultInjection.FAIL_RANK, "0");
     try {
       var e = assertThrows(TrainDriver.TrainingFailedException.class,
           () -> train(config, Set.of("train.steps", "cluster")));
@@ -208,7 +190,7 @@ class TrainingFaultsTest {
       assertTrue(e.getMessage().contains("run the same command again"), e.getMessage());
       assertTrue(e.getMessage().contains("test fault injection"), e.getMessage());
     } finally {
-      sc.setLocalProperty(FaultInjection.FAIL_RANK, null);
+      training.sc().setLocalProperty(FaultInjection.FAIL_RANK, null);
     }
     assertEquals(2, latest(run));
     assertEquals(2, records(run, "retry").size());
@@ -218,7 +200,7 @@ class TrainingFaultsTest {
   void tooFewSlotsForTheWorldSizeSaysHowToResume() throws Exception {
     Path run = dir.resolve("slots");
     Path config = TinyRun.withCluster(
-        TinyRun.config(dir, "slots", run.toString(), manifest, 2, 2, 2),
+        TinyRun.config(dir, "slots", run.toString(), training.manifest(), 2, 2, 2),
         "{world_size: 2, max_retries: 1, backoff_seconds: 0, slot_wait_seconds: 1}");
     var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
     assertTrue(e.getMessage().contains("world size 2 needs 2 concurrent task slots"),
@@ -232,10 +214,10 @@ class TrainingFaultsTest {
   @Test
   void allowSmallerWorldContinuesWithFewerRanksAndTheSameTrajectory() throws Exception {
     Path one = dir.resolve("one");
-    train(TinyRun.config(dir, "one", one.toString(), manifest, 4, 2, 1), Set.of());
+    train(TinyRun.config(dir, "one", one.toString(), training.manifest(), 4, 2, 1), Set.of());
     Path shrunk = dir.resolve("shrunk");
     Path config = TinyRun.withCluster(
-        TinyRun.config(dir, "shrunk", shrunk.toString(), manifest, 4, 2, 2),
+        TinyRun.config(dir, "shrunk", shrunk.toString(), training.manifest(), 4, 2, 2),
         "{world_size: 2, max_retries: 1, backoff_seconds: 0, slot_wait_seconds: 5,"
             + " allow_smaller_world: true}");
     TrainDriver.Outcome out = train(config, Set.of());
@@ -247,7 +229,7 @@ class TrainingFaultsTest {
   }
 
   private Path copyOfData(String name) throws Exception {
-    Path src = Path.of(manifest).getParent();
+    Path src = Path.of(training.manifest()).getParent();
     Path dst = dir.resolve(name);
     Files.createDirectories(dst);
     try (var files = Files.list(src)) {
@@ -310,14 +292,14 @@ class TrainingFaultsTest {
   void sparkEncryptionWithoutTheRingOverrideIsRefused() throws Exception {
     SparkConf tls = new SparkConf(false).set("spark.ssl.enabled", "true");
     RunConfig cfg = RunConfig.load(
-        TinyRun.config(dir, "tls", dir.resolve("tls").toString(), manifest, 2, 2, 2));
+        TinyRun.config(dir, "tls", dir.resolve("tls").toString(), training.manifest(), 2, 2, 2));
     var e = assertThrows(InvalidInputException.class,
         () -> Preflight.checkRingEncryption(tls, cfg.cluster()));
     assertTrue(e.getMessage().contains("cluster.allow_unencrypted_ring"), e.getMessage());
     assertTrue(e.getMessage().contains("not encrypted"), e.getMessage());
 
     RunConfig allowed = RunConfig.load(TinyRun.withCluster(
-        TinyRun.config(dir, "tls-ok", dir.resolve("tls-ok").toString(), manifest, 2, 2, 2),
+        TinyRun.config(dir, "tls-ok", dir.resolve("tls-ok").toString(), training.manifest(), 2, 2, 2),
         "{world_size: 2, allow_unencrypted_ring: true}"));
     Preflight.checkRingEncryption(tls, allowed.cluster()); // no exception
     Preflight.checkRingEncryption(new SparkConf(false), cfg.cluster()); // no TLS asked
