@@ -60,6 +60,9 @@ igspark_ensure_built() {
   echo "igspark: building ($stale jar; this takes a minute the first time)..." >&2
   local log
   log="$(mktemp)"
+  # lib/ is refilled, not added to: a dependency upgrade must not leave the old jar beside the
+  # new one on the class path (lib/*).
+  rm -rf "$IGSPARK_LIB"
   if ! (cd "$IGSPARK_HOME" && mvn -B -q -o -DskipTests package >"$log" 2>&1); then
     if ! (cd "$IGSPARK_HOME" && mvn -B -q -DskipTests package >"$log" 2>&1); then
       cat "$log" >&2

@@ -11,7 +11,8 @@
 # dirs) and cluster.env (MASTER_URL, MASTER_WEBUI_URL, SPARK_HOME, WORKERS), which it also prints.
 #
 # SPARK_HOME is a directory whose jars/ holds Spark's runtime jars (docs/PLATFORM.md §2). When
-# jars/ is empty it is filled, DJL and igspark excluded (the application ships those), from
+# jars/ is empty (or, for the default trainer/target/spark-home, the poms changed since it was
+# filled) it is filled, DJL and igspark excluded (the application ships those), from
 # --jars-from, else trainer/target/lib (bin/igspark builds it), else
 # `mvn dependency:copy-dependencies` on the core and data-pipeline modules. bin/spark-submit is added so
 # bin/igspark-submit can submit to this cluster.
@@ -73,10 +74,17 @@ link_jars_from() {
 }
 
 mkdir -p "$spark_home/jars" "$spark_home/bin"
+# The default SPARK_HOME is ours, filled from the poms: refilled when they change (a Spark
+# upgrade would otherwise leave two versions of every Spark jar side by side).
+stamp="$(cat "$IGSPARK_HOME"/pom.xml "$IGSPARK_HOME"/*/pom.xml | sha256sum | cut -d' ' -f1)"
+if [[ "$spark_home" == "$IGSPARK_HOME/trainer/target/spark-home" \
+      && "$(cat "$spark_home/jars.stamp" 2>/dev/null)" != "$stamp" ]]; then
+  rm -f "$spark_home"/jars/*.jar
+fi
 if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
   if [[ -n "$jars_from" ]]; then
     link_jars_from "$jars_from"
-  elif compgen -G "$IGSPARK_LIB/spark-core_*.jar" >/dev/null; then
+  elif [[ $(compgen -G "$IGSPARK_LIB/spark-core_*.jar" | wc -l) -eq 1 ]]; then
     link_jars_from "$IGSPARK_LIB"
   else
     echo "start-loopback-cluster: filling $spark_home/jars (mvn dependency:copy-dependencies)" >&2
@@ -91,6 +99,13 @@ if ! compgen -G "$spark_home/jars/*.jar" >/dev/null; then
 fi
 compgen -G "$spark_home/jars/spark-core_*.jar" >/dev/null \
   || { echo "start-loopback-cluster: no spark-core jar in $spark_home/jars" >&2; exit 1; }
+cores=("$spark_home"/jars/spark-core_*.jar)
+if [[ ${#cores[@]} -gt 1 ]]; then
+  echo "start-loopback-cluster: $spark_home/jars holds ${#cores[@]} spark-core jars" \
+    "(${cores[*]##*/}); expected one Spark version: empty that folder and start again" >&2
+  exit 1
+fi
+[[ "$spark_home" != "$IGSPARK_HOME/trainer/target/spark-home" ]] || echo "$stamp" >"$spark_home/jars.stamp"
 cp "$here/spark-submit" "$spark_home/bin/spark-submit"
 chmod +x "$spark_home/bin/spark-submit"
 

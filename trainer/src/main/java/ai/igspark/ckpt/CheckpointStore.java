@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.data.ExponentialBackoff;
 import ai.igspark.data.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -68,6 +69,8 @@ public final class CheckpointStore {
       Pattern.compile("step-(\\d{8,})\\.attempt-([0-9a-z]+)");
   private static final Pattern ATTEMPT_ID = Pattern.compile("[0-9a-z]{1,64}");
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Commit retries wait at most this long (CommitPolicy#backoff doubles up to it). */
+  private static final Duration MAX_COMMIT_BACKOFF = Duration.ofSeconds(60);
   private static final SecureRandom NONCES = new SecureRandom();
   private static final DateTimeFormatter BROKEN_STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
@@ -573,8 +576,7 @@ public final class CheckpointStore {
   }
 
   private Duration backoff(int retry) {
-    long ms = policy.backoff().toMillis() << Math.min(retry - 1, 20);
-    return Duration.ofMillis(Math.min(ms, 60_000));
+    return new ExponentialBackoff(policy.backoff(), MAX_COMMIT_BACKOFF).before(retry);
   }
 
   private static void sleep(Duration d) throws InterruptedIOException {

@@ -48,6 +48,7 @@ public final class MetricsLog implements Closeable {
   /** Checked before each line: a driver that lost its run lock appends nothing more. */
   private volatile Fence guard = Fence.NONE;
   private boolean fenceWarned;
+  private boolean listenerWarned;
 
   private final FileSystem fs;
   private final Path runDir;
@@ -166,12 +167,25 @@ public final class MetricsLog implements Closeable {
     if (fenced()) {
       return;
     }
-    for (Consumer<MetricsRecord> l : listeners) {
-      l.accept(record);
-    }
     hold(MetricsJson.line(record));
     if (out != null || System.nanoTime() - nextRetry >= 0) {
       flushPending();
+    }
+    for (Consumer<MetricsRecord> l : listeners) {
+      tell(l, record);
+    }
+  }
+
+  /** A listener that breaks its contract (throws) costs itself that record, never the log. */
+  private void tell(Consumer<MetricsRecord> listener, MetricsRecord record) {
+    try {
+      listener.accept(record);
+    } catch (RuntimeException | FSError e) {
+      if (!listenerWarned) {
+        listenerWarned = true;
+        LOG.log(System.Logger.Level.WARNING, "metrics: a listener of " + file
+            + " failed; the record is in the log, the listener missed it", e);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package ai.igspark.train;
 
 import ai.igspark.config.RunConfig;
+import ai.igspark.data.ExponentialBackoff;
 
 /**
  * What the driver does when a segment fails (docs/ARCHITECTURE.md §4.1 "Failures"): retry it from
@@ -9,15 +10,13 @@ import ai.igspark.config.RunConfig;
  */
 final class RetryPolicy {
   private final int maxRetries;
-  private final double firstBackoffSeconds;
-  private final double maxBackoffSeconds;
+  private final ExponentialBackoff backoff;
   private int failuresInARow;
   private int retries;
 
   RetryPolicy(int maxRetries, double firstBackoffSeconds, double maxBackoffSeconds) {
     this.maxRetries = maxRetries;
-    this.firstBackoffSeconds = firstBackoffSeconds;
-    this.maxBackoffSeconds = maxBackoffSeconds;
+    this.backoff = ExponentialBackoff.ofSeconds(firstBackoffSeconds, maxBackoffSeconds);
   }
 
   static RetryPolicy of(RunConfig.Cluster cluster) {
@@ -87,6 +86,6 @@ final class RetryPolicy {
 
   /** The wait before the n-th retry in a row: min(max_backoff, backoff · 2^(n−1)) seconds. */
   double backoffSeconds(int n) {
-    return Math.min(maxBackoffSeconds, firstBackoffSeconds * Math.pow(2, n - 1));
+    return backoff.before(n).toMillis() / 1000.0;
   }
 }

@@ -109,7 +109,7 @@ public enum CheckpointDamage {
   public abstract void apply(Path dir) throws IOException;
 
   /** Flips one byte in the middle of {@code file}: same size, another SHA-256. */
-  static void flipByte(Path file) throws IOException {
+  public static void flipByte(Path file) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       long at = f.length() / 2;
       f.seek(at);

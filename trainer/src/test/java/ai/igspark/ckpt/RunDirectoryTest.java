@@ -191,6 +191,37 @@ class RunDirectoryTest {
   }
 
   @Test
+  void aListenerThatThrowsLosesNoRecordOfTheLogAndStillSeesTheNextOnes() throws Exception {
+    List<Long> seen = new java.util.ArrayList<>();
+    org.apache.hadoop.fs.FileSystem raw =
+        org.apache.hadoop.fs.FileSystem.getLocal(new Configuration()).getRaw();
+    try (MetricsLog log = run().openMetrics()) {
+      // A listener writing to a full local disk gets Hadoop's FSError (an Error): /dev/full.
+      log.alsoTo(r -> {
+        seen.add(((SegmentRecord) r).step());
+        if (seen.size() == 1) {
+          writeOneByte(raw, new org.apache.hadoop.fs.Path("file:///dev/full"));
+        }
+      });
+      log.append(segment(1));
+      log.append(segment(2));
+    }
+    assertEquals(List.of(1L, 2L), seen);
+    assertEquals(List.of(1, 2),
+        run().readMetrics().stream().map(n -> n.get("step").asInt()).toList());
+  }
+
+  private static void writeOneByte(org.apache.hadoop.fs.FileSystem fs,
+      org.apache.hadoop.fs.Path p) {
+    try (var out = fs.append(p)) {
+      out.write(1);
+      out.hflush();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void stepRecordsOfOlderVersionsAreReadWithKindInsteadOfType() throws Exception {
     run();
     Files.writeString(tmp.resolve("run/metrics.jsonl"),

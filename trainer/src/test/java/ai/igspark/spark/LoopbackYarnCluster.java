@@ -1,6 +1,7 @@
 package ai.igspark.spark;
 
 import ai.igspark.ckpt.MiniHdfs;
+import ai.igspark.testsupport.CommandLines;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -192,7 +193,7 @@ public final class LoopbackYarnCluster implements BeforeAllCallback, AfterAllCal
   public static List<ProcessHandle> containerJvms(String applicationId) {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)) // not bash -c
-        .filter(p -> p.info().commandLine().map(c -> c.contains(applicationId)
+        .filter(p -> CommandLines.of(p).map(c -> c.contains(applicationId)
             && (c.contains("org.apache.spark.executor.YarnCoarseGrainedExecutorBackend")
                 || c.contains("org.apache.spark.deploy.yarn.ExecutorLauncher"))).orElse(false))
         .toList();
@@ -242,7 +243,7 @@ public final class LoopbackYarnCluster implements BeforeAllCallback, AfterAllCal
   private static void destroyLeftoverContainers() {
     String ours = "application_" + ResourceManager.getClusterTimeStamp() + "_";
     ProcessHandle.allProcesses()
-        .filter(p -> p.info().commandLine().map(c -> c.contains(ours)).orElse(false))
+        .filter(p -> CommandLines.of(p).map(c -> c.contains(ours)).orElse(false))
         .forEach(p -> {
           p.destroyForcibly();
           try {

@@ -3,15 +3,12 @@ package ai.igspark.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.igspark.testsupport.IgsparkProcess;
+import ai.igspark.testsupport.Tmpfs;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,22 +30,17 @@ class FullDiskTest {
   private static final String ONE_CHECKPOINT = "1300k";
 
   @TempDir Path dir;
-  private Path mounted;
+  private Tmpfs disk;
 
   private Path tmpfs(String size) throws Exception {
-    Path mountPoint = Files.createDirectories(dir.resolve("disk"));
-    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs",
-        mountPoint.toString()).redirectErrorStream(true).start();
-    boolean ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    assumeTrue(ok, "cannot mount a tmpfs here: " + new String(p.getInputStream().readAllBytes()));
-    mounted = mountPoint;
-    return mountPoint;
+    disk = Tmpfs.mount(dir.resolve("disk"), size);
+    return disk.path();
   }
 
   @AfterEach
   void unmount() throws Exception {
-    if (mounted != null) {
-      new ProcessBuilder("umount", mounted.toString()).inheritIO().start().waitFor();
+    if (disk != null) {
+      disk.close();
     }
   }
 
@@ -86,8 +78,8 @@ class FullDiskTest {
   void aDiskFullForTwoSecondsDuringASegmentFailsNoStepAndLosesNoMetricsRecord()
       throws Exception {
     String manifest = TinyRun.dataset(dir);
-    Path disk = tmpfs("8m");
-    Path run = disk.resolve("run");
+    Path mounted = tmpfs("8m");
+    Path run = mounted.resolve("run");
     // 600 steps in one segment (~5 s here): the 2 s outage ends before its checkpoint is written.
     Path config = TinyRun.config(dir, "blip", run.toString(), manifest, 600, 600, 1);
     Path log = Files.createTempFile(dir, "train", ".log");
@@ -96,7 +88,7 @@ class FullDiskTest {
     while (trainRecords(run).size() < 5 && p.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    fillFor(disk.resolve("filler"), 2_000);
+    disk.fillFor(2_000);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES), Files.readString(log));
     String out = Files.readString(log);
     assertEquals(0, p.exitValue(), out);
@@ -107,34 +99,6 @@ class FullDiskTest {
     assertEquals(600, steps.size(), "every step's record once: " + steps);
     for (int i = 0; i < 600; i++) {
       assertEquals(i + 1, steps.get(i));
-    }
-  }
-
-  /** Fills the file system of {@code filler} to ENOSPC, holds it full, then frees it. */
-  private static void fillFor(Path filler, long millis) throws Exception {
-    try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
-      ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-      try {
-        while (true) {
-          chunk.clear();
-          ch.write(chunk);
-        }
-      } catch (IOException full) {
-        // No space left on device: the disk is full
-      }
-      chunk = ByteBuffer.allocate(1);
-      try {
-        while (true) {
-          chunk.clear();
-          ch.write(chunk);
-        }
-      } catch (IOException full) {
-        // now to the last byte
-      }
-      Thread.sleep(millis);
-    } finally {
-      Files.deleteIfExists(filler);
     }
   }
 

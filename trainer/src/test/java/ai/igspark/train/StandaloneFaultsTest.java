@@ -11,6 +11,7 @@ import ai.igspark.config.RunConfig;
 import ai.igspark.spark.LoopbackStandaloneCluster;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.testsupport.CommandLines;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -139,7 +140,7 @@ class StandaloneFaultsTest {
   private static List<ProcessHandle> executors() {
     String app = sc.sc().applicationId();
     return ProcessHandle.allProcesses()
-        .filter(p -> p.info().commandLine()
+        .filter(p -> CommandLines.of(p)
             .map(c -> c.contains("CoarseGrainedExecutorBackend") && c.contains(app))
             .orElse(false))
         .toList();

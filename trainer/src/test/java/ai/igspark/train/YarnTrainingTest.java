@@ -11,6 +11,7 @@ import ai.igspark.spark.ListeningSockets;
 import ai.igspark.spark.LoopbackYarnCluster;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.testsupport.CommandLines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -122,7 +123,7 @@ class YarnTrainingTest {
     List<ProcessHandle> processes = new ArrayList<>(containers);
     processes.add(ProcessHandle.current()); // driver, ResourceManager, NodeManagers, HDFS
     for (ProcessHandle p : processes) {
-      String command = p.info().commandLine().orElse("");
+      String command = CommandLines.of(p).orElse("");
       List<InetSocketAddress> listening = ListeningSockets.of(p.pid());
       // in client mode the ApplicationMaster only connects, to the driver and the RM
       assertTrue(!listening.isEmpty() || command.contains("ExecutorLauncher"),

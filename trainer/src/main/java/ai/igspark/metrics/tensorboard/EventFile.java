@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -51,7 +52,7 @@ final class EventFile implements Closeable {
       EventFile file = new EventFile(out, p);
       try {
         file.append(TfRecord.frame(EventEncoder.fileVersion(wallTime)));
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException | FSError e) {
         file.closeQuietly();
         throw e;
       }
@@ -93,7 +94,7 @@ final class EventFile implements Closeable {
   void closeQuietly() {
     try {
       out.close();
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | FSError e) {
       LOG.log(System.Logger.Level.DEBUG, "closing " + path + " after a failure", e);
     }
   }

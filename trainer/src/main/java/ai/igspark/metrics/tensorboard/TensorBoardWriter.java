@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -126,7 +127,7 @@ public final class TensorBoardWriter implements AutoCloseable {
     try {
       file.append(batch);
       written += records;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | FSError e) {
       dropped += records;
       fail("writing " + records + " records to " + file.path(), e);
     }
@@ -149,7 +150,7 @@ public final class TensorBoardWriter implements AutoCloseable {
     if (file != null) {
       try {
         file.close();
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException | FSError e) {
         fail("closing " + file.path(), e);
       }
     }
@@ -176,7 +177,7 @@ public final class TensorBoardWriter implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO,
             "TensorBoard events resume in {0} ({1} records dropped so far)", file.path(), dropped);
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | FSError e) {
       fail("creating an event file in " + dir, e);
     }
   }
@@ -185,7 +186,7 @@ public final class TensorBoardWriter implements AutoCloseable {
    * An I/O error: abandons the open file (a half-written batch must not be followed by more) and
    * waits the retry interval before trying a new one. Logged when it starts a failing spell.
    */
-  private void fail(String what, Exception e) {
+  private void fail(String what, Throwable e) {
     lastError = what + ": " + e;
     if (failing) {
       LOG.log(System.Logger.Level.DEBUG, lastError, e);
