@@ -29,6 +29,33 @@ public final class IgsparkProcess {
   /** As {@link #start(Path, String...)}, with {@code jvmFlags} (e.g. {@code -Dkey=value}) added. */
   public static Process start(Path log, List<String> jvmFlags, String... args)
       throws IOException {
+    return start(log, command(jvmFlags, args));
+  }
+
+  /**
+   * As {@link #start(Path, String...)}, with SIGINT and SIGQUIT at their defaults, as in a
+   * terminal's foreground job. A shell without job control starts background commands with
+   * both ignored, children inherit that, and a JVM leaves an ignored SIGINT ignored: so a test
+   * run in the background could not deliver a Ctrl-C.
+   */
+  public static Process startAsTerminalJob(Path log, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-c",
+        "import os, signal, sys\n"
+            + "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+            + "signal.signal(signal.SIGQUIT, signal.SIG_DFL)\n"
+            + "os.execv(sys.argv[1], sys.argv[1:])"));
+    cmd.addAll(command(List.of(), args));
+    return start(log, cmd);
+  }
+
+  private static Process start(Path log, List<String> cmd) throws IOException {
+    return new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .start();
+  }
+
+  private static List<String> command(List<String> jvmFlags, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -42,10 +69,7 @@ public final class IgsparkProcess {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("ai.igspark.cli.Igspark");
     cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .start();
+    return cmd;
   }
 
   /** Runs {@code igspark ARGS} to the end (killed, and an AssertionError, after {@code limit}). */

@@ -74,8 +74,31 @@ public final class Tmpfs implements AutoCloseable {
     }
   }
 
+  /**
+   * Unmounts, waiting up to 30 s for processes that still hold a file there (an executor that
+   * is being stopped, say); then detaches it lazily, so the test's directory can be removed.
+   */
   @Override
   public void close() throws IOException, InterruptedException {
-    new ProcessBuilder("umount", mountPoint.toString()).inheritIO().start().waitFor();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!umount() && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+    }
+    if (isMounted()) {
+      new ProcessBuilder("umount", "--lazy", mountPoint.toString()).inheritIO().start()
+          .waitFor();
+    }
+  }
+
+  private boolean umount() throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("umount", mountPoint.toString()).redirectErrorStream(true)
+        .start();
+    return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+  }
+
+  private boolean isMounted() throws IOException {
+    String target = " " + mountPoint.toAbsolutePath() + " ";
+    return Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+        .anyMatch(line -> line.contains(target));
   }
 }

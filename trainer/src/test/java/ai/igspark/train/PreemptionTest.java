@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Preemption (docs/RELIABILITY.md "Full disk and preemption"): {@code igspark train} as a child
- * JVM gets SIGTERM, then (resumed) SIGUSR1, in the middle of a segment. Each time it ends the
+ * JVM gets SIGTERM, then (resumed) SIGUSR1, then (resumed again, as a terminal's foreground
+ * job) SIGINT, the signal of Ctrl-C, in the middle of a segment. Each time it ends the
  * segment at the next step, commits a checkpoint there, prints one line naming it and exits
  * with 5; the run resumed from there ends with the weights of an uninterrupted run, bitwise.
  */
@@ -31,7 +32,7 @@ class PreemptionTest {
   @TempDir Path dir;
 
   @Test
-  void sigtermAndSigusr1CheckpointTheCurrentStepAndTheResumedRunEqualsAnUninterruptedOne()
+  void sigtermSigusr1AndSigintCheckpointTheCurrentStepAndTheResumedRunEqualsAnUninterruptedOne()
       throws Exception {
     String manifest = TinyRun.dataset(dir);
     Path steady = dir.resolve("steady");
@@ -44,7 +45,8 @@ class PreemptionTest {
     Path config = TinyRun.config(dir, "preempted", run.toString(), manifest, 120, 60, 1);
     long first = preemptOnce(run, config, "TERM", 0);
     long second = preemptOnce(run, config, "USR1", first);
-    assertTrue(second > first, first + " then " + second);
+    long third = preemptOnce(run, config, "INT", second);
+    assertTrue(second > first && third > second, first + ", " + second + ", then " + third);
 
     IgsparkProcess.Result rest = IgsparkProcess.run(dir, Duration.ofMinutes(10), "train",
         "--config", config.toString());
@@ -55,7 +57,9 @@ class PreemptionTest {
   /** Starts the run, signals it once training went past {@code after}; returns the saved step. */
   private long preemptOnce(Path run, Path config, String signal, long after) throws Exception {
     Path log = Files.createTempFile(dir, "train-" + signal, ".log");
-    Process p = IgsparkProcess.start(log, "train", "--config", config.toString());
+    String[] train = {"train", "--config", config.toString()};
+    Process p = signal.equals("INT")
+        ? IgsparkProcess.startAsTerminalJob(log, train) : IgsparkProcess.start(log, train);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (trainedSteps(run) < after + 3 && p.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(20);
