@@ -57,6 +57,11 @@ import org.apache.hadoop.fs.Path;
  * attempt removal, so a driver that lost the lock never changes what the new holder works with.
  * LATEST never moves backwards in a commit: one that would name an older step than it does is
  * refused.
+ *
+ * <p>About 600 lines, kept in one class on purpose: attempts, commit, fallback past broken
+ * checkpoints, LATEST repair and retention all move the same directories under one set of
+ * fencing and ordering rules, and reading them in one place is what makes those rules checkable.
+ * Streamed verification of a checkpoint's files against its manifest is in {@link Checkpoint}.
  */
 public final class CheckpointStore {
   public static final String MANIFEST = "MANIFEST.json";

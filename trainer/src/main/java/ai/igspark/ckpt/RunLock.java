@@ -49,6 +49,11 @@ import org.apache.hadoop.ipc.RemoteException;
  * anything after a newer driver took over. The check and the write are two operations, not one:
  * a driver whose last heartbeat is old renews it and waits briefly before writing, so a takeover
  * decided on the old heartbeat is seen first.
+ *
+ * <p>About 530 lines, one class on purpose: taking, renewing, checking, taking over and releasing
+ * the lock are one protocol over one directory of entries, and its races are only reviewable when
+ * every step of it is on the same page. The two file-system primitives it needs (an exclusive
+ * create on the local disk, on HDFS) are the only parts that differ per file system.
  */
 public final class RunLock implements Fence, AutoCloseable {
   /** The lock's directory under the run. */

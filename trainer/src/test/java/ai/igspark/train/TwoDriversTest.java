@@ -10,11 +10,15 @@ import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.ckpt.RunLock;
 import ai.igspark.testsupport.IgsparkProcess;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -84,8 +88,9 @@ class TwoDriversTest {
     Path logB = dir.resolve("paused-b.log");
     Process a = IgsparkProcess.start(logA, fastLock, "train", "--config", config.toString());
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-    while (!Files.exists(run.resolve("checkpoints/LATEST")) && a.isAlive()
-        && System.nanoTime() < deadline) {
+    // Paused once its first commit is complete: LATEST and the segment's record (a driver
+    // stopped between the two would leave that record unwritten, and B does not repeat it).
+    while (!segmentLogged(run) && a.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     signal("STOP", a);
@@ -108,7 +113,31 @@ class TwoDriversTest {
     // Steps A logged before it lost the lock are logged again by B (as after any retry), and B
     // starts cold: compare the last record of each step, without warm_cache.
     assertSameCheckpoints(single, run, outA);
+    assertEveryLineIsARecord(run, outA);
     assertEquals(lastPerStep(records(single)), lastPerStep(records(run)), outA);
+  }
+
+  private static boolean segmentLogged(Path run) {
+    try {
+      return Files.exists(run.resolve("checkpoints/LATEST"))
+          && Files.readString(run.resolve("metrics.jsonl")).contains("\"kind\":\"segment\"");
+    } catch (IOException e) {
+      return false; // not created yet
+    }
+  }
+
+  /** metrics.jsonl holds whole records only: two writers must never cut or splice a line. */
+  private static void assertEveryLineIsARecord(Path run, String context) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+    for (int i = 0; i < lines.size(); i++) {
+      try {
+        json.readTree(lines.get(i));
+      } catch (IOException e) {
+        throw new AssertionError("metrics.jsonl line " + (i + 1) + " is not a record: "
+            + lines.get(i) + "\n" + context, e);
+      }
+    }
   }
 
   private static void signal(String name, Process p) throws Exception {
@@ -167,9 +196,9 @@ class TwoDriversTest {
 
   /** The last record of each (kind, step), without warm_cache, in step order. */
   private static List<String> lastPerStep(List<String> records) throws Exception {
-    java.util.Map<String, String> last = new java.util.TreeMap<>();
+    Map<String, String> last = new TreeMap<>();
     for (String r : records) {
-      ObjectNode n = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(r);
+      ObjectNode n = (ObjectNode) new ObjectMapper().readTree(r);
       n.remove("warm_cache");
       last.put(String.format("%08d %s", n.path("step").asLong(), n.path("kind").asText()),
           n.toString());
