@@ -11,7 +11,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A test class's Spark context in local mode: {@code local[N]}, the driver bound to 127.0.0.1, no
  * web UI, DJL offline; started before the class's own {@code @BeforeAll} methods and stopped after
  * its {@code @AfterAll} ones. Register with
- * {@code @RegisterExtension static final LocalSpark SPARK = LocalSpark.threads(2);}. A module that
+ * {@code @RegisterExtension static final LocalSpark spark = LocalSpark.threads(2);}. A module that
  * sees igspark's own settings (trainer's {@code SparkContexts}: Kryo with its registrator) passes
  * them with {@link #basedOn}.
  */

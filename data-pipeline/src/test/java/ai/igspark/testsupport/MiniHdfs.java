@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * address 127.0.0.1 with an ephemeral port, client retries shortened so that a stopped DataNode
  * surfaces as an IOException within a second or two instead of after minutes.
  *
- * <p>Per class: {@code @RegisterExtension static final MiniHdfs HDFS = MiniHdfs.named("ckpt");}
+ * <p>Per class: {@code @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("ckpt");}
  * starts it before the class's own {@code @BeforeAll} methods and shuts it down after the class.
  * Within one test: {@code try (MiniHdfs hdfs = MiniHdfs.named("x").start()) {...}}.
  */

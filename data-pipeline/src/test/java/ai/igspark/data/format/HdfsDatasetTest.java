@@ -22,20 +22,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The dataset on a real (in-process, loopback) HDFS. */
+/** The dataset on a real (in-process, loopback) hdfs. */
 class HdfsDatasetTest {
-  @RegisterExtension static final MiniHdfs HDFS = MiniHdfs.named("format");
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("format");
 
   @TempDir Path tmp;
 
   @Test
   void shardsWrittenOnHdfsAreCommittedCopiedVerifiedAndGathered() throws IOException {
-    String dir = HDFS.uri("/datasets/two-phase");
+    String dir = hdfs.uri("/datasets/two-phase");
     ShardSpec spec = new ShardSpec(LatentDatasetTest.C, LatentDatasetTest.H, LatentDatasetTest.W,
         DType.BF16, DatasetKind.LATENTS, true, 5, 2);
     List<ShardEntry> entries = new ArrayList<>();
     for (int part = 0; part < 2; part++) {
-      ShardWriter w = ShardWriter.create(dir, "part-" + part, spec, HDFS.conf());
+      ShardWriter w = ShardWriter.create(dir, "part-" + part, spec, hdfs.conf());
       for (int i = 0; i < 3; i++) {
         int n = part * 3 + i;
         w.add(LatentDatasetTest.sample(n, false), LatentDatasetTest.sample(n, true), n % 5);
@@ -45,11 +45,11 @@ class HdfsDatasetTest {
     DatasetManifest m = new DatasetManifest(1, List.of(2, 3, 4), DType.BF16, 5, 6,
         DatasetKind.LATENTS, true, LabelMode.CLASS, Normalization.identity(), VaeIdentity.none(),
         "hdfs test", 0, null, entries);
-    DatasetManifest.commit(dir, m, HDFS.conf());
-    assertEquals(m, DatasetManifest.read(dir, HDFS.conf()));
+    DatasetManifest.commit(dir, m, hdfs.conf());
+    assertEquals(m, DatasetManifest.read(dir, hdfs.conf()));
 
     LocalShardCache cache = new LocalShardCache(tmp.resolve("cache"));
-    try (LatentDataset ds = LatentDataset.open(dir + "/dataset.json", HDFS.conf(), cache)) {
+    try (LatentDataset ds = LatentDataset.open(dir + "/dataset.json", hdfs.conf(), cache)) {
       ds.verify();
       float[] x = new float[2 * 24];
       long[] y = new long[2];
@@ -67,16 +67,16 @@ class HdfsDatasetTest {
 
   @Test
   void corruptedShardOnHdfsIsRejectedWithItsUri() throws IOException {
-    String dir = HDFS.uri("/datasets/corrupt");
+    String dir = hdfs.uri("/datasets/corrupt");
     DatasetWriter hw = DatasetWriter.to(dir).latentShape(2, 3, 4).numClasses(5)
-        .normalization(Normalization.identity()).samplesPerShard(3).hadoopConf(HDFS.conf())
+        .normalization(Normalization.identity()).samplesPerShard(3).hadoopConf(hdfs.conf())
         .build();
     for (int i = 0; i < 4; i++) {
       hw.add(LatentDatasetTest.sample(i, false), null, 0);
     }
     DatasetManifest m = hw.commit();
     org.apache.hadoop.fs.Path shard = new org.apache.hadoop.fs.Path(dir, m.shards().get(0).path());
-    FileSystem fs = shard.getFileSystem(HDFS.conf());
+    FileSystem fs = shard.getFileSystem(hdfs.conf());
     byte[] bytes;
     try (InputStream in = fs.open(shard)) {
       bytes = in.readAllBytes();
@@ -86,7 +86,7 @@ class HdfsDatasetTest {
       out.write(bytes);
     }
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> {
-      try (LatentDataset ds = LatentDataset.open(dir, HDFS.conf(),
+      try (LatentDataset ds = LatentDataset.open(dir, hdfs.conf(),
           new LocalShardCache(tmp.resolve("c2")))) {
         ds.verify();
       }

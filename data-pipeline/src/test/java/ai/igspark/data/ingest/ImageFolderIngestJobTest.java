@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The image-folder job in Spark local mode with a real (tiny) TorchScript VAE. */
 class ImageFolderIngestJobTest {
-  @RegisterExtension static final LocalSpark SPARK = LocalSpark.threads(2);
+  @RegisterExtension static final LocalSpark spark = LocalSpark.threads(2);
   @TempDir Path tmp;
 
   private ImageFolderIngestJob.Options options(String source, int[] latentShape, boolean flips) {
@@ -54,7 +54,7 @@ class ImageFolderIngestJobTest {
   void foldersBecomeLabelledLatentsMatchingTorch() throws Exception {
     ImageFolderIngestJob.Result r =
         ImageFolderIngestJob.run(
-            SPARK.sc(),
+            spark.sc(),
             options(Fixtures.path("imagefolder").toString(), new int[] {4, 8, 8}, true),
             new Configuration(), Progress.SILENT);
     DatasetManifest m = DatasetManifest.read(tmp.resolve("out").toString(), new Configuration());
@@ -117,7 +117,7 @@ class ImageFolderIngestJobTest {
           o.latentShape(), o.resolution(), o.flips(), o.storedDType(), o.normalization(),
           o.tasks(), o.batchSize(), o.shardBytes(), o.force());
       ImageFolderIngestJob.Result r =
-          ImageFolderIngestJob.run(SPARK.sc(), o, conf, Progress.SILENT);
+          ImageFolderIngestJob.run(spark.sc(), o, conf, Progress.SILENT);
       DatasetManifest m = DatasetManifest.read(out, conf);
       assertEquals(6, m.count());
       assertEquals(1, m.skipped());
@@ -132,7 +132,7 @@ class ImageFolderIngestJobTest {
         assertThrows(
             InvalidInputException.class,
             () -> ImageFolderIngestJob.run(
-                SPARK.sc(),
+                spark.sc(),
                 options(Fixtures.path("imagefolder").toString(), new int[] {4, 16, 16}, false),
                 new Configuration(), Progress.SILENT));
     assertTrue(e.getMessage().startsWith(Fixtures.path("tiny_vae/tiny_vae.pt").toString()),
@@ -149,7 +149,7 @@ class ImageFolderIngestJobTest {
         assertThrows(
             InvalidInputException.class,
             () -> ImageFolderIngestJob.run(
-                SPARK.sc(), options(missing, new int[] {4, 8, 8}, false),
+                spark.sc(), options(missing, new int[] {4, 8, 8}, false),
                 new Configuration(), Progress.SILENT));
     assertTrue(e.getMessage().contains("no-images-here"), e.getMessage());
   }
