@@ -37,10 +37,10 @@ class TinyModelMemoryTest {
    * <p>RSS is read as TrainStepTest reads it ({@link NativeMemory}), and compared after glibc's
    * {@code malloc_trim}: between 1,000 and 2,000 steps untrimmed readings moved by −6%, +7%, +18%
    * and +9% in four runs (memory freed by the steps and kept by malloc), trimmed ones by −0.2%,
-   * +0.7% and −2.9%; a leak is in use, so trimming never hides one. 10 against 1,000 steps is not comparable: over the
-   * first thousand steps native RSS grew by 10% trimmed and 30–70% untrimmed while the JVM warmed
-   * up (JIT, GC structures; the committed heap itself changed from 234 to 88 MB), as TrainStepTest
-   * found for its small net. All figures are printed.
+   * +0.7% and −2.9%; a leak is in use, so trimming never hides one. 10 against 1,000 steps is not
+   * comparable: over the first thousand steps native RSS grew by 10% trimmed and 30–70% untrimmed
+   * while the JVM warmed up (JIT, GC structures; the committed heap itself changed from 234 to 88
+   * MB), as TrainStepTest found for its small net. All figures are printed.
    */
   @Test
   @Tag("slow")
