@@ -2,6 +2,7 @@ package ai.igspark.ckpt;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.igspark.testsupport.MiniHdfs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ class CheckpointCommitBenchmark {
     for (long mb : new long[] {10, 200}) {
       bench("local disk", localRoot, new Configuration(), mb);
     }
-    try (MiniHdfs hdfs = new MiniHdfs("bench")) {
+    try (MiniHdfs hdfs = MiniHdfs.named("bench").start()) {
       bench(null, new Path(hdfs.uri("/bench")), hdfs.conf(), 10);
       for (long mb : new long[] {10, 200}) {
         bench("MiniDFS (1 DN, repl. 1)", new Path(hdfs.uri("/bench")), hdfs.conf(), mb);

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.metrics.RetryRecord;
+import ai.igspark.testsupport.MiniHdfs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,26 +24,13 @@ import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The checkpoint store and run directory on a real (in-process) HDFS. */
 class HdfsCheckpointStoreTest {
-  private static MiniHdfs hdfs;
-
-  @BeforeAll
-  static void startHdfs() throws IOException {
-    hdfs = new MiniHdfs("ckpt");
-  }
-
-  @AfterAll
-  static void stopHdfs() {
-    if (hdfs != null) {
-      hdfs.close();
-    }
-  }
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("ckpt");
 
   private static CheckpointStore store(String dir, int retries, Duration backoff)
       throws IOException {
@@ -55,7 +43,7 @@ class HdfsCheckpointStoreTest {
   }
 
   private static FileSystem fs() throws IOException {
-    return hdfs.cluster.getFileSystem();
+    return hdfs.fileSystem();
   }
 
   @Test
@@ -129,7 +117,7 @@ class HdfsCheckpointStoreTest {
     CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> {
       try {
         Thread.sleep(1500);
-        hdfs.restart(dn);
+        hdfs.restartDataNode(dn);
       } catch (Exception e) {
         throw new RuntimeException(e);
       }
@@ -160,7 +148,7 @@ class HdfsCheckpointStoreTest {
       e = assertThrows(CheckpointCommitException.class,
           () -> store.commit(200, attempt, state(200), entries));
     } finally {
-      hdfs.restart(dn);
+      hdfs.restartDataNode(dn);
     }
     assertTrue(e.getMessage().contains("failed after 3 tries"), e.getMessage());
     assertTrue(e.getMessage().contains("LATEST still names step-00000100"), e.getMessage());
@@ -182,7 +170,7 @@ class HdfsCheckpointStoreTest {
       assertThrows(IOException.class,
           () -> w.write("ema.safetensors", s -> s.write(files(200).get("ema.safetensors"))));
     } finally {
-      hdfs.restart(dn);
+      hdfs.restartDataNode(dn);
     }
     assertEquals(100, store.latest().orElseThrow().step());
     store.cleanAttempts();

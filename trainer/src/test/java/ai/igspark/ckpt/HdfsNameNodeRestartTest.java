@@ -9,14 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.igspark.testsupport.MiniHdfs;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The NameNode goes down while the driver commits a checkpoint and comes back (same ports, same
@@ -25,19 +25,7 @@ import org.junit.jupiter.api.Test;
  * NameNode restart disturbs every client of it.
  */
 class HdfsNameNodeRestartTest {
-  private static MiniHdfs hdfs;
-
-  @BeforeAll
-  static void startHdfs() throws Exception {
-    hdfs = new MiniHdfs("nn-restart");
-  }
-
-  @AfterAll
-  static void stopHdfs() {
-    if (hdfs != null) {
-      hdfs.close();
-    }
-  }
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("nn-restart");
 
   @Test
   void nameNodeRestartDuringCommitIsRetriedToSuccess() throws Exception {
@@ -46,13 +34,13 @@ class HdfsNameNodeRestartTest {
     writeAndCommit(store, 100);
     String attempt = store.newAttempt(200);
     List<FileEntry> entries = write(store, 200, attempt, files(200));
-    hdfs.cluster.shutdownNameNode(0);
+    hdfs.cluster().shutdownNameNode(0);
     long down = System.nanoTime();
     CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> {
       try {
         Thread.sleep(3000);
-        hdfs.cluster.restartNameNode(0, true);
-        hdfs.cluster.waitActive();
+        hdfs.cluster().restartNameNode(0, true);
+        hdfs.cluster().waitActive();
       } catch (Exception e) {
         throw new RuntimeException(e);
       }

@@ -1,25 +1,12 @@
 package ai.igspark.ckpt;
 
-import java.io.IOException;
+import ai.igspark.testsupport.MiniHdfs;
 import org.apache.hadoop.conf.Configuration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The run lock on a real (in-process) HDFS: exclusive create and renames at the NameNode. */
 class RunLockHdfsTest extends RunLockContract {
-  private static MiniHdfs hdfs;
-
-  @BeforeAll
-  static void startHdfs() throws IOException {
-    hdfs = new MiniHdfs("run-lock");
-  }
-
-  @AfterAll
-  static void stopHdfs() {
-    if (hdfs != null) {
-      hdfs.close();
-    }
-  }
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("run-lock");
 
   @Override
   Configuration conf() {

@@ -2,14 +2,15 @@ package ai.igspark.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.igspark.testsupport.LocalSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class FeatureStatisticsSparkTest {
+  @RegisterExtension static final LocalSpark spark = LocalSpark.threads(2);
 
   @Test
   void treeAggregateOverPartitionsGivesTheNumpyStatistics() {
@@ -19,28 +20,18 @@ class FeatureStatisticsSparkTest {
     for (int i = 0; i < 3000; i++) {
       rows.add(Arrays.copyOfRange(all, i * d, (i + 1) * d));
     }
-    SparkConf conf =
-        new SparkConf()
-            .setMaster("local[2]")
-            .setAppName("feature-statistics")
-            .set("spark.ui.enabled", "false")
-            .set("spark.driver.host", "127.0.0.1")
-            .set("spark.driver.bindAddress", "127.0.0.1");
-    Gaussian g;
-    try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-      // Every partition starts from the same zero value, so they share the pilot shift: the
-      // mean of a first batch, as the driver would take it (docs/METRICS.md §5.1).
-      double[] pilot = new double[d];
-      for (int i = 0; i < 64; i++) {
-        for (int j = 0; j < d; j++) {
-          pilot[j] += rows.get(i)[j] / 64;
-        }
+    // Every partition starts from the same zero value, so they share the pilot shift: the
+    // mean of a first batch, as the driver would take it (docs/METRICS.md §5.1).
+    double[] pilot = new double[d];
+    for (int i = 0; i < 64; i++) {
+      for (int j = 0; j < d; j++) {
+        pilot[j] += rows.get(i)[j] / 64;
       }
-      FeatureStatistics zero = FeatureStatistics.withShift(pilot);
-      g = sc.parallelize(rows, 6)
-          .treeAggregate(zero, (acc, row) -> acc.add(row, 1), FeatureStatistics::merge, 2)
-          .gaussian();
     }
+    FeatureStatistics zero = FeatureStatistics.withShift(pilot);
+    Gaussian g = spark.sc().parallelize(rows, 6)
+        .treeAggregate(zero, (acc, row) -> acc.add(row, 1), FeatureStatistics::merge, 2)
+        .gaussian();
     assertEquals(3000, g.count());
     double[] mu = FidVectors.doubles("b2_3000x256_mu1");
     double[] sigma = FidVectors.symmetricFromUpper("b2_3000x256_sigma1_upper", d);

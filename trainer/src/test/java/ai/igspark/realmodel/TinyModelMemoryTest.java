@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.IgDiTNet;
@@ -14,12 +13,10 @@ import ai.igspark.model.Presets;
 import ai.igspark.optim.AdamW;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.LrSchedule;
+import ai.igspark.testsupport.MicroBatchLoop;
+import ai.igspark.testsupport.NativeMemory;
 import ai.igspark.train.TrainStep;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -37,19 +34,19 @@ class TinyModelMemoryTest {
    * The number of live NDArrays in the whole manager tree is the same after 10, 1,000 and 2,000
    * steps (exact), and native RSS after 2,000 steps equals that after 1,000 within 5%.
    *
-   * <p>RSS is read as TrainStepTest reads it, and compared after glibc's {@code malloc_trim}:
-   * between 1,000 and 2,000 steps untrimmed readings moved by −6%, +7%, +18% and +9% in four runs
-   * (memory freed by the steps and kept by malloc), trimmed ones by −0.2%, +0.7% and −2.9%; a leak
-   * is in use, so trimming never hides one. 10 against 1,000 steps is not comparable: over the
-   * first thousand steps native RSS grew by 10% trimmed and 30–70% untrimmed while the JVM warmed
-   * up (JIT, GC structures; the committed heap itself changed from 234 to 88 MB), as TrainStepTest
-   * found for its small net. All figures are printed.
+   * <p>RSS is read as TrainStepTest reads it ({@link NativeMemory}), and compared after glibc's
+   * {@code malloc_trim}: between 1,000 and 2,000 steps untrimmed readings moved by −6%, +7%, +18%
+   * and +9% in four runs (memory freed by the steps and kept by malloc), trimmed ones by −0.2%,
+   * +0.7% and −2.9%; a leak is in use, so trimming never hides one. 10 against 1,000 steps is not
+   * comparable: over the first thousand steps native RSS grew by 10% trimmed and 30–70% untrimmed
+   * while the JVM warmed up (JIT, GC structures; the committed heap itself changed from 234 to 88
+   * MB), as TrainStepTest found for its small net. All figures are printed.
    */
   @Test
   @Tag("slow")
   void liveArraysAndNativeMemoryAreFlatOverThousandsOfSteps() throws IOException {
     ModelConfig cfg = Presets.get("sit-tiny");
-    Loop loop = new Loop(trainStep(manager, cfg), manager, cfg);
+    MicroBatchLoop loop = loop(trainStep(manager, cfg), manager, cfg);
     long t0 = System.nanoTime();
     loop.run(10);
     Reading at10 = Reading.now(manager);
@@ -102,38 +99,10 @@ class TinyModelMemoryTest {
         1.0);
   }
 
-  /** Two uneven micro-batches, a flat-buffer round trip (as the all-reduce), then the update. */
-  private static final class Loop {
-    final TrainStep step;
-    final NDArray x;
-    final NDArray y;
-    final SplittableRandom rng = new SplittableRandom(9);
-    final FloatBuffer flat;
-
-    Loop(TrainStep step, NDManager m, ModelConfig cfg) {
-      this.step = step;
-      x =
-          TinyModelTrainingTest.gaussian(
-              m, 7, 8, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
-      y = m.create(new long[] {0, 1, 2, 3, 4, 5, 6, 9});
-      flat =
-          ByteBuffer.allocateDirect(4 * (int) step.gradientSize())
-              .order(ByteOrder.nativeOrder())
-              .asFloatBuffer();
-    }
-
-    void run(int steps) {
-      for (int i = 0; i < steps; i++) {
-        try (NDScope slices = new NDScope()) { // the caller's micro-batch views
-          step.computeGradients(x.get("0:3"), y.get("0:3"), 8, rng);
-          step.computeGradients(x.get("3:8"), y.get("3:8"), 8, rng);
-        }
-        flat.clear();
-        step.gradientsTo(flat);
-        flat.flip();
-        step.gradientsFrom(flat);
-        step.applyUpdate();
-      }
-    }
+  /** The loop over a batch of 8 Gaussian latents of {@code cfg}'s shape and their labels. */
+  private static MicroBatchLoop loop(TrainStep step, NDManager m, ModelConfig cfg) {
+    NDArray x =
+        TinyModelTrainingTest.gaussian(m, 7, 8, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
+    return new MicroBatchLoop(step, x, m.create(new long[] {0, 1, 2, 3, 4, 5, 6, 9}));
   }
 }

@@ -1,7 +1,7 @@
 package ai.igspark.spark;
 
-import ai.igspark.ckpt.MiniHdfs;
 import ai.igspark.testsupport.CommandLines;
+import ai.igspark.testsupport.MiniHdfs;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +69,7 @@ public final class LoopbackYarnCluster implements BeforeAllCallback, AfterAllCal
     stopOnExit = new Thread(this::stop, "stop-loopback-yarn");
     Runtime.getRuntime().addShutdownHook(stopOnExit);
     String name = context.getRequiredTestClass().getSimpleName();
-    hdfs = new MiniHdfs(name, false);
+    hdfs = MiniHdfs.named(name).withHdfsTimeouts().start();
     yarn = new MiniYARNCluster(name, nodeManagers, 1, 1);
     yarn.init(loopbackConf());
     yarn.start();

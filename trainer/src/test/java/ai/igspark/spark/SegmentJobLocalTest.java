@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.igspark.metrics.ProbeRecord;
 import ai.igspark.metrics.ReceivedRecord;
+import ai.igspark.testsupport.LocalSpark;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,33 +19,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.spark.api.java.JavaFutureAction;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SegmentJobLocalTest {
-  private static JavaSparkContext sc;
-
-  @BeforeAll
-  static void startSpark() {
-    sc = SparkContexts.builder()
-        .master("local[2]")
-        .appName("segment-job-local-test")
-        .worldSize(2)
-        .uiEnabled(false)
-        .start();
-  }
-
-  @AfterAll
-  static void stopSpark() {
-    sc.close();
-  }
+  @RegisterExtension
+  static final LocalSpark spark =
+      LocalSpark.threads(2).basedOn(() -> SparkContexts.builder().conf());
 
   @Test
   void twoRanksRendezvousTalkOverTheirSocketsAndStreamMetricsLive() throws IOException {
     List<ReceivedRecord> records = new CopyOnWriteArrayList<>();
-    List<RankResult<String>> results = SegmentJob.builder(sc)
+    List<RankResult<String>> results = SegmentJob.builder(spark.sc())
         .runId("local-test")
         .segment(3)
         .worldSize(2)
@@ -72,7 +58,7 @@ class SegmentJobLocalTest {
 
   @Test
   void everyRankGetsTheRequestedCpuReplicas() throws IOException {
-    List<RankResult<String>> results = SegmentJob.builder(sc)
+    List<RankResult<String>> results = SegmentJob.builder(spark.sc())
         .worldSize(2)
         .cpuReplicas(3)
         .build()
@@ -87,7 +73,7 @@ class SegmentJobLocalTest {
   void worldLargerThanTheClusterFailsWithinTheSlotWaitNamingBothNumbers() {
     long start = System.nanoTime();
     NotEnoughSlotsException e = assertThrows(NotEnoughSlotsException.class,
-        () -> SegmentJob.builder(sc)
+        () -> SegmentJob.builder(spark.sc())
             .worldSize(3)
             .slotWait(Duration.ofSeconds(2))
             .build()
@@ -104,11 +90,11 @@ class SegmentJobLocalTest {
   void aStageThatCannotLaunchBecauseSlotsAreBusyIsCancelledAfterTheSlotWait() throws Exception {
     // Holds one of the two local slots, so the 2-task barrier stage can never launch meanwhile.
     JavaFutureAction<Void> blocker =
-        sc.parallelize(List.of(1), 1).foreachAsync(x -> Thread.sleep(8_000));
+        spark.sc().parallelize(List.of(1), 1).foreachAsync(x -> Thread.sleep(8_000));
     try {
       long start = System.nanoTime();
       NotEnoughSlotsException e = assertThrows(NotEnoughSlotsException.class,
-          () -> SegmentJob.builder(sc)
+          () -> SegmentJob.builder(spark.sc())
               .worldSize(2)
               .slotWait(Duration.ofSeconds(2))
               .build()

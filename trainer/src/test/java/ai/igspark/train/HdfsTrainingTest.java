@@ -4,18 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.ckpt.MiniHdfs;
-import ai.igspark.config.RunConfig;
-import ai.igspark.spark.SparkContexts;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import ai.igspark.testsupport.MiniHdfs;
 import java.nio.file.Path;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,40 +17,21 @@ import org.junit.jupiter.api.io.TempDir;
  * segment and resumed by a fresh driver, ends bitwise equal to an uninterrupted run on local disk.
  */
 class HdfsTrainingTest {
-  private static MiniHdfs hdfs;
-  private static JavaSparkContext sc;
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("train");
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() throws Exception {
-    hdfs = new MiniHdfs("train");
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    if (sc != null) {
-      sc.stop();
-    }
-    if (hdfs != null) {
-      hdfs.close();
-    }
-  }
-
   private void train(Path config, Set<String> allowed) throws Exception {
-    RunConfig cfg = RunConfig.load(config);
-    new TrainDriver(cfg, config.toString(), allowed, new PrintStream(new ByteArrayOutputStream()))
-        .run(sc, false);
+    training.train(config, allowed);
   }
 
   @Test
   void runOnHdfsResumesFromLatestBitwiseEqualToAnUninterruptedRun() throws Exception {
-    String localManifest = TinyRun.dataset(dir);
+    String localManifest = training.manifest();
     FileSystem fs = FileSystem.get(java.net.URI.create(hdfs.uri("/")), hdfs.conf());
     fs.copyFromLocalFile(
-        new org.apache.hadoop.fs.Path(dir.resolve("tiny-data").toString()),
+        new org.apache.hadoop.fs.Path(training.shared().resolve("tiny-data").toString()),
         new org.apache.hadoop.fs.Path("/data/tiny-data"));
     String hdfsManifest = hdfs.uri("/data/tiny-data/dataset.json");
     String hdfsRun = hdfs.uri("/runs/interrupted");

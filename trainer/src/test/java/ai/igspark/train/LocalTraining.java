@@ -2,6 +2,7 @@ package ai.igspark.train;
 
 import ai.igspark.config.RunConfig;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.testsupport.LocalSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,26 +17,28 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A test class's Spark context in local[1] (loopback, no UI) and the tiny dataset its runs train on
- * ({@link TinyRun#dataset}), started before the class's own {@code @BeforeAll} methods and stopped
- * after it, warm cache cleared. Register with {@code @RegisterExtension static final}.
+ * A test class's Spark context in local[1] ({@link LocalSpark} with igspark's own settings: Kryo
+ * with its registrator) and the tiny dataset its runs train on ({@link TinyRun#dataset}), started
+ * before the class's own {@code @BeforeAll} methods and stopped after it, warm cache cleared.
+ * Register with {@code @RegisterExtension static final}.
  */
 final class LocalTraining implements BeforeAllCallback, AfterAllCallback {
-  private JavaSparkContext sc;
+  private final LocalSpark spark =
+      LocalSpark.threads(1).basedOn(() -> SparkContexts.builder().conf());
   private Path shared;
   private String manifest;
 
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
     shared = Files.createTempDirectory("igspark-local-training");
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
+    spark.beforeAll(context);
     manifest = TinyRun.dataset(shared);
   }
 
   @Override
   public void afterAll(ExtensionContext context) throws IOException {
     WarmCache.clear();
-    sc.stop();
+    spark.afterAll(context);
     try (Stream<Path> files = Files.walk(shared)) {
       for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
         Files.delete(p);
@@ -44,7 +47,7 @@ final class LocalTraining implements BeforeAllCallback, AfterAllCallback {
   }
 
   JavaSparkContext sc() {
-    return sc;
+    return spark.sc();
   }
 
   /** The tiny dataset's manifest URI. */
@@ -60,6 +63,6 @@ final class LocalTraining implements BeforeAllCallback, AfterAllCallback {
   /** {@code igspark train} of {@code config} in this context, console output discarded. */
   TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
     return new TrainDriver(RunConfig.load(config), config.toString(), allowed,
-        new PrintStream(new ByteArrayOutputStream())).run(sc, false);
+        new PrintStream(new ByteArrayOutputStream())).run(spark.sc(), false);
   }
 }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.spark.SparkContexts;
 import ai.igspark.tensor.DeviceTransfer;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -19,35 +18,25 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** End-to-end training in Spark local mode on a tiny model and dataset. */
 class TrainDriverTest {
-  private static JavaSparkContext sc;
-  @TempDir static Path shared;
+  @RegisterExtension static final LocalTraining training = new LocalTraining();
   private static String manifest;
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() {
-    sc = SparkContexts.builder().master("local[1]").uiEnabled(false).start();
-    manifest = TinyRun.dataset(shared);
-  }
-
-  @AfterAll
-  static void stop() {
-    WarmCache.clear();
-    sc.stop();
+  static void tinyDataset() {
+    manifest = training.manifest(); // the extension made it before this method runs
   }
 
   private TrainDriver.Outcome train(Path config, Set<String> allowed) throws Exception {
-    RunConfig cfg = RunConfig.load(config);
-    return new TrainDriver(cfg, config.toString(), allowed, quiet()).run(sc, false);
+    return training.train(config, allowed);
   }
 
   private static PrintStream quiet() {
@@ -220,7 +209,8 @@ class TrainDriverTest {
     var e =
         assertThrows(
             InvalidInputException.class,
-            () -> new TrainDriver(cfg, config.toString(), Set.of(), quiet()).run(sc, true));
+            () -> new TrainDriver(cfg, config.toString(), Set.of(), quiet())
+                .run(training.sc(), true));
     assertTrue(e.getMessage().contains("no committed checkpoint"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("f").resolve("checkpoints/LATEST")));
   }

@@ -18,12 +18,10 @@ import ai.igspark.model.TrainableNet;
 import ai.igspark.optim.AdamW;
 import ai.igspark.optim.Ema;
 import ai.igspark.optim.LrSchedule;
+import ai.igspark.testsupport.MicroBatchLoop;
+import ai.igspark.testsupport.NativeMemory;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -245,7 +243,7 @@ class TrainStepTest {
   @Test
   void noArrayOutlivesItsStep() {
     TinyTwoHeadNet wide = TinyTwoHeadNet.random(manager, C, 128, K, 8, 8, 5);
-    Loop loop = new Loop(trainStep(manager, wide), manager, 8);
+    MicroBatchLoop loop = loop(trainStep(manager, wide), manager, 8);
     loop.run(10);
     int arrays10 = manager.getManagedArrays().size();
     loop.run(990);
@@ -264,14 +262,14 @@ class TrainStepTest {
     // Wider than the other tests' net so that leaking any parameter- or activation-sized tensor
     // per step (≥ 100 kB) would be far outside the RSS noise of the JVM.
     TinyTwoHeadNet wide = TinyTwoHeadNet.random(manager, C, 128, K, 8, 8, 5);
-    Loop loop = new Loop(trainStep(manager, wide), manager, 8);
+    MicroBatchLoop loop = loop(trainStep(manager, wide), manager, 8);
     loop.run(10);
-    long rss10 = settledRssKb();
+    long rss10 = NativeMemory.settledRssKb();
     int arrays10 = manager.getManagedArrays().size();
     loop.run(990);
-    long rss1000 = settledRssKb();
+    long rss1000 = NativeMemory.settledRssKb();
     loop.run(1000);
-    long rss2000 = settledRssKb();
+    long rss2000 = NativeMemory.settledRssKb();
     assertEquals(arrays10, manager.getManagedArrays().size(), "NDArrays leaked into the managers");
     String figures =
         "native RSS after 10 / 1000 / 2000 steps: "
@@ -296,82 +294,14 @@ class TrainStepTest {
         1.0);
   }
 
-  /** Two uneven micro-batches, a flat-buffer round trip (as the all-reduce), then the update. */
-  private static final class Loop {
-    final TrainStep step;
-    final NDArray x;
-    final NDArray y;
-    final SplittableRandom rng = new SplittableRandom(9);
-    final FloatBuffer flat;
-
-    Loop(TrainStep step, NDManager m, int size) {
-      this.step = step;
-      SplittableRandom data = new SplittableRandom(7);
-      float[] v = new float[8 * C * size * size];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (float) data.nextGaussian();
-      }
-      x = m.create(v, new Shape(8, C, size, size));
-      y = m.create(new long[] {0, 1, 2, 0, 1, 2, 0, 1});
-      flat =
-          ByteBuffer.allocateDirect(4 * (int) step.gradientSize())
-              .order(ByteOrder.nativeOrder())
-              .asFloatBuffer();
+  /** A batch of 8 Gaussian inputs of {@code size}² pixels and their labels, for the loop. */
+  private static MicroBatchLoop loop(TrainStep step, NDManager m, int size) {
+    SplittableRandom data = new SplittableRandom(7);
+    float[] v = new float[8 * C * size * size];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) data.nextGaussian();
     }
-
-    void run(int steps) {
-      for (int i = 0; i < steps; i++) {
-        try (NDScope slices = new NDScope()) { // the caller's micro-batch views
-          step.computeGradients(x.get("0:3"), y.get("0:3"), 8, rng);
-          step.computeGradients(x.get("3:8"), y.get("3:8"), 8, rng);
-        }
-        flat.clear();
-        step.gradientsTo(flat);
-        flat.flip();
-        step.gradientsFrom(flat);
-        step.applyUpdate();
-      }
-    }
-  }
-
-  /**
-   * VmRSS once the garbage of the steps is collected: a GC, a pause for the cleaners of direct
-   * buffers (DJL copies Java arrays into direct buffers), then the smallest of a few readings,
-   * because the GC itself briefly touches tens of MB.
-   */
-  private static long settledRssKb() throws IOException {
-    System.gc();
-    long min = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      min = Math.min(min, rssKb());
-    }
-    return min;
-  }
-
-  /**
-   * Resident native memory in kB: the Rss of anonymous mappings smaller than 256 MB (malloc arenas,
-   * the brk heap, large-tensor mmaps, thread stacks). The JVM's big reservations (Java heap of
-   * -Xmx4g, code cache, class space) and file mappings are left out: their pages are touched for
-   * the first time as the JVM warms up, which is noise here.
-   */
-  private static long rssKb() throws IOException {
-    long total = 0;
-    boolean counted = false;
-    for (String line : Files.readAllLines(Paths.get("/proc/self/smaps"))) {
-      String[] f = line.trim().split("\\s+");
-      if (f.length >= 5 && f[0].matches("[0-9a-f]+-[0-9a-f]+")) {
-        String[] range = f[0].split("-");
-        long size = Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
-        counted = f[4].equals("0") && size < (256L << 20);
-      } else if (counted && f[0].equals("Rss:")) {
-        total += Long.parseLong(f[1]);
-      }
-    }
-    return total;
+    return new MicroBatchLoop(step, m.create(v, new Shape(8, C, size, size)),
+        m.create(new long[] {0, 1, 2, 0, 1, 2, 0, 1}));
   }
 }

@@ -9,7 +9,7 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.sampling.SampleNoise;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.HostTensor;
-import java.io.File;
+import ai.igspark.testsupport.MiniHdfs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,59 +17,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The dataset on a real (in-process, loopback) HDFS. */
+/** The dataset on a real (in-process, loopback) hdfs. */
 class HdfsDatasetTest {
-  static MiniDFSCluster cluster;
-  static Configuration conf;
+  @RegisterExtension static final MiniHdfs hdfs = MiniHdfs.named("format");
 
   @TempDir Path tmp;
 
-  @BeforeAll
-  static void startHdfs() throws IOException {
-    Configuration c = new Configuration();
-    File base = new File("target/minidfs/format-" + ProcessHandle.current().pid());
-    c.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
-    for (String key : new String[] {"dfs.namenode.rpc-address", "dfs.namenode.http-address",
-        "dfs.namenode.https-address", "dfs.namenode.servicerpc-address",
-        "dfs.namenode.lifeline.rpc-address", "dfs.datanode.address", "dfs.datanode.http.address",
-        "dfs.datanode.https.address", "dfs.datanode.ipc.address"}) {
-      c.set(key, "127.0.0.1:0");
-    }
-    c.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
-    c.set("dfs.namenode.http-bind-host", "127.0.0.1");
-    c.setInt("dfs.replication", 1);
-    cluster = new MiniDFSCluster.Builder(c).numDataNodes(1).build();
-    cluster.waitActive();
-    conf = cluster.getConfiguration(0);
-  }
-
-  @AfterAll
-  static void stopHdfs() {
-    if (cluster != null) {
-      cluster.shutdown();
-    }
-  }
-
-  private static String uri(String path) {
-    return cluster.getURI().toString() + path;
-  }
-
   @Test
   void shardsWrittenOnHdfsAreCommittedCopiedVerifiedAndGathered() throws IOException {
-    String dir = uri("/datasets/two-phase");
+    String dir = hdfs.uri("/datasets/two-phase");
     ShardSpec spec = new ShardSpec(LatentDatasetTest.C, LatentDatasetTest.H, LatentDatasetTest.W,
         DType.BF16, DatasetKind.LATENTS, true, 5, 2);
     List<ShardEntry> entries = new ArrayList<>();
     for (int part = 0; part < 2; part++) {
-      ShardWriter w = ShardWriter.create(dir, "part-" + part, spec, conf);
+      ShardWriter w = ShardWriter.create(dir, "part-" + part, spec, hdfs.conf());
       for (int i = 0; i < 3; i++) {
         int n = part * 3 + i;
         w.add(LatentDatasetTest.sample(n, false), LatentDatasetTest.sample(n, true), n % 5);
@@ -79,11 +45,11 @@ class HdfsDatasetTest {
     DatasetManifest m = new DatasetManifest(1, List.of(2, 3, 4), DType.BF16, 5, 6,
         DatasetKind.LATENTS, true, LabelMode.CLASS, Normalization.identity(), VaeIdentity.none(),
         "hdfs test", 0, null, entries);
-    DatasetManifest.commit(dir, m, conf);
-    assertEquals(m, DatasetManifest.read(dir, conf));
+    DatasetManifest.commit(dir, m, hdfs.conf());
+    assertEquals(m, DatasetManifest.read(dir, hdfs.conf()));
 
     LocalShardCache cache = new LocalShardCache(tmp.resolve("cache"));
-    try (LatentDataset ds = LatentDataset.open(dir + "/dataset.json", conf, cache)) {
+    try (LatentDataset ds = LatentDataset.open(dir + "/dataset.json", hdfs.conf(), cache)) {
       ds.verify();
       float[] x = new float[2 * 24];
       long[] y = new long[2];
@@ -101,15 +67,16 @@ class HdfsDatasetTest {
 
   @Test
   void corruptedShardOnHdfsIsRejectedWithItsUri() throws IOException {
-    String dir = uri("/datasets/corrupt");
+    String dir = hdfs.uri("/datasets/corrupt");
     DatasetWriter hw = DatasetWriter.to(dir).latentShape(2, 3, 4).numClasses(5)
-        .normalization(Normalization.identity()).samplesPerShard(3).hadoopConf(conf).build();
+        .normalization(Normalization.identity()).samplesPerShard(3).hadoopConf(hdfs.conf())
+        .build();
     for (int i = 0; i < 4; i++) {
       hw.add(LatentDatasetTest.sample(i, false), null, 0);
     }
     DatasetManifest m = hw.commit();
     org.apache.hadoop.fs.Path shard = new org.apache.hadoop.fs.Path(dir, m.shards().get(0).path());
-    FileSystem fs = shard.getFileSystem(conf);
+    FileSystem fs = shard.getFileSystem(hdfs.conf());
     byte[] bytes;
     try (InputStream in = fs.open(shard)) {
       bytes = in.readAllBytes();
@@ -119,7 +86,7 @@ class HdfsDatasetTest {
       out.write(bytes);
     }
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> {
-      try (LatentDataset ds = LatentDataset.open(dir, conf,
+      try (LatentDataset ds = LatentDataset.open(dir, hdfs.conf(),
           new LocalShardCache(tmp.resolve("c2")))) {
         ds.verify();
       }

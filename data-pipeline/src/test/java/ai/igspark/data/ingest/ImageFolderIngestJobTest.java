@@ -16,41 +16,22 @@ import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npy;
 import ai.igspark.tensorfile.SafetensorsFile;
 import ai.igspark.testsupport.Fixtures;
+import ai.igspark.testsupport.LocalSpark;
+import ai.igspark.testsupport.MiniHdfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The image-folder job in Spark local mode with a real (tiny) TorchScript VAE. */
 class ImageFolderIngestJobTest {
-  private static JavaSparkContext sc;
+  @RegisterExtension static final LocalSpark spark = LocalSpark.threads(2);
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startSpark() {
-    sc =
-        new JavaSparkContext(
-            new SparkConf()
-                .setMaster("local[2]")
-                .setAppName("ImageFolderIngestJobTest")
-                .set("spark.ui.enabled", "false")
-                .set("spark.driver.host", "127.0.0.1")
-                .set("spark.driver.bindAddress", "127.0.0.1"));
-  }
-
-  @AfterAll
-  static void stopSpark() {
-    sc.stop();
-  }
 
   private ImageFolderIngestJob.Options options(String source, int[] latentShape, boolean flips) {
     return new ImageFolderIngestJob.Options(
@@ -73,7 +54,8 @@ class ImageFolderIngestJobTest {
   void foldersBecomeLabelledLatentsMatchingTorch() throws Exception {
     ImageFolderIngestJob.Result r =
         ImageFolderIngestJob.run(
-            sc, options(Fixtures.path("imagefolder").toString(), new int[] {4, 8, 8}, true),
+            spark.sc(),
+            options(Fixtures.path("imagefolder").toString(), new int[] {4, 8, 8}, true),
             new Configuration(), Progress.SILENT);
     DatasetManifest m = DatasetManifest.read(tmp.resolve("out").toString(), new Configuration());
     assertEquals(List.of("n01440764_tench", "n01443537_goldfish", "n01484850_shark"),
@@ -123,38 +105,24 @@ class ImageFolderIngestJobTest {
 
   @Test
   void foldersOnHdfsBecomeADatasetOnHdfs() throws Exception {
-    Configuration c = new Configuration();
-    c.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("minidfs").toString());
-    for (String key : new String[] {"dfs.namenode.rpc-address", "dfs.namenode.http-address",
-        "dfs.namenode.https-address", "dfs.namenode.servicerpc-address",
-        "dfs.namenode.lifeline.rpc-address", "dfs.datanode.address", "dfs.datanode.http.address",
-        "dfs.datanode.https.address", "dfs.datanode.ipc.address"}) {
-      c.set(key, "127.0.0.1:0");
-    }
-    c.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
-    c.set("dfs.namenode.http-bind-host", "127.0.0.1");
-    c.setInt("dfs.replication", 1);
-    MiniDFSCluster cluster = new MiniDFSCluster.Builder(c).numDataNodes(1).build();
-    try {
-      cluster.waitActive();
-      Configuration conf = cluster.getConfiguration(0);
-      FileSystem fs = cluster.getFileSystem();
+    try (MiniHdfs hdfs = MiniHdfs.named("imagefolder").start()) {
+      Configuration conf = hdfs.conf();
+      FileSystem fs = hdfs.fileSystem();
       fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(Fixtures.path("imagefolder").toUri()),
           new org.apache.hadoop.fs.Path("/in/imagefolder"));
-      String out = cluster.getURI() + "/datasets/folder";
-      ImageFolderIngestJob.Options o = options(cluster.getURI() + "/in/imagefolder",
+      String out = hdfs.uri("/datasets/folder");
+      ImageFolderIngestJob.Options o = options(hdfs.uri("/in/imagefolder"),
           new int[] {4, 8, 8}, false);
       o = new ImageFolderIngestJob.Options(o.sourceUri(), out, o.vaeFile(), o.vaeName(),
           o.latentShape(), o.resolution(), o.flips(), o.storedDType(), o.normalization(),
           o.tasks(), o.batchSize(), o.shardBytes(), o.force());
-      ImageFolderIngestJob.Result r = ImageFolderIngestJob.run(sc, o, conf, Progress.SILENT);
+      ImageFolderIngestJob.Result r =
+          ImageFolderIngestJob.run(spark.sc(), o, conf, Progress.SILENT);
       DatasetManifest m = DatasetManifest.read(out, conf);
       assertEquals(6, m.count());
       assertEquals(1, m.skipped());
       assertEquals(r.manifest().shards(), m.shards());
       assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/datasets/folder/classes.txt")));
-    } finally {
-      cluster.shutdown();
     }
   }
 
@@ -164,7 +132,8 @@ class ImageFolderIngestJobTest {
         assertThrows(
             InvalidInputException.class,
             () -> ImageFolderIngestJob.run(
-                sc, options(Fixtures.path("imagefolder").toString(), new int[] {4, 16, 16}, false),
+                spark.sc(),
+                options(Fixtures.path("imagefolder").toString(), new int[] {4, 16, 16}, false),
                 new Configuration(), Progress.SILENT));
     assertTrue(e.getMessage().startsWith(Fixtures.path("tiny_vae/tiny_vae.pt").toString()),
         e.getMessage());
@@ -179,7 +148,8 @@ class ImageFolderIngestJobTest {
     InvalidInputException e =
         assertThrows(
             InvalidInputException.class,
-            () -> ImageFolderIngestJob.run(sc, options(missing, new int[] {4, 8, 8}, false),
+            () -> ImageFolderIngestJob.run(
+                spark.sc(), options(missing, new int[] {4, 8, 8}, false),
                 new Configuration(), Progress.SILENT));
     assertTrue(e.getMessage().contains("no-images-here"), e.getMessage());
   }

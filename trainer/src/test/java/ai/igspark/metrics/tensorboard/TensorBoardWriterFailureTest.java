@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.igspark.ckpt.MiniHdfs;
 import ai.igspark.metrics.tensorboard.TfEventsReader.Event;
+import ai.igspark.testsupport.MiniHdfs;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -70,7 +70,7 @@ class TensorBoardWriterFailureTest {
   @Test
   void aDataNodeLostMidRunNeverThrowsAndWritingResumesWhenItReturns(@TempDir Path local)
       throws Exception {
-    try (MiniHdfs hdfs = new MiniHdfs("tensorboard")) {
+    try (MiniHdfs hdfs = MiniHdfs.named("tensorboard").start()) {
       FileSystem fs = FileSystem.newInstance(URI.create(hdfs.uri("/")), hdfs.conf());
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(hdfs.uri("/run/tensorboard"));
       try (TensorBoardWriter tb = TensorBoardWriter.open(fs, dir, Duration.ZERO)) {
@@ -78,7 +78,7 @@ class TensorBoardWriterFailureTest {
         tb.flush();
         assertTrue(tb.health().writing(), tb.health().toString());
 
-        MiniDFSCluster.DataNodeProperties dn = hdfs.cluster.stopDataNode(0);
+        MiniDFSCluster.DataNodeProperties dn = hdfs.stopDataNode();
         tb.scalar("train/loss", 2, 0.25);
         tb.image("eval/samples", 2, PIXEL);
         tb.flush(); // the open file fails: abandoned
@@ -90,8 +90,7 @@ class TensorBoardWriterFailureTest {
         assertEquals(3, down.recordsDropped());
         assertTrue(down.lastError().isPresent());
 
-        hdfs.cluster.restartDataNode(dn, true);
-        hdfs.cluster.waitActive();
+        hdfs.restartDataNode(dn);
         tb.scalar("train/loss", 4, 0.0625);
         tb.flush();
         TensorBoardWriter.Health up = tb.health();

@@ -1,4 +1,4 @@
-package ai.igspark.realmodel;
+package ai.igspark.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,11 +6,11 @@ import java.nio.file.Paths;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Resident native memory of this JVM, read as ai.igspark.train.TrainStepTest reads it (the same
- * definition, so the figures compare): the Rss of anonymous mappings smaller than 256 MB (malloc
- * arenas, the brk heap, large-tensor mmaps, thread stacks), leaving out the JVM's big reservations
- * (Java heap, code cache, class space) and file mappings, whose pages are first touched as the JVM
- * warms up.
+ * Resident native memory of this JVM, one definition for every memory test so that their figures
+ * compare: the Rss of anonymous mappings smaller than 256 MB (malloc arenas, the brk heap,
+ * large-tensor mmaps, thread stacks), leaving out the JVM's big reservations (Java heap of -Xmx4g,
+ * code cache, class space) and file mappings, whose pages are first touched as the JVM warms up,
+ * which is noise here.
  */
 public final class NativeMemory {
   private NativeMemory() {}
