@@ -73,9 +73,17 @@ public final class Muon extends PerParameterOptimizer {
     NDArray update = NewtonSchulz.orthogonalize(nesterov, config.nsSteps());
     update = update.mul(s.of(update, (float) Math.sqrt(Math.max(1.0, (double) rows / cols))));
     double adjustedLr = lr * 0.2 * Math.sqrt(Math.max(shape.get(0), shape.get(1)));
-    if (config.weightDecay() != 0f) {
-      p.muli(s.of(p, 1f - lr * config.weightDecay()));
-    }
+    decoupledDecay(p, lr, config.weightDecay(), s);
     p.subi(update.reshape(shape).muli(s.of(p, (float) adjustedLr)));
+  }
+
+  /**
+   * The Muon group's decoupled decay {@code p ← p·(1 − lr·wd)}, at the group's lr (the official
+   * {@code group["lr"]}, not the shape-adjusted one); shared with {@link FrozenDecay}.
+   */
+  static void decoupledDecay(NDArray p, float lr, float weightDecay, Scalars s) {
+    if (weightDecay != 0f) {
+      p.muli(s.of(p, 1f - lr * weightDecay));
+    }
   }
 }

@@ -247,8 +247,10 @@ public record RunConfig(
    * 0. Muon (LightningDiT track, docs/METHOD.md §2.5): {@code lr}, {@code weight_decay},
    * {@code momentum}, {@code nesterov}, {@code ns_steps} are the Muon group's (2e-4, 0.01, 0.95,
    * true, 5); {@code betas}, {@code eps}, {@code aux_lr} (default: lr) and {@code
-   * aux_weight_decay} are the auxiliary Adam group's ((0.9, 0.95), 1e-8, 2e-4, 0). Muon-only keys
-   * are rejected with AdamW.
+   * aux_weight_decay} are the auxiliary Adam group's ((0.9, 0.95), 1e-8, 2e-4, 0). {@code
+   * decay_frozen_pos_embed} (default true) applies the Muon group's weight decay to the frozen
+   * {@code pos_embed} every step, as the official grouping does (§2.5). Muon-only keys are
+   * rejected with AdamW.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -262,7 +264,8 @@ public record RunConfig(
       Boolean nesterov,
       Integer nsSteps,
       Double auxLr,
-      Double auxWeightDecay) {
+      Double auxWeightDecay,
+      Boolean decayFrozenPosEmbed) {
     public Optimizer {
       if (name == null) {
         throw new InvalidInputException("missing key 'name': expected adamw or muon");
@@ -275,7 +278,8 @@ public record RunConfig(
                 new Object[] {"nesterov", nesterov},
                 new Object[] {"ns_steps", nsSteps},
                 new Object[] {"aux_lr", auxLr},
-                new Object[] {"aux_weight_decay", auxWeightDecay})) {
+                new Object[] {"aux_weight_decay", auxWeightDecay},
+                new Object[] {"decay_frozen_pos_embed", decayFrozenPosEmbed})) {
           if (muonOnly[1] != null) {
             throw new InvalidInputException(
                 "'" + muonOnly[0] + "' is a muon setting; this optimizer is adamw");
@@ -301,11 +305,12 @@ public record RunConfig(
         auxLr = positive(auxLr != null ? auxLr : lr, "aux_lr");
         auxWeightDecay =
             nonNegative(auxWeightDecay != null ? auxWeightDecay : 0.0, "aux_weight_decay");
+        decayFrozenPosEmbed = decayFrozenPosEmbed != null ? decayFrozenPosEmbed : true;
       }
     }
 
     static Optimizer of(OptimizerName name) {
-      return new Optimizer(name, null, null, null, null, null, null, null, null, null);
+      return new Optimizer(name, null, null, null, null, null, null, null, null, null, null);
     }
   }
 

@@ -16,12 +16,14 @@ import ai.igspark.diffusion.TimeConvention;
 import ai.igspark.diffusion.VelocityNet;
 import ai.igspark.model.TrainableNet;
 import ai.igspark.optim.Ema;
+import ai.igspark.optim.FrozenDecay;
 import ai.igspark.optim.GradientNorm;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.ParamOptimizer;
 import ai.igspark.tensor.DeviceTransfer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +49,10 @@ public final class TrainStep {
   private final VelocityNet sitNet;
   private final IgLoss loss;
   private final ParamOptimizer optimizer;
+  private final FrozenDecay frozenDecay;
   private final Ema ema;
+  /** What the EMA averages: the trainable parameters, plus the decayed frozen ones. */
+  private final Map<String, NDArray> emaInputs;
   private final LrSchedule schedule;
   private final double maxGradNorm;
   private long updates;
@@ -67,11 +72,29 @@ public final class TrainStep {
       Ema ema,
       LrSchedule schedule,
       double maxGradNorm) {
+    this(net, convention, loss, optimizer, null, ema, schedule, maxGradNorm);
+  }
+
+  /**
+   * As above, with {@code frozenDecay} (or null for none) applied after each optimizer step; the
+   * EMA then averages its parameters too, as the official EMA averages every parameter.
+   */
+  public TrainStep(
+      TrainableNet net,
+      TimeConvention convention,
+      IgLoss loss,
+      ParamOptimizer optimizer,
+      FrozenDecay frozenDecay,
+      Ema ema,
+      LrSchedule schedule,
+      double maxGradNorm) {
     this.net = net;
     this.sitNet = convention.toSitTime(net);
     this.loss = loss;
     this.optimizer = optimizer;
+    this.frozenDecay = frozenDecay;
     this.ema = ema;
+    this.emaInputs = averagedParameters(net, frozenDecay);
     this.schedule = schedule;
     this.maxGradNorm = maxGradNorm;
     this.updates = optimizer.steps();
@@ -158,6 +181,20 @@ public final class TrainStep {
     return perSample.toType(DataType.FLOAT64, false).sum();
   }
 
+  /**
+   * What an EMA of this step averages: the decayed frozen parameters of {@code frozenDecay} (null:
+   * none) first, as pos_embed leads the official module order, then the trainable ones.
+   */
+  public static Map<String, NDArray> averagedParameters(
+      TrainableNet net, FrozenDecay frozenDecay) {
+    if (frozenDecay == null) {
+      return net.trainableParameters();
+    }
+    Map<String, NDArray> all = new LinkedHashMap<>(frozenDecay.params());
+    all.putAll(net.trainableParameters());
+    return Collections.unmodifiableMap(all);
+  }
+
   /** Number of updates counted so far (the LR schedule's step is this + 1). */
   public long completedSteps() {
     return updates;
@@ -201,8 +238,8 @@ public final class TrainStep {
   }
 
   /**
-   * Clips the gradients to the global norm, applies the optimizer at the scheduled rate, updates
-   * the EMA and zeroes the gradients. A non-finite gradient norm skips the optimizer and EMA (the
+   * Clips the gradients to the global norm, applies the optimizer (and the frozen decay) at the
+   * scheduled rate, updates the EMA and zeroes the gradients. A non-finite gradient norm skips the optimizer and EMA (the
    * weights stay finite) and is reported in the result; the caller decides whether to stop.
    */
   public UpdateResult applyUpdate() {
@@ -232,8 +269,11 @@ public final class TrainStep {
       boolean applied = Double.isFinite(norm);
       if (applied) {
         optimizer.step(params, grads, lr);
+        if (frozenDecay != null) {
+          frozenDecay.apply(lr);
+        }
         if (ema != null) {
-          ema.update(params);
+          ema.update(emaInputs);
         }
       }
       zeroGradients();

@@ -1,14 +1,18 @@
 package ai.igspark.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.config.RunConfig;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.optim.AdamW;
+import ai.igspark.optim.FrozenDecay;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.Muon;
 import ai.igspark.optim.ParamOptimizer;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * Turns a run config's {@code train} section into the loss, optimizer and schedule objects of
@@ -65,6 +69,31 @@ public record TrainingRecipe(RunConfig.Train train, ModelConfig model) {
                 o.auxWeightDecay().floatValue()));
       }
     };
+  }
+
+  /** The official state-dict name of the frozen parameter the Muon recipe decays. */
+  public static final String POS_EMBED = "pos_embed";
+
+  /**
+   * Whether every step decays the frozen {@code pos_embed} with the Muon group's weight decay
+   * ({@code train.optimizer.decay_frozen_pos_embed}, docs/METHOD.md §2.5); never with AdamW,
+   * whose official recipe skips parameters without a gradient.
+   */
+  public boolean decaysFrozenPosEmbed() {
+    return Boolean.TRUE.equals(train.optimizer().decayFrozenPosEmbed());
+  }
+
+  /**
+   * The decay of {@code pos_embed} (taken live from {@code stateDict}) when {@link
+   * #decaysFrozenPosEmbed()}, else empty.
+   */
+  public Optional<FrozenDecay> frozenDecay(Map<String, NDArray> stateDict) {
+    if (!decaysFrozenPosEmbed()) {
+      return Optional.empty();
+    }
+    return Optional.of(new FrozenDecay(
+        Map.of(POS_EMBED, stateDict.get(POS_EMBED)),
+        train.optimizer().weightDecay().floatValue()));
   }
 
   public LrSchedule schedule() {

@@ -12,6 +12,7 @@ import ai.igspark.model.IgDiTNet;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.optim.Ema;
+import ai.igspark.optim.FrozenDecay;
 import ai.igspark.optim.ParamOptimizer;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsFile;
@@ -43,13 +44,15 @@ public final class TrainingState implements AutoCloseable {
     this.model = model;
     IgDiTNet net = new IgDiTNet(model);
     this.optimizer = recipe.optimizer(manager);
-    this.ema = new Ema(manager, net.trainableParameters(), emaDecay);
+    FrozenDecay frozenDecay = recipe.frozenDecay(model.stateDict()).orElse(null);
+    this.ema = new Ema(manager, TrainStep.averagedParameters(net, frozenDecay), emaDecay);
     this.step =
         new TrainStep(
             net,
             model.config().timeConvention(),
             recipe.loss(),
             optimizer,
+            frozenDecay,
             ema,
             recipe.schedule(),
             recipe.train().gradClip());
@@ -118,7 +121,10 @@ public final class TrainingState implements AutoCloseable {
     return step.completedSteps();
   }
 
-  /** EMA weights under official names, with the frozen entries (pos_embed, RoPE tables) too. */
+  /**
+   * EMA weights under official names, with the frozen entries (pos_embed, RoPE tables) too:
+   * {@code pos_embed} is the EMA's own average when the recipe decays it, the model's otherwise.
+   */
   public Map<String, HostTensor> emaStateDict() {
     Map<String, HostTensor> out = model.hostStateDict();
     ema.weights().forEach((name, w) -> out.put(name, HostArrays.toHost(w)));
