@@ -32,7 +32,9 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code igspark demo}: the newcomer's first command. Prepares Fashion-MNIST when missing, trains
@@ -49,6 +51,7 @@ import picocli.CommandLine.Option;
       "with CFG and with both. Running it again resumes or reuses the trained run."
     })
 final class DemoCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--config",
@@ -85,12 +88,13 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintStream out = System.out;
+    // The training driver prints to a stream; this one writes into the command's writer.
+    PrintStream out = CommandOutput.stream(spec.commandLine().getOut());
     long start = System.nanoTime();
     Sampler samplerKind = Sampler.parse("--sampler", samplerName);
     RunConfig cfg = RunConfig.load(config);
     Path dataDir = Path.of(cfg.data().manifest()).getParent().getParent();
-    try (ProgressDisplay progress = ProgressDisplay.onStderr()) {
+    try (ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
       new FashionMnistIngest(null, dataDir.toString(), false, new Configuration(), progress).run();
     }
     double prepareSeconds = (System.nanoTime() - start) / 1e9;

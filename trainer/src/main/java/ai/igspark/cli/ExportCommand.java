@@ -7,10 +7,11 @@ import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code igspark export}: EMA weights as a safetensors file under the official PyTorch names, so
@@ -29,18 +30,9 @@ import picocli.CommandLine.Option;
       "a checkpoint or replace an input."
     })
 final class ExportCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  WeightsSource source;
-
-  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
-  Long step;
-
-  @Option(names = "--model", description = "Model preset, when the weights do not name it.")
-  String preset;
-
-  @Option(names = "--model-config", description = "Model config file, ditto.")
-  Path modelConfig;
+  @Mixin CheckpointOptions source;
 
   @Option(names = "--output", required = true, description = "The safetensors file to write.")
   Path output;
@@ -49,20 +41,16 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    OutputGuard.check("--output", output, source.checkpoint, modelConfig);
+    OutputGuard.check("--output", output, source.file, source.modelConfigFile);
     Device on = device.resolve();
-    Path weights = source.resolve(step);
-    ModelConfig config = config(weights);
+    Path weights = source.weights();
+    ModelConfig config = source.modelConfig(weights);
     try (NDManager manager = NDManager.newBaseManager(on);
         IgDiT model = IgDiT.create(config, manager, 0)) {
       model.loadStateDict(ModelCheckpoints.load(weights), weights.toString());
       ModelCheckpoints.exportSafetensors(model, output);
     }
-    System.out.println("wrote " + output + " (EMA weights of " + weights + ")");
+    spec.commandLine().getOut().println("wrote " + output + " (EMA weights of " + weights + ")");
     return 0;
-  }
-
-  private ModelConfig config(Path weights) {
-    return ModelCheckpoints.configFor(weights, preset, modelConfig);
   }
 }

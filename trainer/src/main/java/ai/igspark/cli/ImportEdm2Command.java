@@ -51,7 +51,7 @@ final class ImportEdm2Command implements Callable<Integer> {
   public Integer call() {
     long t0 = System.nanoTime();
     DatasetManifest m;
-    try (ProgressDisplay progress = ProgressDisplay.onStderr()) {
+    try (ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
       m = Edm2Import.run(
           new Edm2Import.Options(source, output, numClasses, storedDType, vaeName, force),
           new Configuration(), progress);

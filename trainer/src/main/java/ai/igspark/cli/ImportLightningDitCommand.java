@@ -54,7 +54,7 @@ final class ImportLightningDitCommand implements Callable<Integer> {
   public Integer call() {
     long t0 = System.nanoTime();
     DatasetManifest m;
-    try (ProgressDisplay progress = ProgressDisplay.onStderr()) {
+    try (ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
       m = LightningDitImport.run(
           new LightningDitImport.Options(source, stats, output, numClasses, storedDType, vaeName,
               force),

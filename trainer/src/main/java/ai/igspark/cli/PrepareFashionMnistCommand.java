@@ -47,7 +47,7 @@ final class PrepareFashionMnistCommand implements Callable<Integer> {
     boolean debian = source.equals(FashionMnistIngest.DEBIAN_DIR);
     long t0 = System.nanoTime();
     List<FashionMnistIngest.SplitResult> results;
-    try (ProgressDisplay progress = ProgressDisplay.onStderr()) {
+    try (ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
       results =
           new FashionMnistIngest(debian ? null : source, output, force, new Configuration(),
                   progress)

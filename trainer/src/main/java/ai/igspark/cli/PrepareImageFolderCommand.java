@@ -108,7 +108,7 @@ final class PrepareImageFolderCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     ImageFolderIngestJob.Result r;
     try (JavaSparkContext sc = new JavaSparkContext(conf);
-        ProgressDisplay progress = ProgressDisplay.onStderr()) {
+        ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
       r = ImageFolderIngestJob.run(sc, o, new Configuration(), progress);
     }
     spec.commandLine().getOut().printf(

@@ -7,10 +7,11 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * Shows ingestion progress on stderr: a progress bar on a terminal, one line per phase otherwise
- * (logs and CI would fill with redrawn bars).
+ * Shows ingestion progress on the command's error writer: a progress bar on a terminal, one line
+ * per phase otherwise (logs and CI would fill with redrawn bars).
  */
 final class ProgressDisplay implements Progress, AutoCloseable {
   private final PrintStream err;
@@ -24,9 +25,10 @@ final class ProgressDisplay implements Progress, AutoCloseable {
     this.terminal = terminal;
   }
 
-  /** On stderr, with a bar when a console is attached. */
-  static ProgressDisplay onStderr() {
-    return new ProgressDisplay(System.err, System.console() != null);
+  /** On the command line's error writer, with a bar when a console is attached. */
+  static ProgressDisplay onStderr(CommandSpec spec) {
+    return new ProgressDisplay(
+        CommandOutput.stream(spec.commandLine().getErr()), System.console() != null);
   }
 
   @Override

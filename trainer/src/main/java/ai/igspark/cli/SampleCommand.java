@@ -14,13 +14,15 @@ import ai.igspark.model.ModelConfig;
 import ai.igspark.tensorfile.DType;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npy;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code igspark sample}: samples from a checkpoint with IG and/or CFG, on one machine. */
 @Command(
@@ -36,26 +38,9 @@ import picocli.CommandLine.Option;
     },
     sortOptions = false)
 final class SampleCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  WeightsSource source;
-
-  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
-  Long step;
-
-  /** The weights file, verified when it belongs to a committed checkpoint (set by call). */
-  private Path checkpoint;
-
-  @ArgGroup(exclusive = true)
-  ModelChoice model = new ModelChoice();
-
-  static final class ModelChoice {
-    @Option(names = "--model", description = "Model preset (see igspark model-info).")
-    String preset;
-
-    @Option(names = "--model-config", description = "Model config file (YAML or JSON).")
-    Path file;
-  }
+  @Mixin CheckpointOptions source;
 
   @Option(names = "--noise", description = "Initial noise, float32 .npy [N,C,H,W].")
   Path noise;
@@ -112,12 +97,12 @@ final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path[] inputs = {source.checkpoint, model.file, noise, labels};
+    Path[] inputs = {source.file, source.modelConfigFile, noise, labels};
     OutputGuard.check("--output", output, inputs);
     OutputGuard.check("--grid", grid, inputs);
     Device on = device.resolve();
-    checkpoint = source.resolve(step);
-    ModelConfig config = modelConfig();
+    Path checkpoint = source.weights();
+    ModelConfig config = source.modelConfig(checkpoint);
     var state = ModelCheckpoints.load(checkpoint);
     float[] lo = pair("--ig-interval", igInterval);
     float[] cfgLo = pair("--cfg-interval", cfgInterval);
@@ -137,17 +122,19 @@ final class SampleCommand implements Callable<Integer> {
       throw new InvalidInputException("--num-samples: " + n + ", expected >= 1");
     }
     long[] y = labelPlan(config, n).labels(0, n);
+    PrintWriter console = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
     float[] out;
     try (CheckpointSampler sampler = new CheckpointSampler(config, state, checkpoint.toString(), on)) {
       out =
           sampler.sample(
               plan, seed, 0, y, initial, batchSize,
-              done -> System.err.printf("igspark sample: %d/%d%n", done, n));
+              done -> err.printf("igspark sample: %d/%d%n", done, n));
     }
     long[] shape = new long[] {n, sampleShape.get(0), sampleShape.get(1), sampleShape.get(2)};
     if (output != null) {
       Npy.write(output, HostTensor.ofFloats(shape, out));
-      System.out.println("wrote " + output);
+      console.println("wrote " + output);
     }
     if (grid != null) {
       int columns = (int) Math.ceil(Math.sqrt(n));
@@ -155,16 +142,12 @@ final class SampleCommand implements Callable<Integer> {
           SampleGrid.grid(
               out, n, config.inChannels(), config.inputSize(), config.inputSize(), columns),
           grid);
-      System.out.println("wrote " + grid);
+      console.println("wrote " + grid);
     }
     if (output == null && grid == null) {
       throw new InvalidInputException("nothing to write: give --output FILE.npy and/or --grid");
     }
     return 0;
-  }
-
-  private ModelConfig modelConfig() {
-    return ModelCheckpoints.configFor(checkpoint, model.preset, model.file);
   }
 
   private float[] readNoise(Shape sampleShape) {

@@ -15,7 +15,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code igspark train}: data-parallel IG training as a Spark application. */
 @Command(
@@ -27,6 +29,7 @@ import picocli.CommandLine.Option;
       "run directory's last committed checkpoint. One driver per run directory: a second is refused, naming the first."
     })
 final class TrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
 
   @Option(names = "--config", required = true, description = "Run configuration (YAML).")
   Path config;
@@ -70,7 +73,8 @@ final class TrainCommand implements Callable<Integer> {
     RunConfigDiff.requireKnown(allowed, cfg.toTree(),
         TypedConfig.mapper().createObjectNode().set("model", TypedConfig.mapper().valueToTree(model)),
         DatasetIdentity.keysTree());
-    TrainDriver driver = new TrainDriver(cfg, config.toString(), allowed, System.out);
+    TrainDriver driver = new TrainDriver(cfg, config.toString(), allowed,
+        CommandOutput.stream(spec.commandLine().getOut()));
     try (JavaSparkContext sc = TrainDriver.startSpark(cfg, master)) {
       TrainDriver.Outcome outcome = driver.run(sc,
           resume ? RunStart.RESUME : restart ? RunStart.RESTART : RunStart.NEW_OR_RESUME);

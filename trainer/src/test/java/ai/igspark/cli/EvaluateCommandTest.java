@@ -8,8 +8,6 @@ import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.Npz;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,23 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class EvaluateCommandTest {
   @TempDir Path tmp;
-
-  /** Exit code, stdout and stderr of one CLI run. */
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cli = Igspark.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   static Path fixture(String name) {
     try {
@@ -69,8 +53,8 @@ class EvaluateCommandTest {
   @Test
   void imagesThroughTheStandInGiveEveryMetricInJson() throws Exception {
     Path json = tmp.resolve("metrics.json");
-    Run r =
-        run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
             fixture("samples.npz").toString(), "--inception", fixture("standin.pt").toString(),
             "--output", json.toString());
     assertEquals(0, r.code(), r.err());
@@ -90,8 +74,8 @@ class EvaluateCommandTest {
   @Test
   void statisticsOnlyFilesGiveFidDirectlyWithTenSignificantDigits() throws Exception {
     Path json = tmp.resolve("m.json");
-    Run r =
-        run("evaluate", "--reference", statsFile("ref.npz", "a2_d64", 1).toString(),
+    CliRun r =
+        CliRun.of("evaluate", "--reference", statsFile("ref.npz", "a2_d64", 1).toString(),
             "--samples", statsFile("smp.npz", "a2_d64", 2).toString(), "--output",
             json.toString());
     assertEquals(0, r.code(), r.err());
@@ -109,7 +93,8 @@ class EvaluateCommandTest {
     Path stats = tmp.resolve("sample_stats.npz");
     Path json = tmp.resolve("m.json");
     String smp = fixture("samples.npz").toString();
-    Run r = run("evaluate", "--reference", smp, "--samples", smp, "--inception",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", smp, "--samples", smp, "--inception",
         fixture("standin.pt").toString(), "--save-stats", stats.toString(), "--output",
         json.toString());
     assertEquals(0, r.code(), r.err());
@@ -145,7 +130,8 @@ class EvaluateCommandTest {
   void npzWithoutExpectedKeysListsWhatItHas() {
     Path odd =
         npz("odd.npz", Map.of("features", HostTensor.ofFloats(new long[] {2}, new float[2])));
-    Run r = run("evaluate", "--reference", odd.toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", odd.toString(), "--samples",
         statsFile("s.npz", "a1_d8", 1).toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("odd.npz") && r.err().contains("features")
@@ -155,7 +141,8 @@ class EvaluateCommandTest {
   @Test
   void muWithoutSigmaIsNamed() {
     Path half = npz("half.npz", Map.of("mu", HostTensor.ofDoubles(new long[] {8}, new double[8])));
-    Run r = run("evaluate", "--reference", half.toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", half.toString(), "--samples",
         statsFile("s.npz", "a1_d8", 1).toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("half.npz") && r.err().contains("'sigma'"), r.err());
@@ -163,7 +150,8 @@ class EvaluateCommandTest {
 
   @Test
   void mismatchedDimensionsNameBothFiles() {
-    Run r = run("evaluate", "--reference", statsFile("r64.npz", "a2_d64", 1).toString(),
+    CliRun r =
+        CliRun.of("evaluate", "--reference", statsFile("r64.npz", "a2_d64", 1).toString(),
         "--samples", statsFile("s8.npz", "a1_d8", 1).toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("r64.npz has 64") && r.err().contains("s8.npz has 8"), r.err());
@@ -173,7 +161,8 @@ class EvaluateCommandTest {
   void floatImagesAreRejectedWithTheirDtype() {
     Path f = npz("float.npz",
         Map.of("arr_0", HostTensor.ofFloats(new long[] {2, 4, 4, 3}, new float[96])));
-    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
         f.toString(), "--inception", fixture("standin.pt").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("float.npz[arr_0]") && r.err().contains("F32")
@@ -184,7 +173,8 @@ class EvaluateCommandTest {
   void nchwImagesAreRejectedWithAHint() {
     Path f = npz("nchw.npz",
         Map.of("arr_0", HostTensor.ofUnsignedBytes(new long[] {2, 3, 8, 8}, new byte[384])));
-    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
         f.toString(), "--inception", fixture("standin.pt").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("nchw.npz[arr_0]") && r.err().contains("NCHW"), r.err());
@@ -192,7 +182,8 @@ class EvaluateCommandTest {
 
   @Test
   void imagesWithoutAnExtractorAskForInception() {
-    Run r = run("evaluate", "--reference", statsFile("r.npz", "a1_d8", 1).toString(),
+    CliRun r =
+        CliRun.of("evaluate", "--reference", statsFile("r.npz", "a1_d8", 1).toString(),
         "--samples", fixture("samples.npz").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("samples.npz") && r.err().contains("--inception"), r.err());
@@ -202,7 +193,8 @@ class EvaluateCommandTest {
   void aSingleSampleIsTooFewForFid() {
     Path one = npz("one.npz",
         Map.of("arr_0", HostTensor.ofUnsignedBytes(new long[] {1, 8, 8, 3}, new byte[192])));
-    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
         one.toString(), "--inception", fixture("standin.pt").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("one.npz") && r.err().contains("at least 2"), r.err());
@@ -210,7 +202,8 @@ class EvaluateCommandTest {
 
   @Test
   void contractViolatingExtractorIsRejectedBeforeAnyImageIsRead() {
-    Run r = run("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
+    CliRun r =
+        CliRun.of("evaluate", "--reference", fixture("reference.npz").toString(), "--samples",
         fixture("samples.npz").toString(), "--inception", fixture("wrong_shape.pt").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("wrong_shape.pt") && r.err().contains("(N, 2048)"), r.err());
@@ -221,8 +214,8 @@ class EvaluateCommandTest {
   void savedStatisticsOverTheReferenceAreRefusedAndTheReferenceKept() throws Exception {
     Path ref = statsFile("ref.npz", "a2_d64", 1);
     byte[] before = java.nio.file.Files.readAllBytes(ref);
-    Run r =
-        run("evaluate", "--reference", ref.toString(),
+    CliRun r =
+        CliRun.of("evaluate", "--reference", ref.toString(),
             "--samples", statsFile("smp.npz", "a2_d64", 2).toString(), "--save-stats",
             ref.toString());
     assertEquals(2, r.code(), r.err());

@@ -3,28 +3,23 @@ package ai.igspark.cli.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import ai.igspark.cli.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ReaderBenchCommandTest {
   @TempDir Path tmp;
 
   @Test
   void smallRunPrintsThroughputAndLeavesNoDataset() throws Exception {
-    CommandLine cli = new CommandLine(new ReaderBenchCommand());
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    int code = cli.execute("--samples", "600", "--batch", "32", "--seconds", "0.2",
-        "--work-dir", tmp.toString());
-    assertEquals(0, code);
-    assertTrue(out.toString().matches(
-        "(?s)reader: [0-9,]+ samples/s wall, [0-9,]+ samples/s per CPU-second .*"), out.toString());
-    assertTrue(out.toString().contains("reader + DJL NDArray: "), out.toString());
+    CliRun r = CliRun.of("bench", "reader", "--samples", "600", "--batch", "32", "--seconds",
+        "0.2", "--work-dir", tmp.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().matches(
+        "(?s)reader: [0-9,]+ samples/s wall, [0-9,]+ samples/s per CPU-second .*"), r.out());
+    assertTrue(r.out().contains("reader + DJL NDArray: "), r.out());
     try (var files = Files.list(tmp)) {
       assertEquals(0, files.count(), "the temporary dataset is deleted");
     }
@@ -32,8 +27,8 @@ class ReaderBenchCommandTest {
 
   @Test
   void badShapeIsAUsageError() {
-    CommandLine cli = new CommandLine(new ReaderBenchCommand());
-    cli.setErr(new PrintWriter(new StringWriter()));
-    assertEquals(2, cli.execute("--shape", "4,32"));
+    CliRun r = CliRun.of("bench", "reader", "--shape", "4,32");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--shape"), r.err());
   }
 }
