@@ -69,6 +69,7 @@ class RunConfigTest {
     assertEquals(2e-4, ldit.train().optimizer().lr());
     assertEquals(1.0, ldit.train().gradClip());
     assertEquals(RunConfig.Flip.RANDOM, ldit.data().flip());
+    assertEquals(true, ldit.train().optimizer().decayFrozenPosEmbed());
   }
 
   @Test
@@ -100,6 +101,33 @@ class RunConfigTest {
     assertEquals(5, o.nsSteps());
     assertEquals(List.of(0.9, 0.95), o.betas());
     assertEquals(2e-4, o.auxLr());
+    assertEquals(true, o.decayFrozenPosEmbed(), "the official grouping decays pos_embed");
+  }
+
+  @Test
+  void adamwLeavesPosEmbedDecayUnsetAndOutOfTheStoredTree() throws Exception {
+    RunConfig c = RunConfig.load(write(MINIMAL));
+    assertEquals(null, c.train().optimizer().decayFrozenPosEmbed());
+    assertFalse(c.toTree().get("train").get("optimizer").has("decay_frozen_pos_embed"),
+        "an AdamW run.yaml is written as before");
+  }
+
+  @Test
+  void posEmbedDecaySwitchedOffReadsBackFromTheResolvedTree() throws Exception {
+    RunConfig c = RunConfig.load(write(MINIMAL.replace("{steps: 100}",
+        "{steps: 100, optimizer: {name: muon, decay_frozen_pos_embed: false}}")));
+    assertEquals(false, c.train().optimizer().decayFrozenPosEmbed());
+    RunConfig again = RunConfig.fromTree(c.toTree(), "run.yaml");
+    assertEquals(c, again);
+    assertFalse(again.train().optimizer().decayFrozenPosEmbed());
+  }
+
+  @Test
+  void posEmbedDecayWithAdamwIsRejectedAsAMuonSetting() throws Exception {
+    var e = rejected(MINIMAL.replace("{steps: 100}",
+        "{steps: 100, optimizer: {name: adamw, decay_frozen_pos_embed: true}}"));
+    assertTrue(e.getMessage().contains("'decay_frozen_pos_embed' is a muon setting"),
+        e.getMessage());
   }
 
   @Test
