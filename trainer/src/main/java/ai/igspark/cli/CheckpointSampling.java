@@ -3,12 +3,15 @@ package ai.igspark.cli;
 import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
-import ai.igspark.diffusion.Guidance;
+import ai.igspark.diffusion.Sampler;
 import ai.igspark.eval.Evaluation;
 import ai.igspark.eval.EvaluationSide;
 import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.MetricsReport;
 import ai.igspark.eval.ReferenceBatch;
+import ai.igspark.eval.SamplerSpec;
+import ai.igspark.eval.SamplerSpec.Interval;
+import ai.igspark.eval.SamplerSpec.LabelMode;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistCnn;
@@ -17,6 +20,7 @@ import ai.igspark.eval.fmnist.FmnistImages;
 import ai.igspark.eval.job.CheckpointEvaluation;
 import ai.igspark.eval.job.LatentDecoding;
 import ai.igspark.eval.job.SampleEvaluationJob;
+import ai.igspark.eval.job.SamplerSweep;
 import ai.igspark.metrics.EvalRecord;
 import ai.igspark.metrics.MetricsJson;
 import ai.igspark.model.ModelCheckpoints;
@@ -32,12 +36,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,26 +51,16 @@ import picocli.CommandLine.Option;
  */
 final class CheckpointSampling {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Sweepable keys, in table order. */
-  static final List<String> KEYS =
-      List.of("ig-scale", "ig-interval", "cfg-scale", "cfg-interval", "steps");
+  /** The evaluation's defaults: SiT's SDE with 50 steps, no guidance, balanced labels. */
+  private static final SamplerSpec DEFAULTS =
+      new SamplerSpec(
+          Sampler.SDE_EM, 50, 1.0, 1f, Interval.ALL, 1f, new Interval(0f, 0.7f),
+          LabelMode.BALANCED);
 
-  @Option(names = "--checkpoint", paramLabel = "WEIGHTS",
-      description = "EMA weights (.safetensors with an embedded config, or .pt with --model).")
-  Path weights;
+  @Mixin CheckpointOptions source;
 
-  @Option(names = "--run", paramLabel = "DIR",
-      description = "Instead of --checkpoint: a run directory's committed EMA weights.")
-  String run;
-
-  @Option(names = "--step", description = "Checkpoint step of --run (default: LATEST).")
-  Long step;
-
-  @Option(names = "--model", description = "Model preset, when the weights do not name it.")
-  String preset;
-
-  @Option(names = "--model-config", description = "Model config file, ditto.")
-  Path modelConfigFile;
+  /** The weights file, verified when it belongs to a committed checkpoint (set by run). */
+  private Path weights;
 
   @Option(names = "--num-samples", defaultValue = "1000", description = "Samples per setting.")
   int numSamples;
@@ -75,29 +68,7 @@ final class CheckpointSampling {
   @Option(names = "--random-labels", description = "Random labels (default: class-balanced).")
   boolean randomLabels;
 
-  @Option(names = "--sampler", defaultValue = "sde-em", description = "Sampler (sde-em, ...).")
-  String sampler;
-
-  @Option(names = "--steps", defaultValue = "50", description = "Sampler steps.")
-  int steps;
-
-  @Option(names = "--ig-scale", defaultValue = "1.0", description = "IG scale.")
-  float igScale;
-
-  @Option(names = "--cfg-scale", defaultValue = "1.0", description = "CFG scale.")
-  float cfgScale;
-
-  @Option(
-      names = "--ig-interval",
-      defaultValue = "0,1",
-      description = "IG interval LO,HI (or LO:HI) in SiT time (default ${DEFAULT-VALUE}: all t).")
-  String igInterval;
-
-  @Option(
-      names = "--cfg-interval",
-      defaultValue = "0,0.7",
-      description = "CFG interval LO,HI (or LO:HI) in SiT time (default ${DEFAULT-VALUE}, SiT).")
-  String cfgInterval;
+  @Mixin SamplerOptions sampling;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of noise and labels.")
   long seed;
@@ -106,9 +77,10 @@ final class CheckpointSampling {
       names = "--sweep",
       arity = "1..*",
       paramLabel = "KEY=V1,V2",
-      description = "Settings to sweep, each a key (ig-scale, cfg-scale, steps, ig-interval,"
-          + " cfg-interval) with comma-separated values, intervals written LO:HI; every"
-          + " combination is measured, e.g. --sweep ig-scale=1.0,1.5 ig-interval=0.3:1,0:1")
+      description = "Settings to sweep, each a key (sampler, steps, timestep-shift, ig-scale,"
+          + " ig-interval, cfg-scale, cfg-interval, labels) with comma-separated values,"
+          + " intervals written LO:HI; every combination is measured, the first key in this"
+          + " order varying slowest, e.g. --sweep ig-scale=1.0,1.5 ig-interval=0.3:1,0:1")
   List<String> sweep = new ArrayList<>();
 
   @Option(names = "--vae-decoder", paramLabel = "DEC.pt",
@@ -130,8 +102,10 @@ final class CheckpointSampling {
   @Option(names = "--master", description = "Spark master (default local[1]).")
   String master;
 
-  /** One setting of the sweep. */
-  record Setting(Guidance guidance, int steps) {}
+  /** Whether weights were named, so that evaluate samples them. */
+  boolean given() {
+    return source.given();
+  }
 
   /**
    * @param device where the sampling tasks compute; in local mode (the tasks run in this JVM) it
@@ -140,13 +114,13 @@ final class CheckpointSampling {
    */
   int run(Path reference, Path inception, Path output, PrintWriter out, DeviceOption device)
       throws IOException {
-    weights = CheckpointInput.weights(weights, run, step); // verified if in a checkpoint
+    weights = source.weights(); // verified if in a checkpoint
     String effectiveMaster = master != null ? master : System.getProperty("spark.master", "local");
     device.parse();
     Device driverDevice =
         effectiveMaster.startsWith("local") ? device.resolve() : Device.cpu();
-    ModelConfig config = modelConfig();
-    List<Setting> settings = settings();
+    ModelConfig config = source.modelConfig(weights);
+    List<SamplerSpec> settings = settings();
     boolean latent = vaeDecoder != null;
     if (latent != (inception != null)) {
       throw new InvalidInputException(
@@ -160,8 +134,7 @@ final class CheckpointSampling {
     String modelJson = JSON.writeValueAsString(config.toMap());
     SampleEvaluationJob.Spec base =
         new SampleEvaluationJob.Spec(
-            modelJson, safetensors.toString(), numSamples, !randomLabels, seed, sampler, steps,
-            igScale, 0f, 1f, cfgScale, 0f, 0.7f,
+            modelJson, safetensors.toString(), numSamples, seed, settings.get(0),
             SampleEvaluationJob.defaultBlockSize(numSamples, latent), decoding, device.value);
     ArrayNode records = JSON.createArrayNode();
     SparkContexts.Builder spark = SparkContexts.builder().appName("igspark evaluate");
@@ -173,16 +146,15 @@ final class CheckpointSampling {
           latent
               ? latentMeasure(reference, inception, decoding, driverDevice)
               : fmnist(sc, reference, driverDevice);
-      out.printf("%-9s %-11s %-9s %-11s %-6s %s%n", "ig-scale", "ig-interval", "cfg-scale",
-          "cfg-interval", "steps", measure.header());
-      for (Setting s : settings) {
-        Guidance g = s.guidance();
-        SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(g, s.steps()));
-        EvalRecord rec = measure.record(r, g, s.steps());
+      out.printf("%-9s %-6s %-6s %-9s %-11s %-9s %-11s %s%n", "sampler", "steps", "shift",
+          "ig-scale", "ig-interval", "cfg-scale", "cfg-interval", measure.header());
+      for (SamplerSpec s : settings) {
+        SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(s));
+        EvalRecord rec = measure.record(r, s);
         out.printf(
-            Locale.ROOT, "%-9s %-11s %-9s %-11s %-6d %s%n", g.igScale(),
-            g.igLow() + ":" + g.igHigh(), g.cfgScale(), g.cfgLow() + ":" + g.cfgHigh(),
-            s.steps(), measure.row(rec));
+            Locale.ROOT, "%-9s %-6d %-6s %-9s %-11s %-9s %-11s %s%n", s.sampler().configName(),
+            s.steps(), s.timestepShift(), s.igScale(), s.igInterval(), s.cfgScale(),
+            s.cfgInterval(), measure.row(rec));
         out.flush();
         ObjectNode tree = MetricsJson.tree(rec);
         tree.remove("step"); // a checkpoint file has none: it names the checkpoint instead
@@ -209,7 +181,7 @@ final class CheckpointSampling {
   private interface Measure {
     String header();
 
-    EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int steps);
+    EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting);
 
     String row(EvalRecord record);
   }
@@ -230,10 +202,10 @@ final class CheckpointSampling {
       }
 
       @Override
-      public EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int st) {
+      public EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting) {
         return CheckpointEvaluation.record(
-            -1, g, fd.to(r.pool().gaussian()).value(), r.score().mean(), numSamples,
-            !randomLabels, sampler, st, sha, null);
+            -1, setting, fd.to(r.pool().gaussian()).value(), r.score().mean(), numSamples, sha,
+            null);
       }
 
       @Override
@@ -259,11 +231,10 @@ final class CheckpointSampling {
       }
 
       @Override
-      public EvalRecord record(SampleEvaluationJob.Result r, Guidance g, int st) {
+      public EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting) {
         MetricsReport report =
             Evaluation.compare(ref, r.sampleSide(weights.toString()), pool, spatial, null);
-        return CheckpointEvaluation.latentRecord(
-            -1, g, report, numSamples, !randomLabels, sampler, st, decoding, null);
+        return CheckpointEvaluation.latentRecord(-1, setting, report, numSamples, decoding, null);
       }
 
       @Override
@@ -295,10 +266,6 @@ final class CheckpointSampling {
         new int[] {config.inChannels(), config.inputSize(), config.inputSize()});
   }
 
-  private ModelConfig modelConfig() {
-    return ModelCheckpoints.configFor(weights, preset, modelConfigFile);
-  }
-
   /** The executors read safetensors; a .pt file is converted once on the driver. */
   private Path asSafetensors(ModelConfig config) throws IOException {
     if (weights.toString().endsWith(".safetensors")) {
@@ -312,75 +279,10 @@ final class CheckpointSampling {
     return converted;
   }
 
-  /** Every combination of the swept values, in the order of {@link #KEYS}. */
-  List<Setting> settings() {
-    Map<String, List<String>> axes = new LinkedHashMap<>();
-    axes.put("ig-scale", List.of(Float.toString(igScale)));
-    axes.put("ig-interval", List.of(igInterval));
-    axes.put("cfg-scale", List.of(Float.toString(cfgScale)));
-    axes.put("cfg-interval", List.of(cfgInterval));
-    axes.put("steps", List.of(Integer.toString(steps)));
-    for (String item : sweep) {
-      int eq = item.indexOf('=');
-      String key = eq < 0 ? item : item.substring(0, eq);
-      if (eq < 0 || !axes.containsKey(key) || item.substring(eq + 1).isBlank()) {
-        throw new InvalidInputException(
-            "--sweep: '" + item + "', expected KEY=V1,V2,... with KEY one of " + axes.keySet()
-                + " (intervals as LO:HI, e.g. ig-interval=0.3:1,0:1)");
-      }
-      List<String> values = List.of(item.substring(eq + 1).split(","));
-      if (key.endsWith("-interval")) {
-        for (String v : values) {
-          if (!v.contains(":")) {
-            throw new InvalidInputException(
-                "--sweep: '" + item + "': interval '" + v + "' must be LO:HI (commas separate"
-                    + " the intervals), e.g. " + key + "=0.3:1,0:1");
-          }
-        }
-      }
-      axes.put(key, values);
-    }
-    List<Setting> out = new ArrayList<>();
-    try {
-      for (String ig : axes.get("ig-scale")) {
-        for (String igI : axes.get("ig-interval")) {
-          float[] igLh = interval("ig-interval", igI);
-          for (String cfg : axes.get("cfg-scale")) {
-            for (String cfgI : axes.get("cfg-interval")) {
-              float[] cfgLh = interval("cfg-interval", cfgI);
-              for (String st : axes.get("steps")) {
-                out.add(
-                    new Setting(
-                        new Guidance(
-                            Float.parseFloat(ig.trim()), igLh[0], igLh[1],
-                            Float.parseFloat(cfg.trim()), cfgLh[0], cfgLh[1]),
-                        Integer.parseInt(st.trim())));
-              }
-            }
-          }
-        }
-      }
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--sweep: not a number: " + e.getMessage());
-    }
-    return out;
-  }
-
-  /** LO,HI or LO:HI. */
-  static float[] interval(String key, String value) {
-    String[] parts = value.split("[,:]");
-    try {
-      if (parts.length == 2) {
-        float lo = Float.parseFloat(parts[0].trim());
-        float hi = Float.parseFloat(parts[1].trim());
-        if (lo >= 0 && hi <= 1 && lo <= hi) {
-          return new float[] {lo, hi};
-        }
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new InvalidInputException(
-        key + ": '" + value + "', expected LO,HI (or LO:HI) with 0 <= LO <= HI <= 1, e.g. 0.3,1");
+  /** Every setting to measure: the options' spec, or each combination of the sweep over it. */
+  List<SamplerSpec> settings() {
+    SamplerSpec base =
+        sampling.spec(DEFAULTS, randomLabels ? LabelMode.RANDOM : LabelMode.BALANCED);
+    return SamplerSweep.expand(base, sweep);
   }
 }

@@ -7,8 +7,8 @@ import ai.igspark.data.ingest.FashionMnistIngest;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
-import ai.igspark.diffusion.SamplingPlan;
 import ai.igspark.eval.CheckpointSampler;
+import ai.igspark.eval.SamplerSpec;
 import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.Gaussian;
 import ai.igspark.eval.SampleGrid;
@@ -138,15 +138,20 @@ final class DemoCommand implements Callable<Integer> {
             + " images%n",
         n, samplerKind.configName(), samplingSteps, test.count());
     out.printf("  %-12s %12s %17s  %s%n", "setting", "FD-FMNIST", "classifier score", "grid");
+    // Balanced labels, guidance on all t: each setting differs only in its scales.
+    SamplerSpec base =
+        new SamplerSpec(samplerKind, samplingSteps, 1.0, 1f, SamplerSpec.Interval.ALL, 1f,
+            SamplerSpec.Interval.ALL, SamplerSpec.LabelMode.BALANCED);
     try (CheckpointSampler sampler =
         new CheckpointSampler(driver.modelConfig(), weights, ema.toString())) {
       int size = driver.modelConfig().inputSize();
       int channels = driver.modelConfig().inChannels();
       int per = channels * size * size;
       for (Setting s : settings) {
+        SamplerSpec setting = base.withGuidance(s.guidance());
         float[] images =
             sampler.sample(
-                new SamplingPlan(samplerKind, samplingSteps, 1.0, s.guidance()),
+                setting.plan(),
                 cfg.run().seed(),
                 0,
                 labels,
@@ -163,8 +168,7 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("  %-12s %12.4f %17.3f  %s%n", s.label(), distance, score, png);
         records.add(
             CheckpointEvaluation.record(
-                outcome.step(), s.guidance(), distance, score, n, true,
-                samplerKind.configName(), samplingSteps, features.sha256(),
+                outcome.step(), setting, distance, score, n, features.sha256(),
                 runDir.relativize(png).toString()));
       }
     }

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,8 +60,8 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Sample batch: images arr_0 (uint8 NHWC) or statistics.")
   Path samples;
 
-  @ArgGroup(exclusive = false, heading = "Sampling a checkpoint (instead of --samples):%n")
-  CheckpointSampling checkpoint;
+  /** Sampling a checkpoint instead of reading --samples. */
+  @Mixin CheckpointSampling checkpoint;
 
   @Option(names = "--inception", paramLabel = "FILE.pt",
       description = "TorchScript feature extractor (contract: docs/METRICS.md §7). Needed for "
@@ -87,17 +86,18 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if ((samples == null) == (checkpoint == null)) {
+    boolean sampled = checkpoint.given();
+    if ((samples == null) == !sampled) {
       throw new InvalidInputException(
           "give exactly one of --samples SAMPLES.npz and --checkpoint WEIGHTS (or --run DIR)");
     }
-    Path[] inputs = checkpoint == null
+    Path[] inputs = !sampled
         ? new Path[] {reference, samples, inception}
-        : new Path[] {reference, inception, checkpoint.weights, checkpoint.vaeDecoder,
-            checkpoint.modelConfigFile};
+        : new Path[] {reference, inception, checkpoint.source.file, checkpoint.vaeDecoder,
+            checkpoint.source.modelConfigFile};
     OutputGuard.check("--output", output, inputs);
     OutputGuard.check("--save-stats", saveStats, inputs);
-    if (checkpoint != null) {
+    if (sampled) {
       return checkpoint.run(reference, inception, output, spec.commandLine().getOut(), device);
     }
     Device on = device.resolve();

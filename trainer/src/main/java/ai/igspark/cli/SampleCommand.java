@@ -3,12 +3,14 @@ package ai.igspark.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
-import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.LabelPlan;
 import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
 import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.eval.SampleGrid;
+import ai.igspark.eval.SamplerSpec;
+import ai.igspark.eval.SamplerSpec.Interval;
+import ai.igspark.eval.SamplerSpec.LabelMode;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.tensorfile.DType;
@@ -38,6 +40,12 @@ import picocli.CommandLine.Spec;
     },
     sortOptions = false)
 final class SampleCommand implements Callable<Integer> {
+  /** Sampling defaults: SiT's SDE with 250 steps and IG at 1.4 (docs/METHOD.md §3.4). */
+  private static final SamplerSpec DEFAULTS =
+      new SamplerSpec(
+          Sampler.SDE_EM, 250, 1.0, 1.4f, Interval.ALL, 1f, new Interval(0f, 0.7f),
+          LabelMode.RANDOM);
+
   @Spec CommandSpec spec;
 
   @Mixin CheckpointOptions source;
@@ -57,32 +65,7 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--balanced", description = "Class-balanced labels (sample i gets i mod K).")
   boolean balanced;
 
-  @Option(
-      names = "--sampler",
-      defaultValue = "sde-em",
-      description = "ode-euler, ode-heun, ode-heun2 or sde-em (default ${DEFAULT-VALUE}).")
-  String sampler;
-
-  @Option(names = "--steps", defaultValue = "250", description = "Sampler steps.")
-  int steps;
-
-  @Option(names = "--ig-scale", defaultValue = "1.4", description = "IG scale w (1 = off).")
-  float igScale;
-
-  @Option(names = "--ig-interval", defaultValue = "0,1", description = "IG interval LO,HI (SiT t).")
-  String igInterval;
-
-  @Option(names = "--cfg-scale", defaultValue = "1.0", description = "CFG scale (1 = off).")
-  float cfgScale;
-
-  @Option(
-      names = "--cfg-interval",
-      defaultValue = "0,0.7",
-      description = "CFG interval LO,HI (SiT t).")
-  String cfgInterval;
-
-  @Option(names = "--timestep-shift", defaultValue = "1.0", description = "1 = none (ODE only).")
-  double timestepShift;
+  @Mixin SamplerOptions sampling;
 
   @Option(names = "--batch-size", defaultValue = "64", description = "Samples per batch.")
   int batchSize;
@@ -104,14 +87,8 @@ final class SampleCommand implements Callable<Integer> {
     Path checkpoint = source.weights();
     ModelConfig config = source.modelConfig(checkpoint);
     var state = ModelCheckpoints.load(checkpoint);
-    float[] lo = pair("--ig-interval", igInterval);
-    float[] cfgLo = pair("--cfg-interval", cfgInterval);
     SamplingPlan plan =
-        new SamplingPlan(
-            Sampler.parse("--sampler", sampler),
-            steps,
-            timestepShift,
-            new Guidance(igScale, lo[0], lo[1], cfgScale, cfgLo[0], cfgLo[1]));
+        sampling.spec(DEFAULTS, balanced ? LabelMode.BALANCED : LabelMode.RANDOM).plan();
     if (batchSize < 1) {
       throw new InvalidInputException("--batch-size: " + batchSize + ", expected >= 1");
     }
@@ -193,17 +170,5 @@ final class SampleCommand implements Callable<Integer> {
     return balanced
         ? LabelPlan.balanced(config.numClasses(), n)
         : LabelPlan.random(config.numClasses(), seed);
-  }
-
-  private static float[] pair(String option, String value) {
-    String[] parts = value.split(",");
-    try {
-      if (parts.length == 2) {
-        return new float[] {Float.parseFloat(parts[0].trim()), Float.parseFloat(parts[1].trim())};
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the error below
-    }
-    throw new InvalidInputException(option + ": '" + value + "', expected LO,HI such as 0.3,1");
   }
 }

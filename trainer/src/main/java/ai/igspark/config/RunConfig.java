@@ -4,6 +4,9 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.config.TypedConfig;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.TimeSampling;
+import ai.igspark.eval.SamplerKey;
+import ai.igspark.eval.SamplerSpec;
+import ai.igspark.eval.SamplerSpecParser;
 import ai.igspark.optim.Ema;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -468,31 +471,25 @@ public record RunConfig(
     }
   }
 
-  /** Sampler for evaluation (docs/METHOD.md §3.4). */
-  public enum EvalSampler {
-    @JsonProperty("sde")
-    SDE,
-    @JsonProperty("ode-heun")
-    ODE_HEUN;
-
-    @Override
-    public String toString() {
-      return this == SDE ? "sde" : "ode-heun";
-    }
-  }
-
   /**
    * {@code eval}: periodic evaluation of committed checkpoints; {@code every_steps: 0} disables it.
-   * Guidance scales are w (1.0 = off); the evaluation code owns their interpretation.
+   * The sampling keys ({@code sampler}, {@code sampling_steps}, {@code timestep_shift}, the
+   * guidance scales w (1.0 = off) and intervals, {@code balanced}) form one {@link SamplerSpec},
+   * checked by the same parser as {@code igspark sample} and {@code evaluate}
+   * (docs/evaluation.md, "Sampler settings"). {@code sampler: sde} (the older name) is {@code
+   * sde-em}; the intervals default to the SiT recipe's CFG on [0, 0.7] and IG on [0, 1].
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Eval(
       Long everySteps,
       Integer numSamples,
-      EvalSampler sampler,
+      String sampler,
       Integer samplingSteps,
+      Double timestepShift,
       Double igScale,
+      List<Double> igInterval,
       Double cfgScale,
+      List<Double> cfgInterval,
       Long seed,
       String reference,
       Boolean balanced,
@@ -505,10 +502,14 @@ public record RunConfig(
         throw new InvalidInputException("every_steps must be at least 0, got " + everySteps);
       }
       numSamples = atLeast(numSamples != null ? numSamples : 10_000, 1, "num_samples");
-      sampler = sampler != null ? sampler : EvalSampler.SDE;
-      samplingSteps = atLeast(samplingSteps != null ? samplingSteps : 250, 1, "sampling_steps");
+      sampler = sampler != null ? sampler : "sde";
+      samplingSteps = samplingSteps != null ? samplingSteps : 250;
+      timestepShift = timestepShift != null ? timestepShift : 1.0;
       igScale = atLeastOne(igScale != null ? igScale : 1.0, "ig_scale");
+      igInterval = igInterval != null ? igInterval : List.of(0.0, 1.0);
       cfgScale = atLeastOne(cfgScale != null ? cfgScale : 1.0, "cfg_scale");
+      // The SiT recipe applies CFG on t ∈ [0, 0.7] (docs/METHOD.md §3.3).
+      cfgInterval = cfgInterval != null ? cfgInterval : List.of(0.0, 0.7);
       seed = seed != null ? seed : 0L;
       // Real images the samples are compared with (a dataset of the same shape); needed when
       // every_steps > 0.
@@ -519,6 +520,8 @@ public record RunConfig(
       }
       // Class-balanced labels (MAR's in-training protocol) unless set to false (random labels).
       balanced = balanced != null ? balanced : true;
+      samplerSpec(sampler, samplingSteps, timestepShift, igScale, igInterval, cfgScale,
+          cfgInterval, balanced); // refuses bad sampling keys at load, naming them
       // Latent models: a TorchScript VAE decoder and Inception, loaded only from these paths
       // (docs/evaluation.md), with an ADM reference .npz; their SHA-256 goes into eval/ and every
       // eval record.
@@ -551,13 +554,30 @@ public record RunConfig(
       return s == null || s.isBlank() ? null : s;
     }
 
-    /** The sampler's config name in ai.igspark.diffusion.Sampler. */
-    public String samplerName() {
-      return sampler == EvalSampler.SDE ? "sde-em" : "ode-heun";
+    /** How the evaluation samples, checked by the one sampler parser. */
+    public SamplerSpec samplerSpec() {
+      return samplerSpec(sampler, samplingSteps, timestepShift, igScale, igInterval, cfgScale,
+          cfgInterval, balanced);
+    }
+
+    private static SamplerSpec samplerSpec(
+        String sampler, int steps, double shift, double igScale, List<Double> igInterval,
+        double cfgScale, List<Double> cfgInterval, boolean balanced) {
+      return SamplerSpecParser.from(SamplerSpec.DEFAULT, SamplerSpecParser.CONFIG_NAMES)
+          .set(SamplerKey.SAMPLER, sampler)
+          .steps(steps)
+          .timestepShift(shift)
+          .igScale(igScale)
+          .interval(SamplerKey.IG_INTERVAL, igInterval)
+          .cfgScale(cfgScale)
+          .interval(SamplerKey.CFG_INTERVAL, cfgInterval)
+          .labels(balanced ? SamplerSpec.LabelMode.BALANCED : SamplerSpec.LabelMode.RANDOM)
+          .build();
     }
 
     static Eval defaults() {
-      return new Eval(null, null, null, null, null, null, null, null, null, null, null, null);
+      return new Eval(
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
   }
 

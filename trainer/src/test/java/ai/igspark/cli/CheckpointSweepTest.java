@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.diffusion.Guidance;
+import ai.igspark.eval.SamplerSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -20,7 +21,7 @@ class CheckpointSweepTest {
 
   @Test
   void intervalsSweepAsLoColonHiSeparatedByCommas() {
-    List<CheckpointSampling.Setting> settings =
+    List<SamplerSpec> settings =
         parse("--checkpoint", "w.safetensors", "--sweep", "ig-interval=0.3:1,0:1",
             "cfg-interval=0:0.7,0:1", "ig-scale=1.2,1.4")
             .settings();
@@ -62,5 +63,27 @@ class CheckpointSweepTest {
             InvalidInputException.class,
             () -> parse("--checkpoint", "w", "--sweep", "cfg-interval=0.5:1.5").settings());
     assertTrue(e.getMessage().startsWith("cfg-interval: '0.5:1.5'"), e.getMessage());
+  }
+
+  @Test
+  void samplerStepsAndShiftAreSweepable() {
+    List<SamplerSpec> settings =
+        parse("--checkpoint", "w", "--sampler", "ode-heun2", "--sweep", "steps=10,124",
+            "timestep-shift=1,0.3")
+            .settings();
+    assertEquals(4, settings.size());
+    assertEquals(10, settings.get(0).steps());
+    assertEquals(0.3, settings.get(1).timestepShift());
+    assertEquals(124, settings.get(2).steps());
+    assertEquals("ode-heun2", settings.get(3).sampler().configName());
+  }
+
+  @Test
+  void anUnknownSweepKeyListsTheKeys() {
+    var e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> parse("--checkpoint", "w", "--sweep", "guidance=1,2").settings());
+    assertTrue(e.getMessage().contains("timestep-shift"), e.getMessage());
   }
 }

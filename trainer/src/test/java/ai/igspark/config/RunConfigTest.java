@@ -348,4 +348,66 @@ class RunConfigTest {
     assertEquals("0", conf.get("spark.executorEnv.TORCH_ALLOW_TF32_CUBLAS_OVERRIDE"));
     assertEquals("0", conf.get("spark.executorEnv.NVIDIA_TF32_OVERRIDE"));
   }
+
+  @Test
+  void evalSamplingDefaultsKeepTheEarlierProtocol() throws Exception {
+    var spec = RunConfig.load(write(MINIMAL)).eval().samplerSpec();
+    assertEquals(ai.igspark.diffusion.Sampler.SDE_EM, spec.sampler());
+    assertEquals(250, spec.steps());
+    assertEquals(1.0, spec.timestepShift());
+    assertEquals(new ai.igspark.eval.SamplerSpec.Interval(0f, 1f), spec.igInterval());
+    assertEquals(new ai.igspark.eval.SamplerSpec.Interval(0f, 0.7f), spec.cfgInterval());
+    assertTrue(spec.balanced());
+  }
+
+  @Test
+  void evalReadsEverySamplerSetting() throws Exception {
+    var spec =
+        RunConfig.load(write(MINIMAL + "eval: {sampler: ode-heun2, sampling_steps: 124,"
+                + " timestep_shift: 0.3, ig_scale: 1.4, ig_interval: [0.0, 1.0], cfg_scale: 2.0,"
+                + " cfg_interval: [0.19, 1.0], balanced: false}\n"))
+            .eval().samplerSpec();
+    assertEquals(ai.igspark.diffusion.Sampler.ODE_HEUN2, spec.sampler());
+    assertEquals(124, spec.steps());
+    assertEquals(125, spec.gridPoints());
+    assertEquals(0.3, spec.timestepShift());
+    assertEquals(new ai.igspark.eval.SamplerSpec.Interval(0.19f, 1f), spec.cfgInterval());
+    assertFalse(spec.balanced());
+  }
+
+  @Test
+  void evalSamplerSdeIsSdeEm() throws Exception {
+    assertEquals(ai.igspark.diffusion.Sampler.SDE_EM,
+        RunConfig.load(write(MINIMAL + "eval: {sampler: sde}\n")).eval().samplerSpec().sampler());
+  }
+
+  @Test
+  void evalAnUnknownSamplerIsNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {sampler: heun3}\n");
+    assertTrue(e.getMessage().contains("sampler: unknown sampler 'heun3'"), e.getMessage());
+  }
+
+  @Test
+  void evalAShiftOfZeroIsNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {sampler: ode-euler, timestep_shift: 0}\n");
+    assertTrue(e.getMessage().contains("timestep_shift: 0.0"), e.getMessage());
+  }
+
+  @Test
+  void evalAnIntervalOutsideZeroOneIsNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {ig_interval: [0.5, 1.5]}\n");
+    assertTrue(e.getMessage().contains("ig_interval: '[0.5, 1.5]'"), e.getMessage());
+  }
+
+  @Test
+  void evalAnIntervalWithLoAboveHiIsNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {cfg_interval: [0.7, 0.2]}\n");
+    assertTrue(e.getMessage().contains("cfg_interval: '[0.7, 0.2]'"), e.getMessage());
+  }
+
+  @Test
+  void evalZeroStepsAreNamed() throws Exception {
+    var e = rejected(MINIMAL + "eval: {sampler: ode-euler, sampling_steps: 0}\n");
+    assertTrue(e.getMessage().contains("sampling_steps: 0 steps (1 grid points)"), e.getMessage());
+  }
 }

@@ -13,6 +13,8 @@ import ai.igspark.eval.FrechetDistance;
 import ai.igspark.eval.MetricsReport;
 import ai.igspark.eval.ReferenceBatch;
 import ai.igspark.eval.SampleGrid;
+import ai.igspark.eval.SamplerSpec;
+import ai.igspark.eval.SamplerSpecParser;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistFeatures;
@@ -41,11 +43,6 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 public final class CheckpointEvaluation {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final float IG_LOW = 0f;
-  private static final float IG_HIGH = 1f;
-  // The SiT recipe applies CFG on t ∈ [0, 0.7] (docs/METHOD.md §3.3).
-  private static final float CFG_LOW = 0f;
-  private static final float CFG_HIGH = 0.7f;
 
   private final RunConfig.Eval eval;
   private final String modelJson;
@@ -84,20 +81,7 @@ public final class CheckpointEvaluation {
 
   private SampleEvaluationJob.Spec spec(String emaUri, int blockSize, LatentDecoding decoding) {
     return new SampleEvaluationJob.Spec(
-        modelJson,
-        emaUri,
-        eval.numSamples(),
-        eval.balanced(),
-        eval.seed(),
-        eval.samplerName(),
-        eval.samplingSteps(),
-        eval.igScale().floatValue(),
-        IG_LOW,
-        IG_HIGH,
-        eval.cfgScale().floatValue(),
-        CFG_LOW,
-        CFG_HIGH,
-        blockSize,
+        modelJson, emaUri, eval.numSamples(), eval.seed(), eval.samplerSpec(), blockSize,
         decoding,
         // The training executors' GPUs (the first Spark gave each task), else the CPU.
         ComputeDevice.TASK);
@@ -123,16 +107,8 @@ public final class CheckpointEvaluation {
     Path stepDir = dir.evalDir(step);
     EvalRecord r =
         record(
-                step,
-                spec.guidance(),
-                fd,
-                result.score().mean(),
-                eval.numSamples(),
-                eval.balanced(),
-                eval.samplerName(),
-                eval.samplingSteps(),
-                extractorSha256,
-                "eval/" + stepDir.getName() + "/grid.png")
+                step, spec.sampling(), fd, result.score().mean(), eval.numSamples(),
+                extractorSha256, "eval/" + stepDir.getName() + "/grid.png")
             .withSeconds((System.nanoTime() - t0) / 1e9);
     writeGrid(sc, dir, stepDir, emaUri, spec);
     writeMetrics(dir, stepDir, r);
@@ -191,9 +167,7 @@ public final class CheckpointEvaluation {
       grid = "eval/" + stepDir.getName() + "/grid.png";
     }
     EvalRecord r =
-        latentRecord(
-                step, spec.guidance(), report, eval.numSamples(), eval.balanced(),
-                eval.samplerName(), eval.samplingSteps(), decoding, grid)
+        latentRecord(step, spec.sampling(), report, eval.numSamples(), decoding, grid)
             .withSeconds((System.nanoTime() - t0) / 1e9);
     writeMetrics(dir, stepDir, r);
     return r;
@@ -212,12 +186,9 @@ public final class CheckpointEvaluation {
    */
   public static EvalRecord latentRecord(
       long step,
-      Guidance guidance,
+      SamplerSpec sampling,
       MetricsReport report,
       int samples,
-      boolean balanced,
-      String sampler,
-      int samplingSteps,
       LatentDecoding decoding,
       String grid) {
     if (report.fid() == null) {
@@ -233,7 +204,7 @@ public final class CheckpointEvaluation {
         null,
         report.precision(),
         report.recall(),
-        setting(samples, balanced, sampler, samplingSteps, guidance),
+        setting(samples, sampling),
         decoding.inceptionSha256(),
         decoding.decoderSha256(),
         decoding.uint8().key(),
@@ -246,13 +217,13 @@ public final class CheckpointEvaluation {
   }
 
   /** How the samples of an evaluation were drawn (the setting keys of its record). */
-  private static EvalSetting setting(
-      int samples, boolean balanced, String sampler, int samplingSteps, Guidance guidance) {
+  private static EvalSetting setting(int samples, SamplerSpec sampling) {
+    Guidance guidance = sampling.guidance();
     return new EvalSetting(
         samples,
-        balanced ? EvalSetting.BALANCED : EvalSetting.RANDOM,
-        sampler,
-        samplingSteps,
+        sampling.balanced() ? EvalSetting.BALANCED : EvalSetting.RANDOM,
+        sampling.sampler().configName(),
+        sampling.steps(),
         guidance.igScale(),
         List.of(guidance.igLow(), guidance.igHigh()),
         guidance.cfgScale(),
@@ -265,13 +236,10 @@ public final class CheckpointEvaluation {
    */
   public static EvalRecord record(
       long step,
-      Guidance guidance,
+      SamplerSpec sampling,
       double fdFmnist,
       double classifierScore,
       int samples,
-      boolean balanced,
-      String sampler,
-      int samplingSteps,
       String extractorSha256,
       String grid) {
     return new EvalRecord(
@@ -283,7 +251,7 @@ public final class CheckpointEvaluation {
         classifierScore,
         null,
         null,
-        setting(samples, balanced, sampler, samplingSteps, guidance),
+        setting(samples, sampling),
         extractorSha256,
         null,
         null,
@@ -299,11 +267,13 @@ public final class CheckpointEvaluation {
   private static void writeGrid(
       JavaSparkContext sc, RunDirectory dir, Path stepDir, String emaUri,
       SampleEvaluationJob.Spec spec) throws IOException {
+    SamplerSpec balanced =
+        SamplerSpecParser.from(spec.sampling(), SamplerSpecParser.CONFIG_NAMES)
+            .labels(SamplerSpec.LabelMode.BALANCED)
+            .build();
     SampleEvaluationJob.Spec gridSpec =
         new SampleEvaluationJob.Spec(
-            spec.modelJson(), emaUri, 80, true, spec.seed(), spec.sampler(), spec.steps(),
-            spec.igScale(), spec.igLow(), spec.igHigh(), spec.cfgScale(), spec.cfgLow(),
-            spec.cfgHigh(), 80, null, ComputeDevice.CPU);
+            spec.modelJson(), emaUri, 80, spec.seed(), balanced, 80, null, ComputeDevice.CPU);
     float[] images = SampleEvaluationJob.sampleImages(gridSpec, sc.hadoopConfiguration());
     float[] rows = SampleGrid.classPerRow(images, 10, 8, 32 * 32);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {

@@ -9,7 +9,6 @@ import ai.igspark.data.ingest.HadoopConfiguration;
 import ai.igspark.device.ComputeDevice;
 import ai.igspark.diffusion.Guidance;
 import ai.igspark.diffusion.LabelPlan;
-import ai.igspark.diffusion.Sampler;
 import ai.igspark.diffusion.SamplingPlan;
 import ai.igspark.eval.CheckpointSampler;
 import ai.igspark.eval.EvaluationSide;
@@ -17,6 +16,7 @@ import ai.igspark.eval.FeatureExtractor;
 import ai.igspark.eval.FeatureStatistics;
 import ai.igspark.eval.ImageBatch;
 import ai.igspark.eval.InceptionScore;
+import ai.igspark.eval.SamplerSpec;
 import ai.igspark.eval.TorchScriptDecoder;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.fmnist.FmnistCnn;
@@ -67,7 +67,8 @@ public final class SampleEvaluationJob {
    *
    * @param modelJson the model config (JSON)
    * @param weightsUri EMA weights (safetensors, any Hadoop URI)
-   * @param balanced class-balanced labels (sample i has class i mod K) instead of random
+   * @param seed keys every sample's noise and, with random labels, its label
+   * @param sampling sampler, steps, shift, guidance and label mode (the one {@link SamplerSpec})
    * @param decoding the latent path's decoder and Inception; null for pixel (FD-FMNIST) models
    * @param device where each task samples and extracts features: {@code cpu}, {@code gpu:N}, or
    *     {@value ComputeDevice#TASK} (the first GPU Spark gave the task, else the CPU); see {@link
@@ -77,16 +78,8 @@ public final class SampleEvaluationJob {
       String modelJson,
       String weightsUri,
       int numSamples,
-      boolean balanced,
       long seed,
-      String sampler,
-      int steps,
-      float igScale,
-      float igLow,
-      float igHigh,
-      float cfgScale,
-      float cfgLow,
-      float cfgHigh,
+      SamplerSpec sampling,
       int blockSize,
       LatentDecoding decoding,
       String device)
@@ -97,23 +90,21 @@ public final class SampleEvaluationJob {
     }
 
     SamplingPlan plan() {
-      return new SamplingPlan(
-          Sampler.parse("eval.sampler", sampler),
-          steps,
-          1.0,
-          new Guidance(igScale, igLow, igHigh, cfgScale, cfgLow, cfgHigh));
+      return sampling.plan();
     }
 
     public Guidance guidance() {
-      return new Guidance(igScale, igLow, igHigh, cfgScale, cfgLow, cfgHigh);
+      return sampling.guidance();
     }
 
-    /** The same sampling with another guidance setting and number of steps. */
-    public Spec with(Guidance g, int steps) {
+    public boolean balanced() {
+      return sampling.balanced();
+    }
+
+    /** The same job with another sampling setting (one point of a sweep). */
+    public Spec with(SamplerSpec other) {
       return new Spec(
-          modelJson, weightsUri, numSamples, balanced, seed, sampler, steps, g.igScale(),
-          g.igLow(), g.igHigh(), g.cfgScale(), g.cfgLow(), g.cfgHigh(), blockSize, decoding,
-          device);
+          modelJson, weightsUri, numSamples, seed, other, blockSize, decoding, device);
     }
   }
 
@@ -321,9 +312,7 @@ public final class SampleEvaluationJob {
   }
 
   private static LabelPlan labelPlan(Spec spec, ModelConfig config) {
-    return spec.balanced()
-        ? LabelPlan.balanced(config.numClasses(), spec.numSamples())
-        : LabelPlan.random(config.numClasses(), spec.seed());
+    return spec.sampling().labelPlan(config.numClasses(), spec.numSamples(), spec.seed());
   }
 
   static ModelConfig model(Spec spec) {

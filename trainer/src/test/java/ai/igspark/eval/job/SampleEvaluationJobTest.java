@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.Normalization;
+import ai.igspark.diffusion.Sampler;
 import ai.igspark.eval.DecoderStandIn;
+import ai.igspark.eval.SamplerSpec;
 import ai.igspark.eval.StandIn;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.Uint8Convention;
@@ -69,7 +71,7 @@ class SampleEvaluationJobTest {
 
   private static SampleEvaluationJob.Spec spec(int n, int block) {
     return new SampleEvaluationJob.Spec(
-        modelJson, weights, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 2f, 0f, 1f, block, null,
+        modelJson, weights, n, 7, euler(1.5f, 2f, SamplerSpec.LabelMode.BALANCED), block, null,
         "cpu");
   }
 
@@ -82,8 +84,15 @@ class SampleEvaluationJobTest {
   static SampleEvaluationJob.Spec latentSpec(
       String json, String weightsUri, int n, int block, LatentDecoding decoding) {
     return new SampleEvaluationJob.Spec(
-        json, weightsUri, n, true, 7, "ode-euler", 2, 1.5f, 0f, 1f, 1f, 0f, 1f, block, decoding,
+        json, weightsUri, n, 7, euler(1.5f, 1f, SamplerSpec.LabelMode.BALANCED), block, decoding,
         "cpu");
+  }
+
+  /** Euler, 2 steps, both guidances on all of [0, 1]. */
+  static SamplerSpec euler(float igScale, float cfgScale, SamplerSpec.LabelMode labels) {
+    return new SamplerSpec(
+        Sampler.ODE_EULER, 2, 1.0, igScale, SamplerSpec.Interval.ALL, cfgScale,
+        SamplerSpec.Interval.ALL, labels);
   }
 
   private static void assertSameStatistics(

@@ -11,6 +11,7 @@ import ai.igspark.model.Presets;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
+import ai.igspark.eval.SamplerSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +27,7 @@ class VerifiedWeightsReadTest {
       throws Exception {
     return new SampleEvaluationJob.Spec(
         new ObjectMapper().writeValueAsString(config.toMap()), weights.toUri().toString(), 2,
-        false, 7, "ode-euler", 2, 1f, 0f, 1f, 1f, 0f, 1f, 2, null, "cpu");
+        7, SampleEvaluationJobTest.euler(1f, 1f, SamplerSpec.LabelMode.RANDOM), 2, null, "cpu");
   }
 
   @Test
