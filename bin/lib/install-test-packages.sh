@@ -12,6 +12,8 @@ needed=(
   dataset-fashion-mnist
   # TensorBoard event files are read back by an independent protobuf reader (metrics.tensorboard)
   python3-protobuf
+  # docs/run-config.schema.json is checked with a real JSON Schema validator (config RunConfigSchemaTest)
+  python3-jsonschema
   # the Slurm template runs on a one-node Slurm the test starts (clusterconfig SlurmTemplateTest)
   slurmctld slurmd slurm-client munge
 )

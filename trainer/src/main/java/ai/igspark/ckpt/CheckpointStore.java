@@ -2,6 +2,7 @@ package ai.igspark.ckpt;
 
 import ai.igspark.data.ExponentialBackoff;
 import ai.igspark.data.Sha256;
+import ai.igspark.metrics.MetricsRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
@@ -88,6 +89,8 @@ public final class CheckpointStore {
   /** The step LATEST was last seen (read or written) to name, -1 if none yet. */
   private volatile long knownLatest = -1;
   private volatile Fence fence = Fence.NONE;
+  /** {@code checkpoint.keep_best}: the checkpoint retention also keeps; null when not set. */
+  private volatile BestCheckpoint best;
 
   /** A store on {@code dir} (usually {@code <run>/checkpoints}); creates the directory. */
   public CheckpointStore(Path dir, Configuration conf, CommitPolicy policy) throws IOException {
@@ -106,6 +109,23 @@ public final class CheckpointStore {
   public CheckpointStore fencedBy(Fence fence) {
     this.fence = fence;
     return this;
+  }
+
+  /** This store, also keeping the best checkpoint {@code best} names (RunDirectory#checkpoints). */
+  CheckpointStore keepingBest(BestCheckpoint best) {
+    this.best = best;
+    return this;
+  }
+
+  /**
+   * Hands a metrics record the driver appended to the keep_best rule, if any, so the best is
+   * logged when it changes and kept even while the metrics file system fails.
+   */
+  public void onRecord(MetricsRecord record) {
+    BestCheckpoint b = best;
+    if (b != null) {
+      b.accept(record);
+    }
   }
 
   public CommitPolicy policy() {
@@ -345,17 +365,22 @@ public final class CheckpointStore {
   }
 
   /**
-   * Keeps the newest {@link CommitPolicy#keep()} committed checkpoints, every pinned step and the
-   * one LATEST names; deletes the other committed step directories. Returns the deleted steps.
+   * Keeps the newest {@link CommitPolicy#keep()} committed checkpoints, every pinned step, the
+   * one LATEST names and, with {@code keep_best}, the best evaluated one ({@link BestCheckpoint});
+   * deletes the other committed step directories. Returns the deleted steps. When the metrics
+   * that name the best cannot be read, it deletes nothing and throws.
    */
   public List<Long> prune() throws IOException {
     fence.check("apply checkpoint retention");
     long latest = latestStepOrMinus1();
     List<Long> committed = committedSteps();
+    BestCheckpoint b = best;
+    long bestStep = b == null ? -1 : b.among(committed).map(BestCheckpoint.Best::step).orElse(-1L);
     List<Long> deleted = new ArrayList<>();
     for (int i = 0; i < committed.size(); i++) {
       long step = committed.get(committed.size() - 1 - i); // newest first
-      boolean keep = i < policy.keep() || policy.pins().contains(step) || step == latest;
+      boolean keep = i < policy.keep() || policy.pins().contains(step) || step == latest
+          || step == bestStep;
       if (!keep) {
         fs.delete(stepDir(step), true);
         deleted.add(step);

@@ -1,5 +1,6 @@
 package ai.igspark.ckpt;
 
+import ai.igspark.config.RunConfig.KeepBest;
 import java.time.Duration;
 import java.util.Set;
 
@@ -14,6 +15,8 @@ import java.util.Set;
  *     returns (sizes are always compared)
  * @param keep committed checkpoints to keep, newest first (LATEST is always kept)
  * @param pins steps never removed by retention
+ * @param keepBest also keep the checkpoint with the best evaluation by this metric ({@link
+ *     BestCheckpoint}); null: none
  */
 public record CommitPolicy(
     int retries,
@@ -21,7 +24,8 @@ public record CommitPolicy(
     boolean verifyOnCommit,
     boolean verifyOnLoad,
     int keep,
-    Set<Long> pins) {
+    Set<Long> pins,
+    KeepBest keepBest) {
   public CommitPolicy {
     if (retries < 0 || keep < 1 || backoff.isNegative()) {
       throw new IllegalArgumentException(
@@ -33,18 +37,23 @@ public record CommitPolicy(
 
   /** 3 retries from 2 s, verify on commit and load, keep 3. */
   public static CommitPolicy defaults() {
-    return new CommitPolicy(3, Duration.ofSeconds(2), true, true, 3, Set.of());
+    return new CommitPolicy(3, Duration.ofSeconds(2), true, true, 3, Set.of(), null);
   }
 
   public CommitPolicy withRetries(int retries, Duration backoff) {
-    return new CommitPolicy(retries, backoff, verifyOnCommit, verifyOnLoad, keep, pins);
+    return new CommitPolicy(retries, backoff, verifyOnCommit, verifyOnLoad, keep, pins, keepBest);
   }
 
   public CommitPolicy withRetention(int keep, Set<Long> pins) {
-    return new CommitPolicy(retries, backoff, verifyOnCommit, verifyOnLoad, keep, pins);
+    return new CommitPolicy(retries, backoff, verifyOnCommit, verifyOnLoad, keep, pins, keepBest);
+  }
+
+  /** This policy, also keeping the best checkpoint by {@code rule} (null: none). */
+  public CommitPolicy withKeepBest(KeepBest rule) {
+    return new CommitPolicy(retries, backoff, verifyOnCommit, verifyOnLoad, keep, pins, rule);
   }
 
   public CommitPolicy withVerification(boolean onCommit, boolean onLoad) {
-    return new CommitPolicy(retries, backoff, onCommit, onLoad, keep, pins);
+    return new CommitPolicy(retries, backoff, onCommit, onLoad, keep, pins, keepBest);
   }
 }

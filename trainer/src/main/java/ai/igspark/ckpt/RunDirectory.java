@@ -393,6 +393,9 @@ public final class RunDirectory {
   public CheckpointStore checkpoints(CommitPolicy policy) throws IOException {
     RunLock held = lock;
     CheckpointStore store = new CheckpointStore(new Path(root, CHECKPOINTS), conf, policy);
+    if (policy.keepBest() != null) {
+      store.keepingBest(new BestCheckpoint(policy.keepBest(), this::readMetrics));
+    }
     return held == null ? store : store.fencedBy(held);
   }
 
@@ -425,6 +428,7 @@ public final class RunDirectory {
         true,
         c.verifyOnLoad(),
         c.keep(),
-        new java.util.HashSet<>(c.pins()));
+        new java.util.HashSet<>(c.pins()),
+        c.keepBest());
   }
 }

@@ -28,6 +28,7 @@ import picocli.CommandLine;
       ExportCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      ConfigCommand.class,
     })
 public final class Igspark {
   /** Exit codes, as the README's table lists them. */

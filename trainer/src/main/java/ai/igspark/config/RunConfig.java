@@ -7,6 +7,7 @@ import ai.igspark.diffusion.TimeSampling;
 import ai.igspark.eval.SamplerKey;
 import ai.igspark.eval.SamplerSpec;
 import ai.igspark.eval.SamplerSpecParser;
+import ai.igspark.metrics.EvalMetric;
 import ai.igspark.optim.Ema;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -62,6 +63,7 @@ public record RunConfig(
     checkpoint = checkpoint != null ? checkpoint : Checkpoint.defaults();
     eval = eval != null ? eval : Eval.defaults();
     gpu = gpu != null ? gpu : Gpu.defaults();
+    checkpoint.checkKeepBest(eval);
     int world = cluster.worldSize();
     if (train.globalBatch() % world != 0) {
       throw new InvalidInputException(
@@ -436,17 +438,20 @@ public record RunConfig(
   }
 
   /**
-   * {@code checkpoint}: interval, retention (newest {@code keep} plus {@code pins}) and the
-   * driver's bounded retries of a commit on transient I/O errors.
+   * {@code checkpoint}: interval, retention (newest {@code keep} plus {@code pins}, plus the best
+   * by {@code keep_best} when set) and the driver's bounded retries of a commit on transient I/O
+   * errors.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Checkpoint(
       Long everySteps,
       Integer keep,
       List<Long> pins,
       Integer commitRetries,
       Double commitBackoffSeconds,
-      Boolean verifyOnLoad) {
+      Boolean verifyOnLoad,
+      KeepBest keepBest) {
     public Checkpoint {
       everySteps = everySteps != null ? everySteps : 50_000L;
       if (everySteps < 1) {
@@ -467,7 +472,77 @@ public record RunConfig(
     }
 
     static Checkpoint defaults() {
-      return new Checkpoint(null, null, null, null, null, null);
+      return new Checkpoint(null, null, null, null, null, null, null);
+    }
+
+    /**
+     * Refuses a {@code keep_best} metric that {@code eval} never produces (no evaluation, or one
+     * of the other model kind), naming the metrics it does produce.
+     */
+    void checkKeepBest(Eval eval) {
+      if (keepBest == null) {
+        return;
+      }
+      String key = "checkpoint.keep_best.metric: '" + keepBest.metric() + "'";
+      if (eval.everySteps() == 0) {
+        throw new InvalidInputException(
+            key + " needs in-training evaluation, but eval.every_steps is 0 (off); set"
+                + " eval.every_steps (and eval.reference) or remove checkpoint.keep_best");
+      }
+      List<EvalMetric> produced = EvalMetric.of(eval.latent());
+      EvalMetric metric = EvalMetric.byKey(keepBest.metric()).orElse(null);
+      if (metric == null || !produced.contains(metric)) {
+        throw new InvalidInputException(
+            key + " is not a metric this run's evaluation produces ("
+                + (eval.latent()
+                    ? "latent evaluation through eval.vae_decoder and eval.inception"
+                    : "pixel Fashion-MNIST evaluation, eval.vae_decoder not set")
+                + "); expected one of " + produced.stream().map(EvalMetric::key).toList());
+      }
+    }
+  }
+
+  /**
+   * {@code checkpoint.keep_best}: retention never deletes the checkpoint whose evaluation has the
+   * best {@code metric} (ties: the earliest step). {@code mode} ({@code min} or {@code max})
+   * defaults to the metric's better direction; the other one would keep the worst checkpoint, so
+   * it is refused.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record KeepBest(String metric, BestMode mode) {
+    public KeepBest {
+      if (metric == null || metric.isBlank()) {
+        throw new InvalidInputException(
+            "missing key 'metric': expected an evaluation metric, e.g. fid or fd_fmnist");
+      }
+      EvalMetric known = EvalMetric.byKey(metric).orElse(null);
+      if (known != null) { // an unknown metric is named by checkKeepBest, with the valid ones
+        BestMode better = known.lowerIsBetter() ? BestMode.MIN : BestMode.MAX;
+        if (mode != null && mode != better) {
+          throw new InvalidInputException(
+              "mode: " + mode + " would keep the worst checkpoint: " + metric + " is better when "
+                  + (better == BestMode.MIN ? "lower" : "higher") + " (mode " + better + ")");
+        }
+        mode = better;
+      }
+    }
+
+    /** Whether {@code candidate} beats {@code best} (strictly: a tie keeps the earlier step). */
+    public boolean better(double candidate, double best) {
+      return mode == BestMode.MIN ? candidate < best : candidate > best;
+    }
+  }
+
+  /** Which end of a metric is best. */
+  public enum BestMode {
+    @JsonProperty("min")
+    MIN,
+    @JsonProperty("max")
+    MAX;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase();
     }
   }
 

@@ -132,6 +132,7 @@ public final class TrainDriver {
         Preemption preemption = Preemption.install(
             config.cluster().preemptGraceSeconds(), console, sc::cancelAllJobs)) {
       metrics.alsoTo(tensorboard::accept);
+      metrics.alsoTo(start.store()::onRecord); // checkpoint.keep_best sees each evaluation
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total && !preemption.requested()) {
