@@ -1,6 +1,7 @@
 package ai.igspark.spark;
 
 import ai.igspark.data.InvalidInputException;
+import ai.igspark.spark.metrics.TrainingMetricsPlugin;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ import org.apache.spark.serializer.KryoSerializer;
  *       spark.scheduler.minRegisteredResourcesRatio=1.0}: without both, a barrier stage is
  *       submitted before executors register and retries every 15 s.
  *   <li>No dynamic allocation (barrier stages refuse it, SPARK-24954) and no speculation.
+ *   <li>{@code TrainingMetricsPlugin} added to {@code spark.plugins} (a user's plugins kept), so
+ *       Spark's metrics sinks report the training scalars (docs/METRICS.md §8).
  *   <li>The driver bound to {@code SPARK_LOCAL_IP} when that is set (127.0.0.1 on a laptop and in
  *       tests), so nothing listens beyond loopback.
  * </ul>
@@ -219,6 +222,7 @@ public final class SparkContexts {
         conf.set("spark.jars", String.join(",", jars));
       }
       extra.forEach(conf::set);
+      addPlugin(conf, TrainingMetricsPlugin.class.getName());
       // Added to, never replaced: executors must stay offline whatever else they are given.
       String javaOptions = conf.get("spark.executor.extraJavaOptions", "");
       if (!javaOptions.contains(EXECUTOR_JAVA_OPTIONS)) {
@@ -258,6 +262,14 @@ public final class SparkContexts {
         }
         throw new IllegalStateException("Spark could not start: " + e.getMessage(), e);
       }
+    }
+  }
+
+  /** Adds {@code plugin} to the comma-separated {@code spark.plugins}, keeping what is there. */
+  private static void addPlugin(SparkConf conf, String plugin) {
+    String plugins = conf.get("spark.plugins", "").strip();
+    if (!List.of(plugins.split("\\s*,\\s*")).contains(plugin)) {
+      conf.set("spark.plugins", plugins.isEmpty() ? plugin : plugins + "," + plugin);
     }
   }
 

@@ -23,6 +23,7 @@ import ai.igspark.spark.NotEnoughSlotsException;
 import ai.igspark.spark.RankResult;
 import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.spark.metrics.TrainingMetricsPlugin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -133,6 +134,7 @@ public final class TrainDriver {
             config.cluster().preemptGraceSeconds(), console, sc::cancelAllJobs)) {
       metrics.alsoTo(tensorboard::accept);
       metrics.alsoTo(start.store()::onRecord); // checkpoint.keep_best sees each evaluation
+      metrics.alsoTo(TrainingMetricsPlugin.listenerFor(sc.sc())); // Spark's metrics sinks
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total && !preemption.requested()) {

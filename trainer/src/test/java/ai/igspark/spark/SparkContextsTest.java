@@ -95,4 +95,23 @@ class SparkContextsTest {
     assertEquals("127.0.0.1", conf.get("spark.driver.bindAddress"));
     assertEquals("false", conf.get("spark.ui.enabled"));
   }
+
+  @Test
+  void theTrainingMetricsPluginJoinsTheUsersPlugins() {
+    SparkConf conf = SparkContexts.builder()
+        .set("spark.plugins", "com.example.UserPlugin, com.example.Other")
+        .uiEnabled(false)
+        .conf();
+
+    assertEquals("com.example.UserPlugin, com.example.Other,"
+        + "ai.igspark.spark.metrics.TrainingMetricsPlugin", conf.get("spark.plugins"));
+  }
+
+  @Test
+  void theTrainingMetricsPluginIsListedOnceWhenTheUserNamedItToo() {
+    String both = "ai.igspark.spark.metrics.TrainingMetricsPlugin,com.example.UserPlugin";
+    SparkConf conf = SparkContexts.builder().set("spark.plugins", both).uiEnabled(false).conf();
+
+    assertEquals(both, conf.get("spark.plugins"));
+  }
 }
