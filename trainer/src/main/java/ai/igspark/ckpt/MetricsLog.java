@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
+import org.apache.hadoop.fs.CommonPathCapabilities;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FSError;
@@ -84,7 +85,13 @@ public final class MetricsLog implements Closeable {
     Path main = new Path(runDir, FILE);
     if (!fs.exists(main)) {
       try {
-        return new Opened(fs.create(main, false), main);
+        if (!fs.hasPathCapability(runDir, CommonPathCapabilities.FS_APPEND)) {
+          return new Opened(fs.create(main, false), main);
+        }
+        // Created empty, then appended to: a create()d local stream writes at its own offset, so
+        // a driver that lost the lock while paused could overwrite the new holder's lines on
+        // waking; append mode (O_APPEND) puts every write at the end of the file.
+        fs.create(main, false).close();
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "cannot create " + main + "; writing a part", e);
         return part(fs, runDir);
@@ -142,12 +149,16 @@ public final class MetricsLog implements Closeable {
     try {
       guard.check("append to " + file);
       return false;
-    } catch (IOException e) {
+    } catch (RunLockLostException e) {
       if (!fenceWarned) {
         fenceWarned = true;
         LOG.log(System.Logger.Level.WARNING, file + ": not appending any more records: " + e.getMessage());
       }
       return true;
+    } catch (IOException e) {
+      // The lock could not be read (a failing disk): appending is still this driver's best
+      // knowledge; commits check the lock themselves and fail on their own.
+      return false;
     }
   }
 

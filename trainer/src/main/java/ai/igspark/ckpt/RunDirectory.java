@@ -362,7 +362,7 @@ public final class RunDirectory {
           "append to " + root + "/" + MetricsLog.FILE);
       return MetricsLog.open(fs, root);
     }
-    return MetricsLog.open(fs, root).guardedBy(held::requireNotLost);
+    return MetricsLog.open(fs, root).guardedBy(held::requireNotLostOrPaused);
   }
 
   /** Every metrics record: metrics.jsonl, then any per-session parts in name order. */

@@ -224,6 +224,19 @@ public final class RunLock implements Fence, AutoCloseable {
     }
   }
 
+  /**
+   * The check for frequent writes (metrics appends): without I/O while this driver's heartbeat is
+   * fresh; with the full ownership check when it is older than half the timeout, as after a
+   * paused JVM wakes up, when the heartbeat thread may not have looked yet and another driver may
+   * already hold the run.
+   */
+  public void requireNotLostOrPaused(String action) throws IOException {
+    requireNotLost(action);
+    if (System.currentTimeMillis() - lastBeatMillis > timing.timeout().toMillis() / 2) {
+      confirmOwnership(action);
+    }
+  }
+
   /** The check without I/O, for frequent writes: fails once this driver knows it lost the lock. */
   public void requireNotLost(String action) throws RunLockLostException {
     String why = lost;

@@ -241,6 +241,57 @@ abstract class RunLockContract {
   }
 
   @Test
+  void pausedDriverWakingUpAppendsNoMetricsAndLeavesTheNewHoldersLinesWhole(TestInfo t)
+      throws Exception {
+    RunDirectory runA = run(t);
+    RunLock lockA = runA.lock("app-a");
+    MetricsLog metricsA = runA.openMetrics(); // a new run: A creates metrics.jsonl
+    try {
+      metricsA.append(retry(1));
+      lockA.stopHeartbeat(); // A is paused (SIGSTOP) past the timeout...
+      Thread.sleep(FAST.timeout().toMillis() + 400);
+      RunDirectory runB = run(t);
+      try (RunLock lockB = runB.lock("app-b"); MetricsLog metricsB = runB.openMetrics()) {
+        metricsB.append(retry(2));
+        metricsB.append(retry(3));
+        // ...and wakes up before its heartbeat thread has looked at the lock again.
+        metricsA.append(retry(4));
+        assertEquals(List.of(1L, 2L, 3L), steps(runB.readMetrics()));
+        assertTrue(lockA.lostBecause().orElseThrow().contains("took it over"));
+      }
+    } finally {
+      metricsA.close();
+      lockA.close();
+    }
+  }
+
+  @Test
+  void twoAppendersOnANewMetricsFileNeverOverwriteEachOther(TestInfo t) throws Exception {
+    RunDirectory run = run(t);
+    // No lock: the fence is not what keeps lines whole; append mode is (a created stream
+    // would write at its own offset, over the other writer's lines).
+    try (MetricsLog first = MetricsLog.open(run.fs(), run.root());
+        MetricsLog second = MetricsLog.open(run.fs(), run.root())) {
+      first.append(retry(1));
+      second.append(retry(2));
+      first.append(retry(3));
+    }
+    List<Long> steps = steps(run.readMetrics());
+    steps.sort(null); // on HDFS the second writer has its own part file
+    assertEquals(List.of(1L, 2L, 3L), steps);
+  }
+
+  private static ai.igspark.metrics.RetryRecord retry(long step) {
+    return new ai.igspark.metrics.RetryRecord(step, 1, "a", "x", 0, "t");
+  }
+
+  private static List<Long> steps(List<com.fasterxml.jackson.databind.JsonNode> records) {
+    List<Long> steps = new ArrayList<>();
+    records.forEach(r -> steps.add(r.path("step").asLong()));
+    return steps;
+  }
+
+  @Test
   void metricsCannotBeOpenedWithoutTheLockWhileADriverHoldsIt(TestInfo t) throws Exception {
     RunDirectory run = run(t);
     try (RunLock held = acquire(run, "app")) {
