@@ -5,6 +5,10 @@
 #   start-loopback-cluster.sh --dir DIR [--workers 2] [--worker-cores 1] [--worker-memory 1g]
 #       [--master-port 0] [--master-webui-port 0] [--spark-home DIR] [--jars-from DIR]
 #       [--timeout 120]
+#   start-loopback-cluster.sh --dir DIR --add-worker [--worker-cores 1] [--worker-memory 1g]
+#
+# --add-worker starts one more Worker for the running cluster in DIR (as when a node comes back)
+# and counts it in cluster.env's WORKERS.
 #
 # Port 0 means "any free port" (read back from the logs). DIR receives logs/, pids/ (one file per
 # JVM we started; stop-loopback-cluster.sh kills exactly those), work/worker-<i>/ (executor work
@@ -31,8 +35,9 @@ spark_home="$IGSPARK_HOME/trainer/target/spark-home"
 jars_from=""
 timeout=120
 daemon_heap=512m
+add_worker=false
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
@@ -44,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --spark-home) spark_home="$2"; shift 2 ;;
     --jars-from) jars_from="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
+    --add-worker) add_worker=true; shift ;;
     -h|--help) usage ;;
     *) echo "start-loopback-cluster: unknown option '$1'" >&2; usage ;;
   esac
@@ -56,7 +62,13 @@ done
 
 mkdir -p "$dir/logs" "$dir/pids" "$dir/work"
 dir="$(cd "$dir" && pwd)"
-if compgen -G "$dir/pids/*.pid" >/dev/null; then
+if [[ $add_worker == true ]]; then
+  [[ -f "$dir/cluster.env" ]] \
+    || { echo "start-loopback-cluster: --add-worker: no cluster.env in $dir" >&2; exit 2; }
+  # shellcheck disable=SC1091
+  source "$dir/cluster.env"
+  spark_home="$SPARK_HOME"
+elif compgen -G "$dir/pids/*.pid" >/dev/null; then
   echo "start-loopback-cluster: $dir already has a running cluster (pids/); stop it first" >&2
   exit 1
 fi
@@ -155,7 +167,24 @@ await_log() {
   return 1
 }
 
+# Starts Worker $1 for the Master at $2.
+start_worker() {
+  mkdir -p "$dir/work/worker-$1"
+  start_daemon "worker-$1" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 \
+    --port 0 --webui-port 0 --cores "$worker_cores" --memory "$worker_memory" \
+    --work-dir "$dir/work/worker-$1" "$2"
+}
+
 t0=$SECONDS
+if [[ $add_worker == true ]]; then
+  i=$((WORKERS + 1))
+  start_worker "$i" "$MASTER_URL"
+  await_log "$dir/logs/worker-$i.log" 'Successfully registered with master' >/dev/null \
+    || { echo "start-loopback-cluster: worker-$i did not register with $MASTER_URL" >&2; exit 1; }
+  sed -i "s/^WORKERS=.*/WORKERS=$i/" "$dir/cluster.env"
+  echo "start-loopback-cluster: worker-$i up in $((SECONDS - t0)) s" >&2
+  exit 0
+fi
 # The REST submission server would take the fixed port 6066; the JSON web UI is enough.
 daemon_conf+=(-Dspark.master.rest.enabled=false)
 start_daemon master org.apache.spark.deploy.master.Master --host 127.0.0.1 \
@@ -167,10 +196,7 @@ webui_port="$(await_log "$dir/logs/master.log" "service 'MasterUI' on port [0-9]
 webui_url="http://127.0.0.1:${webui_port##* }"
 
 for ((i = 1; i <= workers; i++)); do
-  mkdir -p "$dir/work/worker-$i"
-  start_daemon "worker-$i" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 \
-    --port 0 --webui-port 0 --cores "$worker_cores" --memory "$worker_memory" \
-    --work-dir "$dir/work/worker-$i" "$master_url"
+  start_worker "$i" "$master_url"
 done
 for ((i = 1; i <= workers; i++)); do
   await_log "$dir/logs/worker-$i.log" 'Successfully registered with master' >/dev/null \

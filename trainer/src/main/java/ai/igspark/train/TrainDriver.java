@@ -138,6 +138,14 @@ public final class TrainDriver {
       TrainingProgress progress =
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total && !preemption.requested()) {
+        if (world < config.cluster().worldSize()) { // shrunk: grow back once the slots return
+          int slots = SegmentJob.availableSlots(sc);
+          if (slots >= config.cluster().worldSize()) {
+            progress.breakLine();
+            world = fallback.grownBack(world, slots, step);
+            progress.worldSize(world);
+          }
+        }
         SegmentPlan plan = plan(sc, start.store(), step, total);
         DiskSpace.checkBefore(plan.to(), resumeFrom, start.store().dir(),
             sc.hadoopConfiguration(), console);

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * {@code cluster.allow_smaller_world}, go on with the largest world size that fits and splits the
  * global batch evenly; otherwise stop and say how to resume. The data order is a pure function of
  * (seed, step) whatever W is (docs/ARCHITECTURE.md §2 "Order"), so W may change between segments
- * without changing the trajectory.
+ * without changing the trajectory. When the slots return, the world grows back to the configured
+ * size at the next segment boundary.
  */
 final class WorldSizeFallback {
   private static final Logger LOG = LoggerFactory.getLogger(WorldSizeFallback.class);
@@ -51,6 +52,26 @@ final class WorldSizeFallback {
         "igspark: only %d executors; continuing with world size %d from step %d%n",
         e.availableSlots(), smaller, step);
     return smaller;
+  }
+
+  /**
+   * The world size for the segment from {@code step} of a world shrunk to {@code world}, when the
+   * cluster offers {@code slots} task slots: the configured {@code cluster.world_size} once that
+   * many are free (the lost executors came back), else the largest world between {@code world}
+   * and it that the slots and the global batch allow. Growing back keeps the trajectory, as
+   * shrinking does.
+   */
+  int grownBack(int world, int slots, long step) {
+    int configured = config.cluster().worldSize();
+    int target = slots >= configured ? configured : smallerWorld(slots);
+    if (target <= world) {
+      return world;
+    }
+    LOG.warn("{} task slots again: growing from world size {} to {} (configured {}) from step {}",
+        slots, world, target, configured, step);
+    console.printf("igspark: %d executors again; continuing with world size %d from step %d%n",
+        slots, target, step);
+    return target;
   }
 
   /**

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class LoopbackStandaloneCluster implements BeforeAllCallback, AfterAllCallback {
   private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
 
-  private final int workers;
+  private int workers;
   private final String workerMemory;
   private final Path projectDir;
   private Path dir;
@@ -130,6 +130,17 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     if (dir != null) {
       runScript("stop-loopback-cluster.sh", "--dir", dir.toString());
     }
+  }
+
+  /**
+   * Starts one more Worker with 1 core and this cluster's worker memory (a node coming back) and
+   * waits until the Master lists it ALIVE; the stop at the end stops it with the others.
+   */
+  public void addWorker() throws IOException, InterruptedException {
+    runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--add-worker",
+        "--worker-memory", workerMemory);
+    workers++;
+    awaitAliveWorkers();
   }
 
   private void stopQuietly() {

@@ -70,4 +70,32 @@ class WorldSizeFallbackTest {
         e.getMessage());
     assertFalse(e.getMessage().contains("checkpoint is step 0"), e.getMessage());
   }
+
+  @Test
+  void aShrunkWorldGrowsBackToTheConfiguredSizeOnceTheSlotsReturnAndSaysSo() throws Exception {
+    WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
+
+    assertEquals(8, fallback.grownBack(2, 8, 400));
+
+    assertEquals("igspark: 8 executors again; continuing with world size 8 from step 400\n",
+        console.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aShrunkWorldGrowsPartWayWhenSomeSlotsReturn() throws Exception {
+    WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
+
+    assertEquals(4, fallback.grownBack(1, 7, 400)); // global batch 8: 7, 6, 5 do not divide it
+  }
+
+  @Test
+  void theWorldStaysAsItIsWhenNoLargerOneFitsAndNeverExceedsTheConfiguredSize()
+      throws Exception {
+    WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
+
+    assertEquals(4, fallback.grownBack(4, 7, 400));
+    assertEquals(2, fallback.grownBack(2, 2, 400));
+    assertEquals(8, fallback.grownBack(8, 16, 400));
+    assertEquals("", console.toString(StandardCharsets.UTF_8));
+  }
 }

@@ -125,6 +125,16 @@ class YarnTrainingTest {
     for (ProcessHandle p : processes) {
       String command = CommandLines.of(p).orElse("");
       List<InetSocketAddress> listening = ListeningSockets.of(p.pid());
+      // An executor that replaces a killed one may still be starting: give it time to listen.
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (listening.isEmpty() && p.isAlive() && !command.contains("ExecutorLauncher")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        listening = ListeningSockets.of(p.pid());
+      }
+      if (!p.isAlive()) {
+        continue; // gone meanwhile (a container of an earlier, killed executor)
+      }
       // in client mode the ApplicationMaster only connects, to the driver and the RM
       assertTrue(!listening.isEmpty() || command.contains("ExecutorLauncher"),
           "no listening socket found for " + p.pid() + " " + command);
