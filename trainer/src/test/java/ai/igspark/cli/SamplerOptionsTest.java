@@ -63,4 +63,25 @@ class SamplerOptionsTest {
         "--model", "sit-tiny", "--sweep", "timestep-shift=1,0.3");
     assertRefused(r, "timestep-shift: 0.3 is for the ODE samplers");
   }
+
+  /** The whole of stderr is one {@code igspark: error:} line naming the option; exit 2. */
+  private static void assertOneErrorLine(CliRun r, String start) {
+    assertEquals(2, r.code(), r.out());
+    java.util.List<String> lines = r.err().lines().toList();
+    assertEquals(1, lines.size(), r.err());
+    assertTrue(lines.get(0).startsWith("igspark: error: " + start), r.err());
+  }
+
+  @Test
+  void sampleReportsABadShiftAsOneErrorLine() throws Exception {
+    assertOneErrorLine(sample("--timestep-shift", "-1"), "--timestep-shift: -1.0");
+  }
+
+  @Test
+  void evaluateReportsABadShiftAsOneErrorLine() throws Exception {
+    CliRun r = CliRun.of("evaluate", "--reference", dir.toString(), "--checkpoint",
+        checkpoint().toString(), "--model", "sit-tiny", "--sampler", "ode-heun2",
+        "--timestep-shift", "0");
+    assertOneErrorLine(r, "--timestep-shift: 0.0");
+  }
 }

@@ -410,4 +410,12 @@ class RunConfigTest {
     var e = rejected(MINIMAL + "eval: {sampler: ode-euler, sampling_steps: 0}\n");
     assertTrue(e.getMessage().contains("sampling_steps: 0 steps (1 grid points)"), e.getMessage());
   }
+
+  @Test
+  void evalABadShiftNamesItsKeyUnderEval() throws Exception {
+    Path p = write(MINIMAL + "eval: {sampler: ode-heun2, timestep_shift: -0.3}\n");
+    var e = assertThrows(InvalidInputException.class, () -> RunConfig.load(p));
+    assertTrue(e.getMessage().startsWith(p + ": key 'eval': timestep_shift: -0.3"),
+        e.getMessage());
+  }
 }
