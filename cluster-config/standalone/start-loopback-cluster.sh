@@ -177,10 +177,12 @@ start_worker() {
 
 t0=$SECONDS
 if [[ $add_worker == true ]]; then
-  i=$((WORKERS + 1))
-  start_worker "$i" "$MASTER_URL"
+  # WORKERS and MASTER_URL come from cluster.env (sourced above).
+  # shellcheck disable=SC2153
+  i=$((WORKERS + 1)) master="$MASTER_URL"
+  start_worker "$i" "$master"
   await_log "$dir/logs/worker-$i.log" 'Successfully registered with master' >/dev/null \
-    || { echo "start-loopback-cluster: worker-$i did not register with $MASTER_URL" >&2; exit 1; }
+    || { echo "start-loopback-cluster: worker-$i did not register with $master" >&2; exit 1; }
   sed -i "s/^WORKERS=.*/WORKERS=$i/" "$dir/cluster.env"
   echo "start-loopback-cluster: worker-$i up in $((SECONDS - t0)) s" >&2
   exit 0
