@@ -214,7 +214,7 @@ public final class RunLock implements Fence, AutoCloseable {
   public void check(String action) throws IOException {
     requireNotLost(action);
     confirmOwnership(action);
-    if (System.currentTimeMillis() - lastBeatMillis > timing.timeout().toMillis() / 2) {
+    if (heartbeatIsOld()) {
       // Others may have seen this driver's heartbeat as old (a paused JVM, a partition): renew
       // it, give a driver that judged it by the old time a moment to finish its takeover, then
       // look again before writing.
@@ -232,9 +232,14 @@ public final class RunLock implements Fence, AutoCloseable {
    */
   public void requireNotLostOrPaused(String action) throws IOException {
     requireNotLost(action);
-    if (System.currentTimeMillis() - lastBeatMillis > timing.timeout().toMillis() / 2) {
+    if (heartbeatIsOld()) {
       confirmOwnership(action);
     }
+  }
+
+  /** Whether this driver's last heartbeat is older than half the timeout (it may look stale). */
+  private boolean heartbeatIsOld() {
+    return System.currentTimeMillis() - lastBeatMillis > timing.timeout().toMillis() / 2;
   }
 
   /** The check without I/O, for frequent writes: fails once this driver knows it lost the lock. */

@@ -139,12 +139,9 @@ public final class TrainDriver {
           new TrainingProgress(console, metrics, total, config.train(), world);
       while (step < total && !preemption.requested()) {
         if (world < config.cluster().worldSize()) { // shrunk: grow back once the slots return
-          int slots = SegmentJob.availableSlots(sc);
-          if (slots >= config.cluster().worldSize()) {
-            progress.breakLine();
-            world = fallback.grownBack(world, slots, step);
-            progress.worldSize(world);
-          }
+          world = fallback.grownBack(
+              world, SegmentJob.availableSlots(sc), step, progress::breakLine);
+          progress.worldSize(world);
         }
         SegmentPlan plan = plan(sc, start.store(), step, total);
         DiskSpace.checkBefore(plan.to(), resumeFrom, start.store().dir(),

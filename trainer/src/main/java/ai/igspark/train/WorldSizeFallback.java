@@ -59,14 +59,16 @@ final class WorldSizeFallback {
    * cluster offers {@code slots} task slots: the configured {@code cluster.world_size} once that
    * many are free (the lost executors came back), else the largest world between {@code world}
    * and it that the slots and the global batch allow. Growing back keeps the trajectory, as
-   * shrinking does.
+   * shrinking does. {@code beforePrinting} runs before the console line (the live progress line
+   * ends there).
    */
-  int grownBack(int world, int slots, long step) {
+  int grownBack(int world, int slots, long step, Runnable beforePrinting) {
     int configured = config.cluster().worldSize();
     int target = slots >= configured ? configured : smallerWorld(slots);
     if (target <= world) {
       return world;
     }
+    beforePrinting.run();
     LOG.warn("{} task slots again: growing from world size {} to {} (configured {}) from step {}",
         slots, world, target, configured, step);
     console.printf("igspark: %d executors again; continuing with world size %d from step %d%n",

@@ -143,6 +143,22 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     awaitAliveWorkers();
   }
 
+  /**
+   * Waits up to {@code timeout} until {@code sc}'s executors offer {@code slots} task slots, then
+   * asserts that they do, naming the executors otherwise.
+   */
+  public static void awaitSlots(
+      org.apache.spark.api.java.JavaSparkContext sc, int slots, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (SegmentJob.availableSlots(sc) < slots && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(slots, SegmentJob.availableSlots(sc),
+        "executors did not register with " + sc.master() + ": "
+            + sc.sc().getExecutorMemoryStatus());
+  }
+
   private void stopQuietly() {
     try {
       runScript("stop-loopback-cluster.sh", "--dir", dir.toString());

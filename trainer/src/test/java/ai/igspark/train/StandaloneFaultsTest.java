@@ -9,7 +9,6 @@ import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.spark.LoopbackStandaloneCluster;
-import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
 import ai.igspark.testsupport.CommandLines;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -93,12 +93,7 @@ class StandaloneFaultsTest {
   }
 
   private static void awaitSlots(long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    while (SegmentJob.availableSlots(sc) < 2 && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertEquals(2, SegmentJob.availableSlots(sc), "executors did not register with "
-        + sc.master() + ": " + sc.sc().getExecutorMemoryStatus());
+    LoopbackStandaloneCluster.awaitSlots(sc, 2, Duration.ofSeconds(seconds));
   }
 
   private static TrainDriver.Outcome train(Path config) throws Exception {

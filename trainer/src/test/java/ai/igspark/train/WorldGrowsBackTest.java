@@ -8,7 +8,6 @@ import ai.igspark.ckpt.CheckpointStore;
 import ai.igspark.ckpt.RunDirectory;
 import ai.igspark.config.RunConfig;
 import ai.igspark.spark.LoopbackStandaloneCluster;
-import ai.igspark.spark.SegmentJob;
 import ai.igspark.spark.SparkContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -16,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -61,7 +61,7 @@ class WorldGrowsBackTest {
             .executorClassPath(CLUSTER.executorClassPath())
             .uiEnabled(false)
             .start();
-    awaitSlots(1, 180);
+    LoopbackStandaloneCluster.awaitSlots(sc, 1, Duration.ofMinutes(3));
     manifest = TinyRun.dataset(dir);
   }
 
@@ -70,15 +70,6 @@ class WorldGrowsBackTest {
     if (sc != null) {
       sc.close();
     }
-  }
-
-  private static void awaitSlots(int slots, long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    while (SegmentJob.availableSlots(sc) < slots && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertEquals(slots, SegmentJob.availableSlots(sc), "executors of "
-        + sc.master() + ": " + sc.sc().getExecutorMemoryStatus());
   }
 
   @Test

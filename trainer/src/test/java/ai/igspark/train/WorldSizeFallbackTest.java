@@ -75,7 +75,7 @@ class WorldSizeFallbackTest {
   void aShrunkWorldGrowsBackToTheConfiguredSizeOnceTheSlotsReturnAndSaysSo() throws Exception {
     WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
 
-    assertEquals(8, fallback.grownBack(2, 8, 400));
+    assertEquals(8, fallback.grownBack(2, 8, 400, () -> {}));
 
     assertEquals("igspark: 8 executors again; continuing with world size 8 from step 400\n",
         console.toString(StandardCharsets.UTF_8));
@@ -85,7 +85,8 @@ class WorldSizeFallbackTest {
   void aShrunkWorldGrowsPartWayWhenSomeSlotsReturn() throws Exception {
     WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
 
-    assertEquals(4, fallback.grownBack(1, 7, 400)); // global batch 8: 7, 6, 5 do not divide it
+    // global batch 8: 7, 6, 5 do not divide it
+    assertEquals(4, fallback.grownBack(1, 7, 400, () -> {}));
   }
 
   @Test
@@ -93,9 +94,9 @@ class WorldSizeFallbackTest {
       throws Exception {
     WorldSizeFallback fallback = fallback("{world_size: 8, allow_smaller_world: true}");
 
-    assertEquals(4, fallback.grownBack(4, 7, 400));
-    assertEquals(2, fallback.grownBack(2, 2, 400));
-    assertEquals(8, fallback.grownBack(8, 16, 400));
+    assertEquals(4, fallback.grownBack(4, 7, 400, () -> {}));
+    assertEquals(2, fallback.grownBack(2, 2, 400, () -> {}));
+    assertEquals(8, fallback.grownBack(8, 16, 400, () -> {}));
     assertEquals("", console.toString(StandardCharsets.UTF_8));
   }
 }
