@@ -26,6 +26,8 @@ import ai.igspark.metrics.MetricsJson;
 import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -99,6 +101,11 @@ final class CheckpointSampling {
           + " default), round = clamp(127.5x+128) truncated (SiT).")
   String uint8;
 
+  @Option(names = "--save-samples", paramLabel = "FILE.npy",
+      description = "Also write the samples themselves (float32 [N, C, H, W], the model's output"
+          + " before any decoding, collected on the driver); one setting only.")
+  Path saveSamples;
+
   @Option(names = "--master", description = "Spark master (default local[1]).")
   String master;
 
@@ -121,6 +128,11 @@ final class CheckpointSampling {
         effectiveMaster.startsWith("local") ? device.resolve() : Device.cpu();
     ModelConfig config = source.modelConfig(weights);
     List<SamplerSpec> settings = settings();
+    if (saveSamples != null && settings.size() != 1) {
+      throw new InvalidInputException(
+          "--save-samples: writes the samples of one setting; the --sweep gives "
+              + settings.size());
+    }
     boolean latent = vaeDecoder != null;
     if (latent != (inception != null)) {
       throw new InvalidInputException(
@@ -149,7 +161,8 @@ final class CheckpointSampling {
       out.printf("%-9s %-6s %-6s %-9s %-11s %-9s %-11s %s%n", "sampler", "steps", "shift",
           "ig-scale", "ig-interval", "cfg-scale", "cfg-interval", measure.header());
       for (SamplerSpec s : settings) {
-        SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(s));
+        SampleEvaluationJob.Result r =
+            SampleEvaluationJob.run(sc, base.with(s), saveSamples != null);
         EvalRecord rec = measure.record(r, s);
         out.printf(
             Locale.ROOT, "%-9s %-6d %-6s %-9s %-11s %-9s %-11s %s%n", s.sampler().configName(),
@@ -160,6 +173,11 @@ final class CheckpointSampling {
         tree.remove("step"); // a checkpoint file has none: it names the checkpoint instead
         tree.put("checkpoint", weights.toString());
         records.add(tree);
+        if (saveSamples != null) {
+          Npy.write(saveSamples, HostTensor.ofFloats(new long[] {numSamples, config.inChannels(),
+              config.inputSize(), config.inputSize()}, r.samples()));
+          out.println("samples written to " + saveSamples);
+        }
       }
     }
     int dim = latent ? TorchScriptInception.POOL_DIM : FmnistCnn.FEATURES;
