@@ -4,36 +4,27 @@ import ai.djl.Device;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.diffusion.Sampler;
-import ai.igspark.eval.Evaluation;
-import ai.igspark.eval.EvaluationSide;
-import ai.igspark.eval.FrechetDistance;
-import ai.igspark.eval.MetricsReport;
-import ai.igspark.eval.ReferenceBatch;
 import ai.igspark.eval.SamplerSpec;
 import ai.igspark.eval.SamplerSpec.Interval;
 import ai.igspark.eval.SamplerSpec.LabelMode;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistCnn;
-import ai.igspark.eval.fmnist.FmnistFeatures;
-import ai.igspark.eval.fmnist.FmnistImages;
-import ai.igspark.eval.job.CheckpointEvaluation;
+import ai.igspark.eval.job.CheckpointSweep;
 import ai.igspark.eval.job.LatentDecoding;
-import ai.igspark.eval.job.SampleEvaluationJob;
 import ai.igspark.eval.job.SamplerSweep;
 import ai.igspark.metrics.EvalRecord;
 import ai.igspark.metrics.MetricsJson;
-import ai.igspark.model.ModelCheckpoints;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.spark.SparkContexts;
+import ai.igspark.tensorfile.HostTensor;
+import ai.igspark.tensorfile.Npy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +39,7 @@ import picocli.CommandLine.Option;
  * sweep of them and measures each against the reference: FD-FMNIST for pixel-space Fashion-MNIST
  * models (the in-training metric of the demo, never called FID), or FID, sFID and IS for latent
  * models through a VAE decoder and an Inception ({@code --vae-decoder}, {@code --inception}).
+ * This class reads the options and prints; {@link CheckpointSweep} samples and measures.
  */
 final class CheckpointSampling {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -99,6 +91,11 @@ final class CheckpointSampling {
           + " default), round = clamp(127.5x+128) truncated (SiT).")
   String uint8;
 
+  @Option(names = "--save-samples", paramLabel = "FILE.npy",
+      description = "Also write the samples themselves (float32 [N, C, H, W], the model's output"
+          + " before any decoding, collected on the driver); one setting only.")
+  Path saveSamples;
+
   @Option(names = "--master", description = "Spark master (default local[1]).")
   String master;
 
@@ -121,6 +118,11 @@ final class CheckpointSampling {
         effectiveMaster.startsWith("local") ? device.resolve() : Device.cpu();
     ModelConfig config = source.modelConfig(weights);
     List<SamplerSpec> settings = settings();
+    if (saveSamples != null && settings.size() != 1) {
+      throw new InvalidInputException(
+          "--save-samples: writes the samples of one setting; the --sweep gives "
+              + settings.size());
+    }
     boolean latent = vaeDecoder != null;
     if (latent != (inception != null)) {
       throw new InvalidInputException(
@@ -130,36 +132,35 @@ final class CheckpointSampling {
                   + " Fashion-MNIST models are measured with the built-in classifier");
     }
     LatentDecoding decoding = latent ? decoding(config, inception) : null;
-    Path safetensors = asSafetensors(config);
-    String modelJson = JSON.writeValueAsString(config.toMap());
-    SampleEvaluationJob.Spec base =
-        new SampleEvaluationJob.Spec(
-            modelJson, safetensors.toString(), numSamples, seed, settings.get(0),
-            SampleEvaluationJob.defaultBlockSize(numSamples, latent), decoding, device.value);
+    CheckpointSweep.Request request =
+        new CheckpointSweep.Request(weights, config, numSamples, seed, device.value, decoding,
+            reference);
     ArrayNode records = JSON.createArrayNode();
     SparkContexts.Builder spark = SparkContexts.builder().appName("igspark evaluate");
     if (master != null) {
       spark.master(master);
     }
     try (JavaSparkContext sc = spark.start()) {
-      Measure measure =
-          latent
-              ? latentMeasure(reference, inception, decoding, driverDevice)
-              : fmnist(sc, reference, driverDevice);
+      CheckpointSweep sweep = CheckpointSweep.open(sc, request, settings.get(0), driverDevice);
       out.printf("%-9s %-6s %-6s %-9s %-11s %-9s %-11s %s%n", "sampler", "steps", "shift",
-          "ig-scale", "ig-interval", "cfg-scale", "cfg-interval", measure.header());
+          "ig-scale", "ig-interval", "cfg-scale", "cfg-interval", header(latent));
       for (SamplerSpec s : settings) {
-        SampleEvaluationJob.Result r = SampleEvaluationJob.run(sc, base.with(s));
-        EvalRecord rec = measure.record(r, s);
+        CheckpointSweep.Measured m = sweep.measure(s, saveSamples != null);
+        EvalRecord rec = m.record();
         out.printf(
             Locale.ROOT, "%-9s %-6d %-6s %-9s %-11s %-9s %-11s %s%n", s.sampler().configName(),
             s.steps(), s.timestepShift(), s.igScale(), s.igInterval(), s.cfgScale(),
-            s.cfgInterval(), measure.row(rec));
+            s.cfgInterval(), row(latent, rec));
         out.flush();
         ObjectNode tree = MetricsJson.tree(rec);
         tree.remove("step"); // a checkpoint file has none: it names the checkpoint instead
         tree.put("checkpoint", weights.toString());
         records.add(tree);
+        if (saveSamples != null) {
+          Npy.write(saveSamples, HostTensor.ofFloats(new long[] {numSamples, config.inChannels(),
+              config.inputSize(), config.inputSize()}, m.samples()));
+          out.println("samples written to " + saveSamples);
+        }
       }
     }
     int dim = latent ? TorchScriptInception.POOL_DIM : FmnistCnn.FEATURES;
@@ -177,75 +178,21 @@ final class CheckpointSampling {
     return 0;
   }
 
-  /** How one setting's samples become a record and a table row. */
-  private interface Measure {
-    String header();
-
-    EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting);
-
-    String row(EvalRecord record);
+  private static String header(boolean latent) {
+    return latent
+        ? String.format("%20s %20s %12s", "FID", "sFID", "IS")
+        : String.format("%20s %17s", "FD-FMNIST", "classifier score");
   }
 
-  private Measure fmnist(JavaSparkContext sc, Path reference, Device device) {
-    FrechetDistance fd;
-    String sha;
-    try (FmnistFeatures features = FmnistFeatures.ofDefault(device)) {
-      FmnistImages real = FmnistImages.load(reference.toString(), sc.hadoopConfiguration());
-      fd = FrechetDistance.against(
-          features.summarize(real.pixels(), real.count()).features().gaussian());
-      sha = features.sha256();
+  private static String row(boolean latent, EvalRecord rec) {
+    if (!latent) {
+      return String.format(Locale.ROOT, "%20.12g %17.6f", rec.value(), rec.classifierScore());
     }
-    return new Measure() {
-      @Override
-      public String header() {
-        return String.format("%20s %17s", "FD-FMNIST", "classifier score");
-      }
-
-      @Override
-      public EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting) {
-        return CheckpointEvaluation.record(
-            -1, setting, fd.to(r.pool().gaussian()).value(), r.score().mean(), numSamples, sha,
-            null);
-      }
-
-      @Override
-      public String row(EvalRecord rec) {
-        return String.format(Locale.ROOT, "%20.12g %17.6f", rec.value(), rec.classifierScore());
-      }
-    };
-  }
-
-  private Measure latentMeasure(
-      Path reference, Path inception, LatentDecoding decoding, Device device) {
-    EvaluationSide ref;
-    try (TorchScriptInception net =
-        TorchScriptInception.load(inception, inception.toString(), device)) {
-      ref = ReferenceBatch.load(reference, net);
-    }
-    FrechetDistance pool = FrechetDistance.against(ref.pool());
-    FrechetDistance spatial = ref.spatial() != null ? FrechetDistance.against(ref.spatial()) : null;
-    return new Measure() {
-      @Override
-      public String header() {
-        return String.format("%20s %20s %12s", "FID", "sFID", "IS");
-      }
-
-      @Override
-      public EvalRecord record(SampleEvaluationJob.Result r, SamplerSpec setting) {
-        MetricsReport report =
-            Evaluation.compare(ref, r.sampleSide(weights.toString()), pool, spatial, null);
-        return CheckpointEvaluation.latentRecord(-1, setting, report, numSamples, decoding, null);
-      }
-
-      @Override
-      public String row(EvalRecord rec) {
-        return String.format(Locale.ROOT, "%20.12g %20s %12s", rec.value(),
-            rec.sfid() != null ? String.format(Locale.ROOT, "%.12g", rec.sfid()) : "n/a",
-            rec.inceptionScore() != null
-                ? String.format(Locale.ROOT, "%.6f", rec.inceptionScore())
-                : "n/a");
-      }
-    };
+    return String.format(Locale.ROOT, "%20.12g %20s %12s", rec.value(),
+        rec.sfid() != null ? String.format(Locale.ROOT, "%.12g", rec.sfid()) : "n/a",
+        rec.inceptionScore() != null
+            ? String.format(Locale.ROOT, "%.6f", rec.inceptionScore())
+            : "n/a");
   }
 
   private LatentDecoding decoding(ModelConfig config, Path inception) {
@@ -264,19 +211,6 @@ final class CheckpointSampling {
     return LatentDecoding.check(
         vaeDecoder, inception, manifest.normalization(), Uint8Convention.parse("--uint8", uint8),
         new int[] {config.inChannels(), config.inputSize(), config.inputSize()});
-  }
-
-  /** The executors read safetensors; a .pt file is converted once on the driver. */
-  private Path asSafetensors(ModelConfig config) throws IOException {
-    if (weights.toString().endsWith(".safetensors")) {
-      return weights;
-    }
-    Path converted = Files.createTempFile("igspark-eval-", ".safetensors");
-    converted.toFile().deleteOnExit();
-    try (OutputStream o = Files.newOutputStream(converted)) {
-      ModelCheckpoints.exportSafetensors(config, ModelCheckpoints.load(weights), o);
-    }
-    return converted;
   }
 
   /** Every setting to measure: the options' spec, or each combination of the sweep over it. */

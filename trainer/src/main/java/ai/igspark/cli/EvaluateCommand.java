@@ -97,6 +97,7 @@ final class EvaluateCommand implements Callable<Integer> {
             checkpoint.source.modelConfigFile};
     OutputGuard.check("--output", output, inputs);
     OutputGuard.check("--save-stats", saveStats, inputs);
+    OutputGuard.check("--save-samples", checkpoint.saveSamples, inputs);
     if (sampled) {
       return checkpoint.run(reference, inception, output, spec.commandLine().getOut(), device);
     }

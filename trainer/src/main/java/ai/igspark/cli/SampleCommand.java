@@ -67,8 +67,11 @@ final class SampleCommand implements Callable<Integer> {
 
   @Mixin SamplerOptions sampling;
 
-  @Option(names = "--batch-size", defaultValue = "64", description = "Samples per batch.")
-  int batchSize;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Samples per model call (default: ${DEFAULT-VALUE}, that of evaluate"
+          + " --checkpoint and in-training evaluation: a model call's last bits can depend on its"
+          + " batch, so only at the same batch size are the samples bitwise theirs).")
+  int batchSize = CheckpointSampler.BATCH;
 
   @Option(names = "--output", description = "Final latents, float32 .npy [N,C,H,W].")
   Path output;

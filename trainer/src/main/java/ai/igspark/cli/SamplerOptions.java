@@ -23,8 +23,8 @@ final class SamplerOptions {
   String steps;
 
   @Option(names = "--timestep-shift", paramLabel = "S",
-      description = "LightningDiT's timestep shift, > 0; 1 = none (default); ODE samplers only"
-          + " (LightningDiT uses 0.3).")
+      description = "LightningDiT's timestep shift, > 0; 1 = none (default); ODE samplers only,"
+          + " sde-em keeps SiT's grid (LightningDiT uses 0.3).")
   String timestepShift;
 
   @Option(names = "--ig-scale", paramLabel = "W",
@@ -32,8 +32,8 @@ final class SamplerOptions {
   String igScale;
 
   @Option(names = "--ig-interval", paramLabel = "LO,HI",
-      description = "Where IG applies, in SiT time (t = 1 is noise), LO,HI or LO:HI with"
-          + " 0 <= LO <= HI <= 1; default 0,1 (all t).")
+      description = "Where IG applies, a closed interval in SiT time (t = 1 is noise), LO,HI or"
+          + " LO:HI with 0 <= LO <= HI <= 1; default 0,1 (all t).")
   String igInterval;
 
   @Option(names = "--cfg-scale", paramLabel = "W",
@@ -41,7 +41,8 @@ final class SamplerOptions {
   String cfgScale;
 
   @Option(names = "--cfg-interval", paramLabel = "LO,HI",
-      description = "Where CFG applies, in SiT time, as --ig-interval; default 0,0.7 (SiT).")
+      description = "Where CFG applies, in SiT time, as --ig-interval; default 0,0.7 (SiT)."
+          + " LightningDiT's CFG from its t >= 0.19 (t = 0 noise) is 0,0.81.")
   String cfgInterval;
 
   /** {@code base} with the options given, labelled {@code labels}, checked as a whole. */

@@ -18,9 +18,26 @@ import java.util.function.IntConsumer;
 
 /**
  * A model loaded from weights, ready to sample in batches. Noise is keyed by sample index (see
- * {@link KeyedNoise}), so sample i is the same whatever the batch size or how samples are split.
+ * {@link KeyedNoise}), and batches are cut at multiples of the batch size in the sample index, so
+ * sample i is the same however the samples are split into calls (blocks, executors), bit for bit,
+ * as long as the batch size is the same: a model call's last bits can depend on its batch (kernels
+ * are chosen by shape), so {@code igspark sample}, {@code evaluate --checkpoint} and in-training
+ * evaluation all use {@link #BATCH}.
  */
 public final class CheckpointSampler implements AutoCloseable {
+  /** Samples per model call of every sampling path (the default of {@code sample --batch-size}). */
+  public static final int BATCH = 32;
+
+  /** Receives each batch of samples as it is drawn. */
+  @FunctionalInterface
+  public interface BatchSink {
+    /**
+     * @param offset the batch's first sample, counted from the call's {@code first}
+     * @param samples its final samples, NCHW floats
+     */
+    void accept(int offset, int count, float[] samples);
+  }
+
   private final ModelConfig config;
   private final NDManager manager;
   private final IgDiT model;
@@ -69,13 +86,40 @@ public final class CheckpointSampler implements AutoCloseable {
       float[] initialNoise,
       int batchSize,
       IntConsumer progress) {
+    int per = Math.toIntExact(sampleShape().size());
+    float[] out = new float[labels.length * per];
+    sampleBatches(plan, seed, first, labels, initialNoise, batchSize, (offset, count, x) -> {
+      System.arraycopy(x, 0, out, offset * per, count * per);
+      if (progress != null) {
+        progress.accept(offset + count);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * As {@link #sample}, handing each batch to {@code sink} in order instead of keeping them. A
+   * batch holds the samples whose indices share {@code index / batchSize}, so a range starting off
+   * a multiple of {@code batchSize} begins with a short batch.
+   */
+  public void sampleBatches(
+      SamplingPlan plan,
+      long seed,
+      long first,
+      long[] labels,
+      float[] initialNoise,
+      int batchSize,
+      BatchSink sink) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size " + batchSize + " < 1");
+    }
     int n = labels.length;
     int per = Math.toIntExact(sampleShape().size());
-    float[] out = new float[n * per];
     KeyedNoise keyed = new KeyedNoise(seed);
     try (GradModeOff off = new GradModeOff()) {
-      for (int start = 0; start < n; start += batchSize) {
-        int b = Math.min(batchSize, n - start);
+      int b;
+      for (int start = 0; start < n; start += b) {
+        b = (int) Math.min(n - start, batchSize - Math.floorMod(first + start, (long) batchSize));
         try (NDManager batch = manager.newSubManager()) {
           long[] idx = new long[b];
           for (int i = 0; i < b; i++) {
@@ -89,14 +133,10 @@ public final class CheckpointSampler implements AutoCloseable {
                       Arrays.copyOfRange(initialNoise, start * per, (start + b) * per),
                       new Shape(b).addAll(sampleShape()));
           NDArray x = plan.run(sitNet, config.nullClass(), x0, y, keyed.stream(idx));
-          System.arraycopy(x.toFloatArray(), 0, out, start * per, b * per);
-        }
-        if (progress != null) {
-          progress.accept(start + b);
+          sink.accept(start, b, x.toFloatArray());
         }
       }
     }
-    return out;
   }
 
   @Override

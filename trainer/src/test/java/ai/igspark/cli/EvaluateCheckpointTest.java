@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EvaluateCheckpointTest {
   @TempDir Path dir;
 
-  private static ModelConfig pixelModel() {
+  /** A 1×32×32 pixel model of 10 classes, the shape FD-FMNIST measures. */
+  static ModelConfig pixelModel() {
     return ModelConfig.fromTree(
         Map.of(
             "family", "sit", "input_size", 32, "in_channels", 1, "patch_size", 8,
@@ -42,6 +43,11 @@ class EvaluateCheckpointTest {
   }
 
   private Path realImages() {
+    return realImages(dir);
+  }
+
+  /** 200 noisy 1×32×32 images of 10 classes under {@code dir}/real: an FD-FMNIST reference. */
+  static Path realImages(Path dir) {
     SplittableRandom rng = new SplittableRandom(1);
     String uri = dir.resolve("real").toString();
     DatasetWriter w =
@@ -97,6 +103,16 @@ class EvaluateCheckpointTest {
             dir.toString(), "--sweep", "temperature=1,2");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--sweep: 'temperature=1,2'"), r.err());
+  }
+
+  @Test
+  void savingTheSamplesOfASweepIsRefused() throws Exception {
+    CliRun r =
+        CliRun.of(
+            "evaluate", "--checkpoint", weights().toString(), "--reference", dir.toString(),
+            "--sweep", "ig-scale=1.0,1.5", "--save-samples", dir.resolve("s.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--save-samples: writes the samples of one setting"), r.err());
   }
 
   @Test

@@ -79,7 +79,12 @@ public final class CheckpointEvaluation {
         : evaluateFmnist(sc, dir, step, emaUri);
   }
 
-  private SampleEvaluationJob.Spec spec(String emaUri, int blockSize, LatentDecoding decoding) {
+  /**
+   * The sampling job this evaluation runs on the EMA weights at {@code emaUri}: {@code eval:}'s
+   * sampler spec, sample count and seed; {@code decoding} null for pixel models.
+   */
+  public SampleEvaluationJob.Spec spec(String emaUri, LatentDecoding decoding) {
+    int blockSize = SampleEvaluationJob.defaultBlockSize(eval.numSamples(), decoding != null);
     return new SampleEvaluationJob.Spec(
         modelJson, emaUri, eval.numSamples(), eval.seed(), eval.samplerSpec(), blockSize,
         decoding,
@@ -99,8 +104,7 @@ public final class CheckpointEvaluation {
         extractorSha256 = features.sha256();
       }
     }
-    SampleEvaluationJob.Spec spec =
-        spec(emaUri, SampleEvaluationJob.defaultBlockSize(eval.numSamples(), false), null);
+    SampleEvaluationJob.Spec spec = spec(emaUri, null);
     SampleEvaluationJob.Result result = SampleEvaluationJob.run(sc, spec);
     double fd = reference.to(result.pool().gaussian()).value();
 
@@ -148,8 +152,7 @@ public final class CheckpointEvaluation {
       }
       decoding = d;
     }
-    SampleEvaluationJob.Spec spec =
-        spec(emaUri, SampleEvaluationJob.defaultBlockSize(eval.numSamples(), true), decoding);
+    SampleEvaluationJob.Spec spec = spec(emaUri, decoding);
     SampleEvaluationJob.Result result = SampleEvaluationJob.run(sc, spec);
     MetricsReport report =
         Evaluation.compare(

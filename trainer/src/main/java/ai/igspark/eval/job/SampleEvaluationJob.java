@@ -55,8 +55,11 @@ import org.apache.spark.api.java.JavaSparkContext;
  * decoder, uint8, TorchScript Inception (FID, sFID, IS).
  */
 public final class SampleEvaluationJob {
-  /** Samples per model call inside a block; the block's results do not depend on it. */
-  static final int SAMPLE_BATCH = 32;
+  /**
+   * Samples per model call, that of every sampling path ({@link CheckpointSampler#BATCH}); blocks
+   * are multiples of it, so a block's batches are those {@code igspark sample} cuts.
+   */
+  static final int SAMPLE_BATCH = CheckpointSampler.BATCH;
   /** At most this many blocks for Inception-size features (see {@link #defaultBlockSize}). */
   static final int MAX_INCEPTION_BLOCKS = 16;
   /** Images of block 0 kept for a preview grid (latent path). */
@@ -116,13 +119,16 @@ public final class SampleEvaluationJob {
    * @param score IS from Inception logits, or the classifier score; null without logits
    * @param loads how many times a task loaded weights and extractor (one per partition)
    * @param preview uint8 NCHW images of the first samples (latent path), else null
+   * @param samples the model's samples themselves (NCHW floats, before any decoding, in sample
+   *     order) when the job was asked to keep them, else null
    */
   public record Result(
       FeatureStatistics pool,
       FeatureStatistics spatial,
       InceptionScore.Result score,
       int loads,
-      ImageBatch preview) {
+      ImageBatch preview,
+      float[] samples) {
 
     /** The sample side of a comparison: statistics and IS, no per-sample features. */
     public EvaluationSide sampleSide(String source) {
@@ -144,23 +150,34 @@ public final class SampleEvaluationJob {
       double[] spatial,
       InceptionScore.ChunkSums[] score,
       int loads,
-      ImageBatch preview)
+      ImageBatch preview,
+      float[] samples)
       implements Serializable {}
 
   private SampleEvaluationJob() {}
 
   /**
-   * Samples per block: 100 for the classifier's 128-d features; for Inception at most {@link
-   * #MAX_INCEPTION_BLOCKS} blocks, since one block's statistics are (2048² + 2023²)/2 doubles
-   * (33 MB) on the driver.
+   * Samples per block, a multiple of {@link #SAMPLE_BATCH}: 128 for the classifier's 128-d
+   * features; for Inception at most {@link #MAX_INCEPTION_BLOCKS} blocks, since one block's
+   * statistics are (2048² + 2023²)/2 doubles (33 MB) on the driver.
    */
   public static int defaultBlockSize(int numSamples, boolean inception) {
-    return inception
-        ? Math.max(SAMPLE_BATCH, (numSamples + MAX_INCEPTION_BLOCKS - 1) / MAX_INCEPTION_BLOCKS)
-        : 100;
+    if (!inception) {
+      return 4 * SAMPLE_BATCH;
+    }
+    int perBlock = (numSamples + MAX_INCEPTION_BLOCKS - 1) / MAX_INCEPTION_BLOCKS;
+    return Math.max(1, (perBlock + SAMPLE_BATCH - 1) / SAMPLE_BATCH) * SAMPLE_BATCH;
   }
 
   public static Result run(JavaSparkContext sc, Spec spec) {
+    return run(sc, spec, false);
+  }
+
+  /**
+   * As {@link #run(JavaSparkContext, Spec)}; with {@code keepSamples} the samples themselves come
+   * back too ({@link Result#samples}: {@code evaluate --save-samples}), collected on the driver.
+   */
+  public static Result run(JavaSparkContext sc, Spec spec, boolean keepSamples) {
     ModelConfig config = model(spec);
     if (spec.decoding() == null
         && (config.inChannels() != 1 || config.inputSize() != FmnistCnn.IMAGE_SIZE)) {
@@ -191,7 +208,7 @@ public final class SampleEvaluationJob {
     List<Part> parts =
         new ArrayList<>(
             sc.parallelize(ids, partitions)
-                .mapPartitions(it -> evaluateBlocks(spec, hadoop, it).iterator())
+                .mapPartitions(it -> evaluateBlocks(spec, hadoop, it, keepSamples).iterator())
                 .collect());
     parts.sort((a, b) -> Integer.compare(a.block(), b.block()));
     return merge(parts);
@@ -204,6 +221,13 @@ public final class SampleEvaluationJob {
     InceptionScore score = null;
     int loads = 0;
     ImageBatch preview = null;
+    boolean kept = !parts.isEmpty() && parts.get(0).samples() != null;
+    int keptLength = 0;
+    for (Part p : parts) {
+      keptLength += kept ? p.samples().length : 0;
+    }
+    float[] samples = kept ? new float[keptLength] : null;
+    int at = 0;
     for (int i = 0; i < parts.size(); i++) {
       Part p = parts.get(i);
       parts.set(i, null); // lets each block's statistics go once merged
@@ -217,8 +241,13 @@ public final class SampleEvaluationJob {
       }
       loads += p.loads();
       preview = p.preview() != null ? p.preview() : preview;
+      if (kept) {
+        System.arraycopy(p.samples(), 0, samples, at, p.samples().length);
+        at += p.samples().length;
+      }
     }
-    return new Result(pool, spatial, score != null ? score.result() : null, loads, preview);
+    return new Result(
+        pool, spatial, score != null ? score.result() : null, loads, preview, samples);
   }
 
   private static FeatureStatistics mergeInto(FeatureStatistics into, double[] packed) {
@@ -230,7 +259,8 @@ public final class SampleEvaluationJob {
   }
 
   /** One partition: loads weights and extractor once, then evaluates its blocks in order. */
-  static List<Part> evaluateBlocks(Spec spec, HadoopConfiguration hadoop, Iterator<Integer> blocks)
+  static List<Part> evaluateBlocks(
+      Spec spec, HadoopConfiguration hadoop, Iterator<Integer> blocks, boolean keepSamples)
       throws IOException {
     LoopbackOnly.apply();
     List<Part> out = new ArrayList<>();
@@ -245,7 +275,8 @@ public final class SampleEvaluationJob {
         SampleFeatures features = SampleFeatures.open(spec, config, device)) {
       int loads = 1;
       while (blocks.hasNext()) {
-        out.add(evaluateBlock(spec, config, sampler, features, blocks.next(), loads));
+        out.add(
+            evaluateBlock(spec, config, sampler, features, blocks.next(), loads, keepSamples));
         loads = 0;
       }
     }
@@ -254,7 +285,7 @@ public final class SampleEvaluationJob {
 
   private static Part evaluateBlock(
       Spec spec, ModelConfig config, CheckpointSampler sampler, SampleFeatures features,
-      int block, int loads) {
+      int block, int loads, boolean keepSamples) {
     int first = block * spec.blockSize();
     int n = Math.min(spec.blockSize(), spec.numSamples() - first);
     LabelPlan labels = labelPlan(spec, config);
@@ -263,40 +294,45 @@ public final class SampleEvaluationJob {
         features.spatialDim() > 0 ? FeatureStatistics.create(features.spatialDim()) : null;
     InceptionScore.Partial score =
         features.logits() ? new InceptionScore.Partial(first, InceptionScore.ADM_SPLIT_SIZE) : null;
-    ImageBatch preview = null;
-    for (int start = 0; start < n; start += SAMPLE_BATCH) {
-      int b = Math.min(SAMPLE_BATCH, n - start);
-      float[] samples =
-          sampler.sample(spec.plan(), spec.seed(), first + start,
-              labels.labels(first + start, b), null, b, null);
-      SampleFeatures.Extracted e = features.extract(samples, b);
-      pool.add(e.features().pool(), b);
-      if (spatial != null) {
-        spatial.add(e.features().spatial(), b);
-      }
-      if (score != null) {
-        score.addLogits(e.features().logits(), b);
-      }
-      if (first + start == 0 && e.images() != null) {
-        ImageBatch im = e.images();
-        int k = Math.min(PREVIEW, b);
-        preview =
-            new ImageBatch(
-                Arrays.copyOf(im.pixels(), k * 3 * im.height() * im.width()), k,
-                im.height(), im.width(), ImageBatch.Layout.NCHW);
-      }
-    }
+    ImageBatch[] preview = {null};
+    int per = Math.toIntExact(sampler.sampleShape().size());
+    float[] kept = keepSamples ? new float[n * per] : null;
+    sampler.sampleBatches(
+        spec.plan(), spec.seed(), first, labels.labels(first, n), null, SAMPLE_BATCH,
+        (start, b, samples) -> {
+          if (kept != null) {
+            // Before extraction: the latent path un-normalises the samples in place.
+            System.arraycopy(samples, 0, kept, start * per, b * per);
+          }
+          SampleFeatures.Extracted e = features.extract(samples, b);
+          pool.add(e.features().pool(), b);
+          if (spatial != null) {
+            spatial.add(e.features().spatial(), b);
+          }
+          if (score != null) {
+            score.addLogits(e.features().logits(), b);
+          }
+          if (first + start == 0 && e.images() != null) {
+            ImageBatch im = e.images();
+            int k = Math.min(PREVIEW, b);
+            preview[0] =
+                new ImageBatch(
+                    Arrays.copyOf(im.pixels(), k * 3 * im.height() * im.width()), k,
+                    im.height(), im.width(), ImageBatch.Layout.NCHW);
+          }
+        });
     return new Part(
         block, n, pool.toArray(), spatial != null ? spatial.toArray() : null,
         score != null ? score.sums().toArray(new InceptionScore.ChunkSums[0])
             : new InceptionScore.ChunkSums[0],
-        loads, preview);
+        loads, preview[0], kept);
   }
 
   /** Evaluates blocks {@code ids} in this JVM, as one partition would (tests, benchmarks). */
   static Result runHere(Spec spec, Configuration conf, List<Integer> ids) throws IOException {
     return merge(
-        new ArrayList<>(evaluateBlocks(spec, new HadoopConfiguration(conf), ids.iterator())));
+        new ArrayList<>(
+            evaluateBlocks(spec, new HadoopConfiguration(conf), ids.iterator(), false)));
   }
 
   /** All {@code spec.numSamples()} samples on this JVM (small sets, e.g. a sample grid). */
