@@ -3,12 +3,15 @@
 # distribution needed): one Master and N Workers, every listener bound to 127.0.0.1.
 #
 #   start-loopback-cluster.sh --dir DIR [--workers 2] [--worker-cores 1] [--worker-memory 1g]
-#       [--master-port 0] [--master-webui-port 0] [--spark-home DIR] [--jars-from DIR]
-#       [--timeout 120]
+#       [--worker-gpus 0] [--master-port 0] [--master-webui-port 0] [--spark-home DIR]
+#       [--jars-from DIR] [--timeout 120]
 #   start-loopback-cluster.sh --dir DIR --add-worker [--worker-cores 1] [--worker-memory 1g]
+#       [--worker-gpus 0]
 #
 # --add-worker starts one more Worker for the running cluster in DIR (as when a node comes back)
-# and counts it in cluster.env's WORKERS.
+# and counts it in cluster.env's WORKERS. --worker-gpus N declares N GPUs (addresses 0..N-1) on
+# every Worker for Spark's scheduling only: nothing checks that they exist, so tests of resource
+# profiles run on CPU machines.
 #
 # Port 0 means "any free port" (read back from the logs). DIR receives logs/, pids/ (one file per
 # JVM we started; stop-loopback-cluster.sh kills exactly those), work/worker-<i>/ (executor work
@@ -29,6 +32,7 @@ dir=""
 workers=2
 worker_cores=1
 worker_memory=1g
+worker_gpus=0
 master_port=0
 master_webui_port=0
 spark_home="$IGSPARK_HOME/trainer/target/spark-home"
@@ -37,13 +41,14 @@ timeout=120
 daemon_heap=512m
 add_worker=false
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
     --workers) workers="$2"; shift 2 ;;
     --worker-cores) worker_cores="$2"; shift 2 ;;
     --worker-memory) worker_memory="$2"; shift 2 ;;
+    --worker-gpus) worker_gpus="$2"; shift 2 ;;
     --master-port) master_port="$2"; shift 2 ;;
     --master-webui-port) master_webui_port="$2"; shift 2 ;;
     --spark-home) spark_home="$2"; shift 2 ;;
@@ -55,7 +60,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ -n "$dir" ]] || { echo "start-loopback-cluster: --dir is required" >&2; usage; }
-for n in "$workers" "$worker_cores" "$master_port" "$master_webui_port" "$timeout"; do
+for n in "$workers" "$worker_cores" "$worker_gpus" "$master_port" "$master_webui_port" "$timeout"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "start-loopback-cluster: '$n' is not a number" >&2; exit 2; }
 done
 [[ "$workers" -ge 1 ]] || { echo "start-loopback-cluster: --workers must be >= 1" >&2; exit 2; }
@@ -167,8 +172,19 @@ await_log() {
   return 1
 }
 
+worker_gpu_conf=()
+if [[ "$worker_gpus" -gt 0 ]]; then
+  addresses="$(seq -s '", "' 0 $((worker_gpus - 1)))"
+  printf '#!/usr/bin/env bash\necho '"'"'{"name": "gpu", "addresses": ["%s"]}'"'"'\n' "$addresses" \
+    >"$dir/declared-gpus.sh"
+  chmod +x "$dir/declared-gpus.sh"
+  worker_gpu_conf=(-Dspark.worker.resource.gpu.amount="$worker_gpus"
+                   -Dspark.worker.resource.gpu.discoveryScript="$dir/declared-gpus.sh")
+fi
+
 # Starts Worker $1 for the Master at $2.
 start_worker() {
+  local daemon_conf=("${daemon_conf[@]}" "${worker_gpu_conf[@]}")
   mkdir -p "$dir/work/worker-$1"
   start_daemon "worker-$1" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 \
     --port 0 --webui-port 0 --cores "$worker_cores" --memory "$worker_memory" \

@@ -3,12 +3,15 @@ package ai.igspark.cli;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.Normalization;
 import ai.igspark.data.ingest.ImageFolderIngestJob;
+import ai.igspark.spark.StageProfiles;
 import ai.igspark.tensorfile.DType;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -109,7 +112,10 @@ final class PrepareImageFolderCommand implements Callable<Integer> {
     ImageFolderIngestJob.Result r;
     try (JavaSparkContext sc = new JavaSparkContext(conf);
         ProgressDisplay progress = ProgressDisplay.onStderr(spec)) {
-      r = ImageFolderIngestJob.run(sc, o, new Configuration(), progress);
+      // The encoder runs on the CPU (TorchScriptVae), so its tasks hold no GPU.
+      Optional<ResourceProfile> profile = StageProfiles.of(sc).ingestion(false);
+      r = ImageFolderIngestJob.run(sc, o, new Configuration(), progress,
+          profile.isEmpty() ? null : StageProfiles.registered(sc, profile));
     }
     spec.commandLine().getOut().printf(
         "%s: %d latents %s, %d classes, %d shard(s), %d file(s) skipped%s, %.1f s%n",

@@ -92,8 +92,10 @@ public final class SegmentJob {
       RankSpec spec = new RankSpec(runId, segment, worldSize, nonce, cpuReplicas,
           metrics.endpoint(), connectTimeout.toMillis());
       List<Integer> ranks = IntStream.range(0, worldSize).boxed().toList();
-      RDD<RankResult<R>> stage = sc.parallelize(ranks, worldSize).rdd().barrier()
-          .mapPartitions(new RankFunction<>(spec, task), false, RankFunction.tag());
+      RDD<RankResult<R>> stage = StageProfiles.apply(sc,
+          sc.parallelize(ranks, worldSize).rdd().barrier()
+              .mapPartitions(new RankFunction<>(spec, task), false, RankFunction.tag()),
+          StageProfiles.of(sc).training());
       JavaFutureAction<List<RankResult<R>>> future =
           new JavaRDD<>(stage, RankFunction.<R>tag()).collectAsync();
       List<RankResult<R>> results = new ArrayList<>(awaitResults(future));
@@ -102,12 +104,15 @@ public final class SegmentJob {
     }
   }
 
-  /** Task slots the cluster offers now: what Spark's own barrier check counts (SPARK-24819). */
+  /**
+   * Training task slots the cluster offers now: what Spark's own barrier check counts
+   * (SPARK-24819) for the training stage's resource profile ({@link StageProfiles#training}).
+   */
   public static int availableSlots(JavaSparkContext sc) {
     SparkContext context = sc.sc();
-    // maxNumConcurrentTasks and resourceProfileManager are private[spark] in Scala but public in
-    // bytecode; no public API counts slots per resource profile (igspark pins Spark 4.2.0).
-    ResourceProfile profile = context.resourceProfileManager().defaultResourceProfile();
+    // maxNumConcurrentTasks is private[spark] in Scala but public in bytecode; no public API
+    // counts slots per resource profile (igspark pins Spark 4.2.0).
+    ResourceProfile profile = StageProfiles.registered(sc, StageProfiles.of(sc).training());
     return context.maxNumConcurrentTasks(profile);
   }
 

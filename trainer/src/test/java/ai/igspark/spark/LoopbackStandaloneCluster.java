@@ -39,6 +39,8 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
 
   private int workers;
   private final String workerMemory;
+  private final int workerCores;
+  private final int workerGpus;
   private final Path projectDir;
   private Path dir;
   private String masterUrl;
@@ -47,16 +49,28 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
   private long startMillis;
   private Thread stopOnExit;
 
-  private LoopbackStandaloneCluster(int workers, String workerMemory) {
+  private LoopbackStandaloneCluster(int workers, String workerMemory, int workerCores,
+      int workerGpus) {
     this.workers = workers;
     this.workerMemory = workerMemory;
+    this.workerCores = workerCores;
+    this.workerGpus = workerGpus;
     this.projectDir = Path.of(System.getProperty("igspark.project.dir", "..")).toAbsolutePath()
         .normalize();
   }
 
   /** A cluster of {@code workers} Workers with 1 core and {@code workerMemory} each. */
   public static LoopbackStandaloneCluster withWorkers(int workers, String workerMemory) {
-    return new LoopbackStandaloneCluster(workers, workerMemory);
+    return new LoopbackStandaloneCluster(workers, workerMemory, 1, 0);
+  }
+
+  /**
+   * Workers of {@code cores} cores and {@code gpus} declared GPUs each (addresses 0..gpus-1, for
+   * Spark's scheduling only: nothing checks that they exist).
+   */
+  public static LoopbackStandaloneCluster withGpuWorkers(
+      int workers, String workerMemory, int cores, int gpus) {
+    return new LoopbackStandaloneCluster(workers, workerMemory, cores, gpus);
   }
 
   public String masterUrl() {
@@ -104,7 +118,8 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
     Runtime.getRuntime().addShutdownHook(stopOnExit);
     long start = System.nanoTime();
     runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--workers",
-        Integer.toString(workers), "--worker-memory", workerMemory);
+        Integer.toString(workers), "--worker-memory", workerMemory, "--worker-cores",
+        Integer.toString(workerCores), "--worker-gpus", Integer.toString(workerGpus));
     // The file, not the script's stdout: anything else printed there (Maven's ANSI resets, once)
     // would corrupt the first key and leave the tests on a silent local[1] master.
     Properties cluster = new Properties();
@@ -133,12 +148,14 @@ public final class LoopbackStandaloneCluster implements BeforeAllCallback, After
   }
 
   /**
-   * Starts one more Worker with 1 core and this cluster's worker memory (a node coming back) and
-   * waits until the Master lists it ALIVE; the stop at the end stops it with the others.
+   * Starts one more Worker with this cluster's worker cores, memory and declared GPUs (a node
+   * coming back) and waits until the Master lists it ALIVE; the stop at the end stops it with
+   * the others.
    */
   public void addWorker() throws IOException, InterruptedException {
     runScript("start-loopback-cluster.sh", "--dir", dir.toString(), "--add-worker",
-        "--worker-memory", workerMemory);
+        "--worker-memory", workerMemory, "--worker-cores", Integer.toString(workerCores),
+        "--worker-gpus", Integer.toString(workerGpus));
     workers++;
     awaitAliveWorkers();
   }

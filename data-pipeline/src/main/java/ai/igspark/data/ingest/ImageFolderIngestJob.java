@@ -39,6 +39,7 @@ import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
@@ -105,6 +106,12 @@ public final class ImageFolderIngestJob {
 
   public static Result run(
       JavaSparkContext sc, Options o, Configuration conf, Progress progress) {
+    return run(sc, o, conf, progress, null);
+  }
+
+  /** As above, the encoding stage on {@code profile} (stage-level scheduling); null: default. */
+  public static Result run(JavaSparkContext sc, Options o, Configuration conf, Progress progress,
+      ResourceProfile profile) {
     if (o.latentShape().length != 3) {
       throw new InvalidInputException(
           "latent shape must be C,H,W, got " + Arrays.toString(o.latentShape()));
@@ -169,7 +176,8 @@ public final class ImageFolderIngestJob {
         items.size());
     try {
       JavaFutureAction<List<TaskResult>> job =
-          sc.parallelize(slices, slices.size())
+          (profile == null ? sc.parallelize(slices, slices.size())
+                  : sc.parallelize(slices, slices.size()).withResources(profile))
               .mapPartitionsWithIndex(
                   (index, it) -> Collections.singletonList(task.run(index, it)).iterator(), true)
               .collectAsync();

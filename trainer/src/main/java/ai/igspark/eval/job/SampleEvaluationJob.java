@@ -23,6 +23,7 @@ import ai.igspark.eval.fmnist.FmnistCnn;
 import ai.igspark.eval.fmnist.FmnistFeatures;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.spark.DeviceAssignment;
+import ai.igspark.spark.StageProfiles;
 import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.tensorfile.SafetensorsFile;
 import java.io.IOException;
@@ -207,7 +208,8 @@ public final class SampleEvaluationJob {
     int partitions = Math.max(1, Math.min(blocks, sc.defaultParallelism()));
     List<Part> parts =
         new ArrayList<>(
-            sc.parallelize(ids, partitions)
+            StageProfiles.apply(sc, sc.parallelize(ids, partitions),
+                    StageProfiles.of(sc).evaluation(ComputeDevice.TASK.equals(spec.device())))
                 .mapPartitions(it -> evaluateBlocks(spec, hadoop, it, keepSamples).iterator())
                 .collect());
     parts.sort((a, b) -> Integer.compare(a.block(), b.block()));
