@@ -64,7 +64,8 @@ class ExecutorPodTemplateTest {
 
     SparkPod read = pods.loadTemplate(template, profileConf());
     assertEquals(name, read.container().getName());
-    assertEquals(List.of(), read.pod().getSpec().getContainers(), "containers besides the executor's");
+    assertEquals(List.of(), read.pod().getSpec().getContainers(),
+        "containers besides the executor's");
   }
 
   @Test
@@ -116,7 +117,8 @@ class ExecutorPodTemplateTest {
     Path templateFile = tmp.resolve("executor-template.yaml");
     YAML.writeValue(templateFile.toFile(), executorSpec.get("template"));
     Map<String, String> properties = new LinkedHashMap<>();
-    spec.get("sparkConf").fields().forEachRemaining(f -> properties.put(f.getKey(), f.getValue().asText()));
+    spec.get("sparkConf").fields()
+        .forEachRemaining(f -> properties.put(f.getKey(), f.getValue().asText()));
     properties.put("spark.kubernetes.container.image", spec.get("image").asText());
     properties.put("spark.executor.cores", executorSpec.get("cores").asText());
     properties.put("spark.executor.memory", executorSpec.get("memory").asText());
@@ -179,7 +181,8 @@ class ExecutorPodTemplateTest {
   private static void assertDevShm(SparkPod pod) {
     VolumeMount mount = pod.container().getVolumeMounts().stream()
         .filter(m -> m.getMountPath().equals("/dev/shm")).findFirst()
-        .orElseThrow(() -> new AssertionError("no /dev/shm in " + pod.container().getVolumeMounts()));
+        .orElseThrow(() ->
+            new AssertionError("no /dev/shm in " + pod.container().getVolumeMounts()));
     Volume volume = pod.pod().getSpec().getVolumes().stream()
         .filter(v -> v.getName().equals(mount.getName())).findFirst()
         .orElseThrow(() -> new AssertionError("no volume " + mount.getName()));
