@@ -77,15 +77,20 @@ final class RankBatches {
     return globalBatch;
   }
 
-  /** Forward and backward of this rank's share of global step {@code step} on every replica. */
-  void accumulate(long step, ReplicaSet replicas) {
+  /**
+   * Forward and backward of this rank's share of global step {@code step} on every replica, each
+   * replica's micro-batches in order on its own thread of {@code threads}.
+   */
+  void accumulate(long step, ReplicaSet replicas, ReplicaThreads threads) {
     BatchSlice slice = sampler.rankSlice(step, rank, world);
     List<BatchSlice> parts = split(slice, replicas.size());
+    List<Runnable> work = new ArrayList<>();
     for (int r = 0; r < replicas.size(); r++) {
-      for (BatchSlice micro : chunks(parts.get(r), microBatch)) {
-        accumulate(replicas.get(r), micro);
-      }
+      TrainingState replica = replicas.get(r);
+      List<BatchSlice> micros = chunks(parts.get(r), microBatch);
+      work.add(() -> micros.forEach(micro -> accumulate(replica, micro)));
     }
+    threads.runAll(work);
   }
 
   /** One micro-batch on one replica; its arrays live in a sub-manager closed at the end. */

@@ -95,10 +95,11 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
     long step = startStep;
     boolean done = false;
     StopRequest stop = StopRequest.in(attemptUri, conf);
-    try (SegmentSync sync = SegmentSync.open(ctx, cfg, replicas, ringSecret)) {
+    try (SegmentSync sync = SegmentSync.open(ctx, cfg, replicas, ringSecret);
+        ReplicaThreads threads = ReplicaThreads.forReplicas(replicas.size())) {
       while (step < endStep) {
         long stepStart = System.nanoTime();
-        batches.accumulate(step, replicas);
+        batches.accumulate(step, replicas, threads);
         // Loss sums stay on the devices between log steps; every rank agrees which steps those
         // are, so the sums ride with the gradients there and are zeros otherwise. The stop
         // votes ride with them too: every rank sees the same total and stops after this step.

@@ -1,6 +1,5 @@
 package ai.igspark.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.LossTerms;
@@ -21,6 +19,7 @@ import ai.igspark.optim.GradientNorm;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.ParamOptimizer;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.GradScope;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -147,9 +146,9 @@ public final class TrainStep {
   private <T> T forwardBackward(NDArray x, NDArray y, LossDraws draws, int globalBatchSize,
       java.util.function.Function<LossTerms, T> read) {
     try (NDScope scope = new NDScope();
-        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        GradScope grad = new GradScope()) {
       LossTerms terms = loss.compute(sitNet, x, y, draws, globalBatchSize);
-      collector.backward(terms.total());
+      grad.backward(terms.total());
       return read.apply(terms);
     }
   }
