@@ -553,10 +553,13 @@ public record RunConfig(
    * checked by the same parser as {@code igspark sample} and {@code evaluate}
    * (docs/evaluation.md, "Sampler settings"). {@code sampler: sde} (the older name) is {@code
    * sde-em}; the intervals default to the SiT recipe's CFG on [0, 0.7] and IG on [0, 1].
+   * {@code grid_every_steps} (0: off) is a cheaper cadence of its own: a grid of {@value
+   * #GRID_SAMPLES} samples with the same labels and noise every time, and no metric.
    */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Eval(
       Long everySteps,
+      Long gridEverySteps,
       Integer numSamples,
       String sampler,
       Integer samplingSteps,
@@ -575,6 +578,12 @@ public record RunConfig(
       everySteps = everySteps != null ? everySteps : 0L;
       if (everySteps < 0) {
         throw new InvalidInputException("every_steps must be at least 0, got " + everySteps);
+      }
+      // The cheap cadence: a fixed grid of GRID_SAMPLES samples, no reference, no metric.
+      gridEverySteps = gridEverySteps != null ? gridEverySteps : 0L;
+      if (gridEverySteps < 0) {
+        throw new InvalidInputException(
+            "grid_every_steps must be at least 0 (0: off), got " + gridEverySteps);
       }
       numSamples = atLeast(numSamples != null ? numSamples : 10_000, 1, "num_samples");
       sampler = sampler != null ? sampler : "sde";
@@ -620,6 +629,9 @@ public record RunConfig(
       }
     }
 
+    /** Samples in the grid of {@code grid_every_steps}: 8 rows of 8. */
+    public static final int GRID_SAMPLES = 64;
+
     /** Whether checkpoints are evaluated through the VAE decoder and Inception (FID). */
     public boolean latent() {
       return vaeDecoder != null;
@@ -652,7 +664,8 @@ public record RunConfig(
 
     static Eval defaults() {
       return new Eval(
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
     }
   }
 

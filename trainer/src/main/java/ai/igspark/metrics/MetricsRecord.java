@@ -21,10 +21,11 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
   @JsonSubTypes.Type(value = RetryRecord.class, name = "retry"),
   @JsonSubTypes.Type(value = EvalRecord.class, name = "eval"),
   @JsonSubTypes.Type(value = ProbeRecord.class, name = "probe"),
-  @JsonSubTypes.Type(value = CheckpointBrokenRecord.class, name = "checkpoint_broken")
+  @JsonSubTypes.Type(value = CheckpointBrokenRecord.class, name = "checkpoint_broken"),
+  @JsonSubTypes.Type(value = GridRecord.class, name = "grid")
 })
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface MetricsRecord
     permits StepRecord, TrainRecord, SegmentRecord, RetryRecord, EvalRecord, ProbeRecord,
-        CheckpointBrokenRecord {}
+        CheckpointBrokenRecord, GridRecord {}

@@ -157,10 +157,17 @@ final class Preflight {
    */
   private void checkEvaluation(DatasetManifest manifest, Configuration conf) throws IOException {
     RunConfig.Eval eval = config.eval();
-    if (eval.everySteps() <= 0) {
+    if (eval.gridEverySteps() > 0 && !eval.latent() && !"none".equals(manifest.vae().name())) {
+      throw new InvalidInputException(
+          source + ": eval.grid_every_steps " + eval.gridEverySteps() + " on a dataset of "
+              + manifest.vae().name() + " latents needs eval.vae_decoder and eval.inception to"
+              + " draw the samples as images; set both or eval.grid_every_steps: 0");
+    }
+    if (eval.everySteps() <= 0 && eval.gridEverySteps() <= 0) {
       return;
     }
-    if (eval.balanced() && eval.numSamples() % manifest.numClasses() != 0) {
+    if (eval.everySteps() > 0 && eval.balanced()
+        && eval.numSamples() % manifest.numClasses() != 0) {
       throw new InvalidInputException(
           source + ": eval.num_samples " + eval.numSamples() + " is not a multiple of the"
               + " dataset's " + manifest.numClasses() + " classes, so class-balanced labels are"
@@ -177,7 +184,8 @@ final class Preflight {
       if (!fs.exists(p)) {
         throw new InvalidInputException(
             source + ": " + file[0] + " '" + file[1] + "' does not exist; the first evaluation"
-                + " (step " + eval.everySteps() + ") would fail");
+                + " (step " + (eval.everySteps() > 0 ? eval.everySteps() : eval.gridEverySteps())
+                + ") would fail");
       }
       if (fs.getFileStatus(p).isFile()) {
         try (InputStream in = fs.open(p)) {

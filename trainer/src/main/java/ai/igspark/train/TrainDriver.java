@@ -14,7 +14,9 @@ import ai.igspark.data.InvalidInputException;
 import ai.igspark.data.format.DatasetManifest;
 import ai.igspark.data.ingest.HadoopConfiguration;
 import ai.igspark.eval.job.CheckpointEvaluation;
+import ai.igspark.eval.job.FixedGrid;
 import ai.igspark.metrics.EvalRecord;
+import ai.igspark.metrics.GridRecord;
 import ai.igspark.metrics.RetryRecord;
 import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.metrics.tensorboard.TensorBoardMetrics;
@@ -124,6 +126,8 @@ public final class TrainDriver {
     SegmentTasks tasks = new SegmentTasks(sc);
     CheckpointEvaluation evaluation =
         new CheckpointEvaluation(config.eval(), tasks.modelJson, start.manifest().normalization());
+    FixedGrid grid =
+        new FixedGrid(config.eval(), tasks.modelJson, start.manifest().normalization());
     RetryPolicy retries = RetryPolicy.of(config.cluster());
     WorldSizeFallback fallback = new WorldSizeFallback(config, console);
     Attempts attempts = new Attempts(start.store(), sc.hadoopConfiguration());
@@ -187,6 +191,8 @@ public final class TrainDriver {
         if (evaluation.due(step) && !preemption.requested()) {
           progress.breakLine();
           evaluate(sc, dir, metrics, evaluation, step, resumeFrom);
+        } else if (grid.due(step) && !preemption.requested()) {
+          writeGrid(sc, dir, metrics, grid, step, resumeFrom); // an evaluation has its own grid
         }
       }
       if (preemption.requested()) {
@@ -377,6 +383,20 @@ public final class TrainDriver {
     } catch (RuntimeException | IOException | FSError e) {
       LOG.warn("evaluation of step {} failed (training goes on): {}", step, rootMessage(e));
       metrics.append(EvalRecord.failed(step, rootMessage(e), Instant.now().toString()));
+    }
+  }
+
+  /** Writes the fixed sample grid of a committed checkpoint; a failure never fails training. */
+  private void writeGrid(
+      JavaSparkContext sc, RunDirectory dir, MetricsLog metrics, FixedGrid grid, long step,
+      String checkpointDir) throws IOException {
+    try {
+      metrics.append(
+          grid.write(dir, step, checkpointDir + "/" + TrainingState.EMA_FILE,
+              sc.hadoopConfiguration()));
+    } catch (RuntimeException | IOException | FSError e) {
+      LOG.warn("sample grid of step {} failed (training goes on): {}", step, rootMessage(e));
+      metrics.append(GridRecord.failed(step, rootMessage(e), Instant.now().toString()));
     }
   }
 

@@ -418,4 +418,12 @@ class RunConfigTest {
     assertTrue(e.getMessage().startsWith(p + ": key 'eval': timestep_shift: -0.3"),
         e.getMessage());
   }
+
+  @Test
+  void evalGridEveryStepsIsOffByDefaultAndANegativeValueIsNamed() throws Exception {
+    assertEquals(0L, RunConfig.load(write(MINIMAL)).eval().gridEverySteps());
+    var e = rejected(MINIMAL + "eval: {grid_every_steps: -5}\n");
+    assertTrue(e.getMessage().contains("grid_every_steps must be at least 0 (0: off), got -5"),
+        e.getMessage());
+  }
 }

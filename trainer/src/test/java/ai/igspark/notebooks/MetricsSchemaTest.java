@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class MetricsSchemaTest {
   /** The kinds metrics.jsonl holds (the others travel on the live stream only). */
-  private static final Set<String> LOGGED_KINDS = Set.of("train", "segment", "retry", "eval");
+  private static final Set<String> LOGGED_KINDS = Set.of("train", "segment", "retry", "eval", "grid");
 
   /** Strings in igspark_run.py that are not record keys, and what they are instead. */
   private static final Map<String, String> NOT_KEYS =

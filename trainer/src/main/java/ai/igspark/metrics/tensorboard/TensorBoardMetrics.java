@@ -2,6 +2,7 @@ package ai.igspark.metrics.tensorboard;
 
 import ai.igspark.metrics.EvalRecord;
 import ai.igspark.metrics.EvalSetting;
+import ai.igspark.metrics.GridRecord;
 import ai.igspark.metrics.MetricsRecord;
 import ai.igspark.metrics.SegmentRecord;
 import ai.igspark.metrics.TrainRecord;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * The driver's metrics records as TensorBoard scalars and images, in the run directory's
  * {@code tensorboard/} folder (docs/checkpoints.md): losses, IG-head loss, gradient norm, lr and
  * throughput from {@code train} records, segment timings, and every evaluation metric under a tag
- * that names its guidance setting, with its sample grid. Like {@link TensorBoardWriter}, it never
+ * that names its guidance setting, with its sample grid, and the fixed grids of {@code
+ * eval.grid_every_steps} under {@code eval/grid}. Like {@link TensorBoardWriter}, it never
  * throws into training.
  */
 public final class TensorBoardMetrics implements AutoCloseable {
@@ -67,6 +69,8 @@ public final class TensorBoardMetrics implements AutoCloseable {
       if (e.grid() != null) {
         image("eval/samples/" + setting, e.step(), new Path(runRoot, e.grid()));
       }
+    } else if (record instanceof GridRecord g && g.grid() != null) {
+      image("eval/grid", g.step(), new Path(runRoot, g.grid()));
     } else {
       return;
     }
