@@ -259,6 +259,39 @@ class TrainDriverTest {
   }
 
   @Test
+  void aLatentRunsFixedGridIsDecodedThroughTheConfiguredDecoder() throws Exception {
+    Path run = dir.resolve("latent-grid");
+    Path config = latentConfig("latent-grid", run, fixture("decoder-standin/decoder.pt"));
+    Files.writeString(config, Files.readString(config)
+        .replace("eval: {every_steps: 2,", "eval: {every_steps: 0, grid_every_steps: 2,"));
+    assertEquals(2, train(config, Set.of()).step());
+    List<JsonNode> grids =
+        RunDirectory.open(run.toString(), new Configuration()).readMetrics().stream()
+            .filter(m -> m.get("kind").asText().equals("grid"))
+            .toList();
+    assertEquals(1, grids.size(), grids.toString());
+    assertTrue(grids.get(0).path("error").isMissingNode(), grids.toString());
+    java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(
+        run.resolve(ai.igspark.eval.job.FixedGrid.relativePath(2)).toFile());
+    // 8 decoded tiles per row, each wider than the 8×8 latent it came from.
+    assertEquals(png.getWidth(), png.getHeight());
+    assertTrue(png.getWidth() > 8 * 8, "grid of " + png.getWidth() + " px");
+  }
+
+  @Test
+  void aFixedGridOfLatentsWithoutADecoderIsRefusedBeforeStepZero() throws Exception {
+    Path run = dir.resolve("latent-nodecoder");
+    Path config = TinyRun.config(dir, "latent-nodecoder", run.toString(), latentDataset(dir), 2,
+        2, 1);
+    Files.writeString(config, Files.readString(config).replace("in_channels: 1", "in_channels: 4")
+        .replace("flip: random", "flip: none") + "eval: {grid_every_steps: 2}\n");
+    var e = assertThrows(InvalidInputException.class, () -> train(config, Set.of()));
+    assertTrue(e.getMessage().contains("eval.grid_every_steps 2 on a dataset of stand-in latents"
+        + " needs eval.vae_decoder and eval.inception"), e.getMessage());
+    assertFalse(Files.exists(run.resolve("checkpoints/LATEST")));
+  }
+
+  @Test
   void latentCheckpointsAreMeasuredWithFidThroughTheConfiguredFiles() throws Exception {
     Path run = dir.resolve("latent");
     String decoder = fixture("decoder-standin/decoder.pt");
