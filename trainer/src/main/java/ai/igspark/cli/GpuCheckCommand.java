@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.LibUtils;
 import ai.djl.util.cuda.CudaUtils;
 import ai.igspark.config.RunConfig;
@@ -15,9 +14,9 @@ import ai.igspark.device.ComputeDevice;
 import ai.igspark.device.LibtorchDirectory;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.Presets;
-import ai.igspark.tensorfile.HostTensor;
 import ai.igspark.train.CudaSettings;
 import ai.igspark.train.LossComponents;
+import ai.igspark.train.ReplicaAgreement;
 import ai.igspark.train.TrainingState;
 import java.io.PrintWriter;
 import java.lang.management.MemoryUsage;
@@ -62,7 +61,12 @@ import picocli.CommandLine.Spec;
       "   and gradient moves both measures by at most 2.4d over 10 steps: 1e-2",
       "   leaves 4x room over TF32's rounding (10 mantissa bits, d ~ 1e-3), 1e-3",
       "   about 40x over fp32 kernels that only sum in another order (d ~ 1e-5).",
-      "3. Times one step of --preset (median of --timed-steps after --warmup",
+      "3. Trains the same steps on G replicas at once (every GPU when there are",
+      "   two or more, else two CPU replicas), one thread each, the batch split",
+      "   and the gradients summed as training does, and compares them with one",
+      "   replica on the whole batch (same measure and tolerance); the replicas",
+      "   must end bitwise identical. Counts the device->host reads per step.",
+      "4. Times one step of --preset (median of --timed-steps after --warmup",
       "   steps) on each device by phase: forward+backward, device->host and",
       "   host->device of the flat gradient, optimizer+EMA. The other phases of a",
       "   multi-GPU step (the local sum over a rank's GPUs, the ring all-reduce)",
@@ -72,7 +76,8 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
       "0:every GPU agrees with the CPU",
-      "1:a GPU disagrees with the CPU beyond the tolerance (or a result is not finite)",
+      "1:a GPU disagrees with the CPU, or G replicas with one, beyond the tolerance (or a"
+          + " result is not finite)",
       "2:bad input (an option, PYTORCH_LIBRARY_PATH)",
       "4:no GPU found: only the CPU part ran"
     })
@@ -164,7 +169,28 @@ final class GpuCheckCommand implements Callable<Integer> {
       out.flush();
     }
 
-    // 3. One step's time by phase.
+    // 3. G replicas equal one: every GPU at once when there are several, else two CPU replicas.
+    List<Device> replicaDevices =
+        gpus >= 2 ? devices.subList(1, devices.size()) : List.of(Device.cpu(), Device.cpu());
+    ReplicaAgreement.Result g = ReplicaAgreement.run(tiny, recipe(steps, COMPARE_BATCH),
+        devices.get(devices.size() - 1), replicaDevices, steps, COMPARE_BATCH);
+    double replicaDiff = weightDifference(g.replicas().get(0), g.single(), g.initial());
+    boolean replicasOk = replicaDiff <= tol && g.replicasIdentical();
+    agree &= replicasOk;
+    out.printf(Locale.ROOT,
+        "replicas: %d on %s, one thread each, batch split, gradients summed: weight difference"
+            + " %.2e from 1 replica on %s, replicas %s: %s%n",
+        replicaDevices.size(),
+        String.join(",", replicaDevices.stream().map(ComputeDevice::name).toList()), replicaDiff,
+        ComputeDevice.name(devices.get(devices.size() - 1)),
+        g.replicasIdentical() ? "bitwise identical" : "DIFFER from each other",
+        replicasOk ? "ok" : "DIFFERS");
+    out.printf(Locale.ROOT,
+        "host syncs: %.1f device->host reads (%.0f bytes) per replicated step between log"
+            + " intervals (target: 1, the gradient norm)%n", g.readsPerStep(), g.bytesPerStep());
+    out.flush();
+
+    // 4. One step's time by phase.
     out.printf("timing: %s, batch %d, median of %d steps after %d warm-up steps (ms)%n",
         preset, batch, timedSteps, warmup);
     out.printf("  %-6s %18s %14s %14s %15s %10s%n", "device", "forward+backward",
@@ -178,14 +204,22 @@ final class GpuCheckCommand implements Callable<Integer> {
     out.println("  not timed here: the sum over a rank's GPU replicas and the ring all-reduce"
         + " (measured by `igspark bench grad-sync`)");
 
+    if (gpus == 0 && !agree) {
+      out.println("gpu-check FAILED: CPU replicas disagree with one replica (exit " + MISMATCH
+          + ")");
+      out.flush();
+      return MISMATCH;
+    }
     if (gpus == 0) {
       out.println("no GPU found: ran the CPU part only (exit " + NO_GPU + ")");
       out.flush();
       return NO_GPU;
     }
     out.println(agree
-        ? "gpu-check ok: " + gpus + " GPU" + (gpus == 1 ? "" : "s") + " agree with the CPU"
-        : "gpu-check FAILED: a GPU disagrees with the CPU (exit " + MISMATCH + ")");
+        ? "gpu-check ok: " + gpus + " GPU" + (gpus == 1 ? "" : "s") + " agree with the CPU,"
+            + " and G replicas with one"
+        : "gpu-check FAILED: a GPU disagrees with the CPU, or G replicas with one (exit "
+            + MISMATCH + ")");
     out.flush();
     return agree ? 0 : MISMATCH;
   }
@@ -275,17 +309,17 @@ final class GpuCheckCommand implements Callable<Integer> {
     double[] losses = new double[n];
     try (TrainingState state = TrainingState.create(config, recipe, device, 0);
         NDManager manager = NDManager.newBaseManager(device)) {
-      Map<String, float[]> initial = floats(state.model().hostStateDict());
+      Map<String, float[]> initial = ReplicaAgreement.floats(state.model().hostStateDict());
       for (int s = 0; s < n; s++) {
         try (NDManager step = manager.newSubManager()) {
-          NDArray[] xy = batch(config, step, batchSize, s);
+          NDArray[] xy = ReplicaAgreement.batch(config, step, batchSize, s, 0, batchSize);
           LossComponents c =
               state.step().computeGradients(xy[0], xy[1], batchSize, new SplittableRandom(s));
           losses[s] = c.loss();
           state.step().applyUpdate();
         }
       }
-      return new Trained(losses, initial, floats(state.model().hostStateDict()));
+      return new Trained(losses, initial, ReplicaAgreement.floats(state.model().hostStateDict()));
     }
   }
 
@@ -299,27 +333,6 @@ final class GpuCheckCommand implements Callable<Integer> {
     train.put("global_batch", batchSize);
     train.put("optimizer", Map.of("name", "adamw", "lr", 1e-3));
     return TypedConfig.convert(train, RunConfig.Train.class, "gpu-check");
-  }
-
-  /** A batch of N(0, 1) latents and labels that depends only on {@code step}. */
-  private static NDArray[] batch(ModelConfig config, NDManager manager, int n, long step) {
-    SplittableRandom rng = new SplittableRandom(1000 + step);
-    Shape shape = new Shape(n, config.inChannels(), config.inputSize(), config.inputSize());
-    float[] x = new float[Math.toIntExact(shape.size())];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) rng.nextGaussian();
-    }
-    long[] y = new long[n];
-    for (int i = 0; i < n; i++) {
-      y[i] = rng.nextInt(config.numClasses());
-    }
-    return new NDArray[] {manager.create(x, shape), manager.create(y)};
-  }
-
-  private static Map<String, float[]> floats(Map<String, HostTensor> tensors) {
-    Map<String, float[]> out = new LinkedHashMap<>();
-    tensors.forEach((name, t) -> out.put(name, t.toFloats()));
-    return out;
   }
 
   /** max_i |a_i − b_i| / |b_i|; infinite when anything is not finite. */
@@ -371,7 +384,7 @@ final class GpuCheckCommand implements Callable<Integer> {
       NDArray probe = smallestEmaWeight(state);
       for (int s = 0; s < warmup + timedSteps; s++) {
         try (NDManager step = manager.newSubManager()) {
-          NDArray[] xy = batch(config, step, batch, s);
+          NDArray[] xy = ReplicaAgreement.batch(config, step, batch, s, 0, batch);
           long t0 = System.nanoTime();
           // Reading the loss back waits for the backward pass.
           state.step().computeGradients(xy[0], xy[1], batch, new SplittableRandom(s));

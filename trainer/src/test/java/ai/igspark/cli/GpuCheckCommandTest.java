@@ -27,6 +27,11 @@ class GpuCheckCommandTest {
     assertTrue(out.contains("settings on GPUs: TF32 matmul "), out);
     assertTrue(out.contains("comparison: sit-tiny, 2 AdamW steps"), out);
     assertTrue(out.matches("(?s).*\\n  cpu    losses \\d+\\.\\d{6} \\d+\\.\\d{6}\\n.*"), out);
+    assertTrue(out.matches("(?s).*\\nreplicas: 2 on cpu,cpu, one thread each, batch split,"
+        + " gradients summed: weight difference \\d\\.\\d\\de[-+]\\d+ from 1 replica on cpu,"
+        + " replicas bitwise identical: ok\\n.*"), out);
+    assertTrue(out.matches("(?s).*\\nhost syncs: 1\\.0 device->host reads \\(\\d+ bytes\\) per"
+        + " replicated step.*"), out);
     assertTrue(out.contains("timing: sit-tiny, batch 8"), out);
     assertTrue(out.matches("(?s).*\\n  cpu +\\d+\\.\\d\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"
         + " +\\d+\\.\\d\\d +\\d+\\.\\d\\d\\n.*"), out);
