@@ -6,7 +6,10 @@ import ai.djl.ndarray.NDScope;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.tensor.GradModeOff;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,20 +17,47 @@ import java.util.Map;
  * Exponential moving average of the parameters, as DiT/SiT's {@code update_ema}: initialized as a
  * copy, then {@code ema ← decay·ema + (1 − decay)·p} after every optimizer step (decay 0.9999,
  * docs/METHOD.md §2.5).
+ *
+ * <p>Flat: the average of each {@link FlatLayout} group is one contiguous buffer, updated with
+ * one {@code cat} of the group's parameters and three kernels; the weights are views of it. Each
+ * element sees the same operations as a per-parameter update, so the result is bitwise the same.
  */
 public final class Ema {
   public static final float DEFAULT_DECAY = 0.9999f;
 
   private final float decay;
   private final NDManager manager;
+  private final FlatLayout layout;
+  private final List<NDArray> flat = new ArrayList<>();
+  /** Views of {@link #flat} by parameter name. */
   private final Map<String, NDArray> shadow = new LinkedHashMap<>();
 
   /** Starts as a copy of {@code params}, held in a sub-manager of {@code manager}. */
   public Ema(NDManager manager, Map<String, NDArray> params, float decay) {
+    this(manager, params, decay, AdamW.DEFAULT_GROUP_FLOATS);
+  }
+
+  /** As above, with groups of at most {@code groupFloats} floats. */
+  public Ema(NDManager manager, Map<String, NDArray> params, float decay, long groupFloats) {
     checkDecay(decay);
     this.decay = decay;
     this.manager = manager.newSubManager();
-    params.forEach((name, p) -> shadow.put(name, copyOf(p)));
+    this.layout = FlatLayout.of(params, groupFloats);
+    List<NDArray> ps = new ArrayList<>(params.values());
+    try (GradModeOff off = new GradModeOff();
+        NDScope scope = new NDScope()) {
+      for (FlatLayout.Group g : layout.groups()) {
+        NDArray buffer = FlatBuffers.concat(FlatBuffers.members(ps, g));
+        buffer.attach(this.manager);
+        NDScope.unregister(buffer); // the EMA outlives any scope open around its creation
+        flat.add(buffer);
+        List<NDArray> views = FlatBuffers.views(buffer, layout, g);
+        for (int k = 0; k < views.size(); k++) {
+          NDScope.unregister(views.get(k));
+          shadow.put(layout.names().get(g.first() + k), views.get(k));
+        }
+      }
+    }
   }
 
   /**
@@ -47,15 +77,21 @@ public final class Ema {
   }
 
   public void update(Map<String, NDArray> params) {
-    try (GradModeOff off = new GradModeOff();
-        NDScope scope = new NDScope()) {
-      Scalars s = new Scalars();
-      for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
-        NDArray p = params.get(e.getKey());
-        if (p == null) {
-          throw new IllegalArgumentException("EMA: parameter '" + e.getKey() + "' not given");
+    List<NDArray> ps = new ArrayList<>(layout.names().size());
+    for (String name : layout.names()) {
+      NDArray p = params.get(name);
+      if (p == null) {
+        throw new IllegalArgumentException("EMA: parameter '" + name + "' not given");
+      }
+      ps.add(p);
+    }
+    try (GradModeOff off = new GradModeOff()) {
+      for (int i = 0; i < flat.size(); i++) {
+        try (NDScope scope = new NDScope()) {
+          Scalars s = new Scalars();
+          NDArray p = FlatBuffers.concat(FlatBuffers.members(ps, layout.groups().get(i)));
+          flat.get(i).muli(s.of(p, decay)).addi(p.mul(s.of(p, 1f - decay)));
         }
-        e.getValue().muli(s.of(p, decay)).addi(p.mul(s.of(p, 1f - decay)));
       }
     }
   }
@@ -80,15 +116,8 @@ public final class Ema {
       }
     }
     for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
-      NDArray fresh = copyOf(weights.get(e.getKey()));
-      e.getValue().close();
-      e.setValue(fresh);
+      DeviceTransfer.writeInto(
+          e.getValue(), FloatBuffer.wrap(DeviceTransfer.download(weights.get(e.getKey()))));
     }
-  }
-
-  private NDArray copyOf(NDArray p) {
-    NDArray copy = DeviceTransfer.upload(manager, DeviceTransfer.download(p), p.getShape());
-    NDScope.unregister(copy); // the EMA outlives any scope open around its creation
-    return copy;
   }
 }

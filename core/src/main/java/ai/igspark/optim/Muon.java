@@ -57,7 +57,7 @@ public final class Muon extends PerParameterOptimizer {
     if (usesMuon(p)) {
       muonUpdate(name, p, g, lr, s);
     } else {
-      AdamW.update(state, name, p, g, t, lr, adam, s);
+      PerParameterAdamW.update(state, name, p, g, t, lr, adam, s);
     }
   }
 

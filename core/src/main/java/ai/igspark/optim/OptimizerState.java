@@ -66,6 +66,14 @@ final class OptimizerState {
     return out;
   }
 
+  /** Loaded state is float32, as every buffer the optimizers keep. */
+  static void requireFloat32(String name, NDArray src) {
+    if (src.getDataType() != DataType.FLOAT32) {
+      throw new InvalidInputException(
+          "optimizer state '" + name + "': dtype " + src.getDataType() + ", expected float32");
+    }
+  }
+
   void load(Map<String, NDArray> state) {
     NDArray step = state.get(STEP);
     if (step == null || step.getShape().size() != 1) {
@@ -78,14 +86,7 @@ final class OptimizerState {
         continue;
       }
       NDArray src = e.getValue();
-      if (src.getDataType() != DataType.FLOAT32) {
-        throw new InvalidInputException(
-            "optimizer state '"
-                + e.getKey()
-                + "': dtype "
-                + src.getDataType()
-                + ", expected float32");
-      }
+      requireFloat32(e.getKey(), src);
       loaded.put(e.getKey(), persistent(DeviceTransfer.upload(manager, DeviceTransfer.download(src), src.getShape())));
     }
     buffers.values().forEach(NDArray::close);

@@ -13,6 +13,18 @@ public interface ParamOptimizer {
   /** One update with learning rate {@code lr}; gradients are read, not modified or zeroed. */
   void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr);
 
+  /**
+   * One update on the gradients scaled by {@code gradScale} (global-norm clipping, {@link
+   * GradientNorm#clipScale}; 1 for none), bitwise as if each gradient were first multiplied in
+   * place by it. This default does exactly that; flat optimizers scale their gathered copy and
+   * leave the gradients alone.
+   */
+  default void step(
+      Map<String, NDArray> params, Map<String, NDArray> grads, float lr, float gradScale) {
+    GradientNorm.scale(grads.values(), gradScale);
+    step(params, grads, lr);
+  }
+
   /** Number of updates applied so far. */
   long steps();
 

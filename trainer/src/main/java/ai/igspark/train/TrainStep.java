@@ -245,7 +245,7 @@ public final class TrainStep {
     return applyUpdate(gradientNorm());
   }
 
-  /** The global gradient norm: the step's one host read (one transfer of all tensor norms). */
+  /** The global gradient norm: the step's one host read (one float64 scalar). */
   public double gradientNorm() {
     try (NDScope scope = new NDScope()) {
       return GradientNorm.of(gradients().values());
@@ -262,12 +262,11 @@ public final class TrainStep {
     Map<String, NDArray> params = net.trainableParameters();
     try (NDScope scope = new NDScope()) {
       Map<String, NDArray> grads = gradients();
-      if (maxGradNorm > 0) {
-        GradientNorm.scale(grads.values(), maxGradNorm, norm);
-      }
       boolean applied = Double.isFinite(norm);
       if (applied) {
-        optimizer.step(params, grads, lr);
+        // Clipping rides with the optimizer: a flat one scales its gathered gradients.
+        float clip = maxGradNorm > 0 ? GradientNorm.clipScale(maxGradNorm, norm) : 1f;
+        optimizer.step(params, grads, lr, clip);
         if (frozenDecay != null) {
           frozenDecay.apply(lr);
         }

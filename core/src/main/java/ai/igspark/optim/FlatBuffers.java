@@ -1,0 +1,46 @@
+package ai.igspark.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gathering a group's tensors into one flat buffer (one {@code cat}) and viewing a flat buffer as
+ * the group's tensors ({@code split} + {@code reshape}: libtorch views that share the buffer's
+ * storage, so in-place updates of the buffer are seen through them and writes into them reach it).
+ */
+final class FlatBuffers {
+  private FlatBuffers() {}
+
+  /** {@code arrays} concatenated, each row-major: a new 1-D array (a copy). */
+  static NDArray concat(List<NDArray> arrays) {
+    if (arrays.size() == 1) {
+      return arrays.get(0).reshape(-1).duplicate();
+    }
+    NDList flat = new NDList(arrays.size());
+    for (NDArray a : arrays) {
+      flat.add(a.reshape(-1));
+    }
+    return NDArrays.concat(flat);
+  }
+
+  /** Views of {@code flat} as the tensors of group {@code g}, in order. */
+  static List<NDArray> views(NDArray flat, FlatLayout layout, FlatLayout.Group g) {
+    NDList pieces = flat.split(layout.splitPoints(g));
+    List<NDArray> out = new ArrayList<>(g.count());
+    for (int i = 0; i < g.count(); i++) {
+      out.add(pieces.get(i).reshape(layout.shapes().get(g.first() + i)));
+      if (pieces.get(i) != flat) {
+        pieces.get(i).close();
+      }
+    }
+    return out;
+  }
+
+  /** The arrays of group {@code g} among {@code all} (in layout order). */
+  static List<NDArray> members(List<NDArray> all, FlatLayout.Group g) {
+    return all.subList(g.first(), g.first() + g.count());
+  }
+}
