@@ -2,6 +2,7 @@ package ai.igspark.cli;
 
 import ai.igspark.cli.bench.GradSyncBenchCommand;
 import ai.igspark.cli.bench.MetricsBenchCommand;
+import ai.igspark.cli.bench.OptimizerBenchCommand;
 import ai.igspark.cli.bench.ReaderBenchCommand;
 import ai.igspark.cli.bench.RingBenchCommand;
 import ai.igspark.cli.bench.SamplingBenchCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Spec;
       SamplingBenchCommand.class,
       SegmentBenchCommand.class,
       GradSyncBenchCommand.class,
+      OptimizerBenchCommand.class,
     })
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;

@@ -1,0 +1,183 @@
+package ai.igspark.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.igspark.model.ModelConfig;
+import ai.igspark.model.ParameterShapes;
+import ai.igspark.optim.AdamW;
+import ai.igspark.optim.Ema;
+import ai.igspark.optim.GradientNorm;
+import ai.igspark.optim.ParamOptimizer;
+import ai.igspark.optim.PerParameterAdamW;
+import ai.igspark.optim.Scalars;
+import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.GradModeOff;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The optimizer part of a training step (global-norm clip + AdamW + EMA) at a model's real
+ * parameter shapes (synthetic values) on CPU, the flat code against the per-parameter code it
+ * replaced, one after the other in one JVM on the same parameters and gradients. Per variant:
+ * wall and CPU time per step, host reads per step (instrumented in {@link DeviceTransfer}) and
+ * native operations per step (libtorch's profiler: top-level operators of one step).
+ */
+public final class OptimizerBenchmark {
+  private OptimizerBenchmark() {}
+
+  /**
+   * One measured variant.
+   *
+   * @param parameters tensors updated
+   * @param floats floats per state buffer
+   * @param hostReads device→host reads per step
+   * @param hostReadBytes their bytes per step
+   * @param nativeOps top-level libtorch operators per step
+   */
+  public record Result(String variant, int parameters, long floats, Timings timings,
+      long hostReads, long hostReadBytes, long nativeOps) {}
+
+  /** A variant: one optimizer step (clip, AdamW, EMA) over the given parameters. */
+  private interface Variant {
+    void step(Map<String, NDArray> params, Map<String, NDArray> grads, float lr);
+  }
+
+  /**
+   * Runs both variants on the leading parameters of {@code model} up to {@code maxFloats} floats
+   * (all of them when it is at least the model's size).
+   */
+  public static List<Result> run(ModelConfig model, long maxFloats, int steps, Path scratch)
+      throws IOException {
+    List<Result> results = new ArrayList<>();
+    try (NDManager manager = NDManager.newBaseManager();
+        GradModeOff off = new GradModeOff()) {
+      Map<String, NDArray> params = new LinkedHashMap<>();
+      Map<String, NDArray> grads = new LinkedHashMap<>();
+      long floats = 0;
+      for (Map.Entry<String, long[]> e : ParameterShapes.of(model).entrySet()) {
+        Shape shape = new Shape(e.getValue());
+        if (floats + shape.size() > maxFloats && !params.isEmpty()) {
+          break;
+        }
+        floats += shape.size();
+        params.put(e.getKey(), manager.randomNormal(0f, 0.02f, shape, DataType.FLOAT32));
+        // std 1e-3: the global norm is well above 1 at these sizes, so clipping is active.
+        grads.put(e.getKey(), manager.randomNormal(0f, 1e-3f, shape, DataType.FLOAT32));
+      }
+      for (String variant : List.of("per-parameter", "flat")) {
+        try (NDManager state = manager.newSubManager()) {
+          Variant v = variant.equals("flat") ? flat(state, params) : perParameter(state, params);
+          results.add(measure(variant, v, params, grads, floats, steps, scratch));
+        }
+      }
+    }
+    return results;
+  }
+
+  /** Today's flat path: device-side norm read as one scalar, clip + AdamW + EMA over groups. */
+  private static Variant flat(NDManager state, Map<String, NDArray> params) {
+    ParamOptimizer adamW = new AdamW(state, AdamW.Config.sit());
+    Ema ema = new Ema(state, params, Ema.DEFAULT_DECAY);
+    return (p, g, lr) -> {
+      double norm = GradientNorm.of(g.values());
+      adamW.step(p, g, lr, GradientNorm.clipScale(1.0, norm));
+      ema.update(p);
+    };
+  }
+
+  /**
+   * The replaced per-parameter path: the per-tensor norms read to the host and summed there,
+   * clipping, AdamW and the EMA parameter by parameter.
+   */
+  private static Variant perParameter(NDManager state, Map<String, NDArray> params) {
+    ParamOptimizer adamW = new PerParameterAdamW(state, AdamW.Config.sit());
+    Map<String, NDArray> ema = new LinkedHashMap<>();
+    params.forEach((name, p) -> ema.put(name, p.duplicate()));
+    return (p, g, lr) -> {
+      double sumSq = 0;
+      try (NDScope scope = new NDScope()) {
+        NDList norms = new NDList();
+        g.values().forEach(x -> norms.add(x.norm()));
+        for (float n : DeviceTransfer.download(NDArrays.stack(norms))) {
+          sumSq += (double) n * n;
+        }
+      }
+      GradientNorm.scale(g.values(), GradientNorm.clipScale(1.0, Math.sqrt(sumSq)));
+      adamW.step(p, g, lr);
+      try (NDScope scope = new NDScope()) {
+        Scalars s = new Scalars();
+        ema.forEach((name, e) -> {
+          NDArray x = p.get(name);
+          e.muli(s.of(x, Ema.DEFAULT_DECAY)).addi(x.mul(s.of(x, 1f - Ema.DEFAULT_DECAY)));
+        });
+      }
+    };
+  }
+
+  private static Result measure(String name, Variant v, Map<String, NDArray> params,
+      Map<String, NDArray> grads, long floats, int steps, Path scratch) throws IOException {
+    float lr = 1e-4f;
+    v.step(params, grads, lr); // warm-up: allocates the state
+    double[] wall = new double[steps];
+    double[] cpu = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      long c0 = StepBenchmark.processCpuNanos();
+      long t0 = System.nanoTime();
+      v.step(params, grads, lr);
+      wall[i] = (System.nanoTime() - t0) / 1e9;
+      cpu[i] = (StepBenchmark.processCpuNanos() - c0) / 1e9;
+    }
+    DeviceTransfer.Counts before = DeviceTransfer.counts();
+    v.step(params, grads, lr);
+    DeviceTransfer.Counts reads = DeviceTransfer.counts().minus(before);
+    Path trace = scratch.resolve("optimizer-" + name + ".json");
+    JniUtils.startProfile(false, false, false);
+    v.step(params, grads, lr);
+    JniUtils.stopProfile(trace.toString());
+    long ops = topLevelOperators(trace);
+    Files.deleteIfExists(trace);
+    return new Result(name, params.size(), floats, new Timings(name, 0, wall, cpu),
+        reads.downloads(), reads.downloadedBytes(), ops);
+  }
+
+  /** Operators of a Chrome trace not nested in another operator of the same thread. */
+  static long topLevelOperators(Path trace) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(trace.toFile());
+    JsonNode events = root.isArray() ? root : root.path("traceEvents");
+    Map<String, List<long[]>> byThread = new LinkedHashMap<>();
+    for (JsonNode e : events) {
+      if (!"X".equals(e.path("ph").asText()) || !e.has("dur")) {
+        continue;
+      }
+      long ts = Math.round(e.path("ts").asDouble() * 1000);
+      long dur = Math.round(e.path("dur").asDouble() * 1000);
+      byThread.computeIfAbsent(e.path("tid").asText(), k -> new ArrayList<>())
+          .add(new long[] {ts, ts + dur});
+    }
+    long top = 0;
+    for (List<long[]> spans : byThread.values()) {
+      spans.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(b[1], a[1]));
+      long end = Long.MIN_VALUE;
+      for (long[] s : spans) {
+        if (s[0] >= end) {
+          top++;
+          end = s[1];
+        }
+      }
+    }
+    return top;
+  }
+}
