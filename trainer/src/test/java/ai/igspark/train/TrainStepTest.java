@@ -102,9 +102,10 @@ class TrainStepTest {
   }
 
   /**
-   * Instrumented count of device→host reads of a training step between log intervals: one (the
-   * gradient norms, in one transfer), and one more on a log step (the loss sums). Reads outside
-   * DeviceTransfer are ruled out for this code by DeviceTransferBoundaryTest.
+   * Instrumented count of device→host reads of a training step between log intervals: one
+   * float64 scalar (the global gradient norm, which decides skipping), and one more on a log step
+   * (the three loss sums). Reads outside DeviceTransfer are ruled out for this code by
+   * DeviceTransferBoundaryTest.
    */
   @Test
   void aStepBetweenLogIntervalsReadsOneArrayFromTheDevice() {
@@ -126,12 +127,34 @@ class TrainStepTest {
         step.discardLossSums();
       }
       assertTrue(step.applyUpdate(step.gradientNorm()).applied());
-      long reads = ai.igspark.tensor.DeviceTransfer.counts().minus(before).downloads();
-      assertEquals(logStep ? 2 : 1, reads, "device reads in step " + s);
+      ai.igspark.tensor.DeviceTransfer.Counts reads =
+          ai.igspark.tensor.DeviceTransfer.counts().minus(before);
+      assertEquals(logStep ? 2 : 1, reads.downloads(), "device reads in step " + s);
+      assertEquals(logStep ? 8 + 3 * 8 : 8, reads.downloadedBytes(), "bytes read in step " + s);
       if (logStep) {
         assertTrue(sums[0] > 0 && sums[1] > 0, "loss sums were accumulated on the device");
       }
     }
+  }
+
+  /**
+   * The norm summed on the device is bitwise the one the host summed before (per-tensor norms
+   * read back, squared and added in double in parameter order), so logged norms and clipping
+   * are unchanged.
+   */
+  @Test
+  void gradientNormOnTheDeviceEqualsTheHostSumOfPerTensorNormsBitwise() {
+    TrainStep step = step(1e-3f, null);
+    step.computeGradients(batch(4, 21), labels(0, 1, 2, 1), 4, new SplittableRandom(4));
+    double sumSq = 0;
+    try (NDScope scope = new NDScope()) {
+      for (NDArray p : net.trainableParameters().values()) {
+        double n = p.getGradient().norm().getFloat();
+        sumSq += n * n;
+      }
+    }
+    assertEquals(Double.doubleToRawLongBits(Math.sqrt(sumSq)),
+        Double.doubleToRawLongBits(step.gradientNorm()));
   }
 
   @Test
