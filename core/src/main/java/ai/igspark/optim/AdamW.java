@@ -3,11 +3,6 @@ package ai.igspark.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.igspark.data.InvalidInputException;
-import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.tensor.GradModeOff;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,16 +35,9 @@ public final class AdamW implements ParamOptimizer {
 
   private final Config config;
   private final long groupFloats;
-  private final NDManager manager;
   /** The step count (and its exported scalar); holds no buffers itself. */
   private final OptimizerState counter;
-  private FlatLayout layout;
-  private final List<NDArray> expAvg = new ArrayList<>();
-  private final List<NDArray> expAvgSq = new ArrayList<>();
-  /** Per-parameter views of the flat moments, in export order. */
-  private final Map<String, NDArray> views = new LinkedHashMap<>();
-  /** Loaded per-parameter moments waiting for the first step to know the layout. */
-  private final Map<String, NDArray> pending = new LinkedHashMap<>();
+  private final FlatMoments moments;
 
   /** State tensors live in a sub-manager of {@code manager}. */
   public AdamW(NDManager manager, Config config) {
@@ -59,8 +47,9 @@ public final class AdamW implements ParamOptimizer {
   public AdamW(NDManager manager, Config config, long groupFloats) {
     this.config = config;
     this.groupFloats = groupFloats;
-    this.manager = manager.newSubManager();
-    this.counter = new OptimizerState(this.manager);
+    NDManager own = manager.newSubManager();
+    this.counter = new OptimizerState(own);
+    this.moments = new FlatMoments("AdamW", List.of("exp_avg", "exp_avg_sq"), own);
   }
 
   @Override
@@ -73,7 +62,8 @@ public final class AdamW implements ParamOptimizer {
   public void step(
       Map<String, NDArray> params, Map<String, NDArray> grads, float lr, float gradScale) {
     long t = counter.increment();
-    bind(params);
+    moments.bind(FlatLayout.of(params, groupFloats));
+    FlatLayout layout = moments.layout();
     double bc1 = 1 - Math.pow(config.beta1(), t);
     double bc2 = 1 - Math.pow(config.beta2(), t);
     List<NDArray> ps = new ArrayList<>(params.values());
@@ -88,8 +78,8 @@ public final class AdamW implements ParamOptimizer {
           if (gradScale != 1f) {
             g.muli(s.of(g, gradScale));
           }
-          NDArray m = expAvg.get(i);
-          NDArray v = expAvgSq.get(i);
+          NDArray m = moments.flat(0, i);
+          NDArray v = moments.flat(1, i);
           m.muli(s.of(m, config.beta1())).addi(g.mul(s.of(g, 1f - config.beta1())));
           v.muli(s.of(v, config.beta2())).addi(g.square().muli(s.of(g, 1f - config.beta2())));
           NDArray denom =
@@ -109,41 +99,6 @@ public final class AdamW implements ParamOptimizer {
     }
   }
 
-  /** Creates the flat moments on the first step (from a loaded state, if any). */
-  private void bind(Map<String, NDArray> params) {
-    if (layout != null) {
-      if (!layout.matches(params)) {
-        throw new IllegalArgumentException(
-            "AdamW: the parameters changed names or shapes since the first step");
-      }
-      return;
-    }
-    FlatLayout planned = FlatLayout.of(params, groupFloats);
-    for (FlatLayout.Group g : planned.groups()) {
-      expAvg.add(persistent(manager.zeros(new Shape(g.floats()), DataType.FLOAT32)));
-      expAvgSq.add(persistent(manager.zeros(new Shape(g.floats()), DataType.FLOAT32)));
-      List<NDArray> m = persistentAll(FlatBuffers.views(expAvg.get(expAvg.size() - 1), planned, g));
-      List<NDArray> v =
-          persistentAll(FlatBuffers.views(expAvgSq.get(expAvgSq.size() - 1), planned, g));
-      for (int k = 0; k < g.count(); k++) {
-        String name = planned.names().get(g.first() + k);
-        views.put(name + ".exp_avg", m.get(k));
-        views.put(name + ".exp_avg_sq", v.get(k));
-      }
-    }
-    layout = planned;
-    for (Map.Entry<String, NDArray> e : pending.entrySet()) {
-      NDArray view = views.get(e.getKey());
-      if (view == null) {
-        throw new InvalidInputException(
-            "optimizer state '" + e.getKey() + "': no such AdamW buffer for these parameters");
-      }
-      copyInto(view, e.getKey(), e.getValue());
-      e.getValue().close();
-    }
-    pending.clear();
-  }
-
   @Override
   public long steps() {
     return counter.steps();
@@ -151,7 +106,7 @@ public final class AdamW implements ParamOptimizer {
 
   @Override
   public Map<String, NDArray> state() {
-    Map<String, NDArray> out = new LinkedHashMap<>(layout == null ? pending : views);
+    Map<String, NDArray> out = new LinkedHashMap<>(moments.export());
     out.putAll(counter.export());
     return out;
   }
@@ -162,51 +117,6 @@ public final class AdamW implements ParamOptimizer {
     counter.load(step == null ? Map.of() : Map.of(OptimizerState.STEP, step));
     Map<String, NDArray> buffers = new LinkedHashMap<>(state);
     buffers.remove(OptimizerState.STEP);
-    if (layout == null) {
-      pending.values().forEach(NDArray::close);
-      pending.clear();
-      buffers.forEach((name, src) -> {
-        OptimizerState.requireFloat32(name, src);
-        pending.put(name, persistent(DeviceTransfer.upload(manager, DeviceTransfer.download(src),
-            src.getShape())));
-      });
-      return;
-    }
-    for (Map.Entry<String, NDArray> e : buffers.entrySet()) {
-      if (!views.containsKey(e.getKey())) {
-        throw new InvalidInputException(
-            "optimizer state '" + e.getKey() + "': no such AdamW buffer for these parameters");
-      }
-      OptimizerState.requireFloat32(e.getKey(), e.getValue());
-      if (!views.get(e.getKey()).getShape().equals(e.getValue().getShape())) {
-        throw shapeError(e.getKey(), e.getValue().getShape(), views.get(e.getKey()).getShape());
-      }
-    }
-    // Buffers the state does not name restart from zero, as a fresh per-parameter buffer would.
-    expAvg.forEach(b -> b.set(new NDIndex(":"), 0f));
-    expAvgSq.forEach(b -> b.set(new NDIndex(":"), 0f));
-    buffers.forEach((name, src) -> copyInto(views.get(name), name, src));
-  }
-
-  private static void copyInto(NDArray view, String name, NDArray src) {
-    if (!view.getShape().equals(src.getShape())) {
-      throw shapeError(name, src.getShape(), view.getShape());
-    }
-    DeviceTransfer.writeInto(view, java.nio.FloatBuffer.wrap(DeviceTransfer.download(src)));
-  }
-
-  private static InvalidInputException shapeError(String name, Shape got, Shape expected) {
-    return new InvalidInputException(
-        "optimizer state '" + name + "': shape " + got + ", expected " + expected);
-  }
-
-  private static NDArray persistent(NDArray a) {
-    NDScope.unregister(a);
-    return a;
-  }
-
-  private static List<NDArray> persistentAll(List<NDArray> arrays) {
-    arrays.forEach(AdamW::persistent);
-    return arrays;
+    moments.load(buffers);
   }
 }

@@ -29,12 +29,16 @@ record FlatLayout(List<String> names, List<Shape> shapes, List<Group> groups) {
 
   /** The layout of {@code params} (in map order). */
   static FlatLayout of(Map<String, NDArray> params, long groupFloats) {
+    List<Shape> shapes = new ArrayList<>();
+    params.values().forEach(p -> shapes.add(p.getShape()));
+    return of(new ArrayList<>(params.keySet()), shapes, groupFloats);
+  }
+
+  /** The layout of tensors {@code names} with {@code shapes} (as the views will be shaped). */
+  static FlatLayout of(List<String> names, List<Shape> shapes, long groupFloats) {
     if (groupFloats < 1) {
       throw new IllegalArgumentException("groupFloats must be at least 1, got " + groupFloats);
     }
-    List<String> names = new ArrayList<>(params.keySet());
-    List<Shape> shapes = new ArrayList<>();
-    params.values().forEach(p -> shapes.add(p.getShape()));
     List<Group> groups = new ArrayList<>();
     int first = 0;
     long fill = 0;
@@ -51,21 +55,6 @@ record FlatLayout(List<String> names, List<Shape> shapes, List<Group> groups) {
       groups.add(new Group(first, shapes.size() - first, fill));
     }
     return new FlatLayout(names, shapes, groups);
-  }
-
-  /** Whether {@code params} has exactly these names, in this order, with these shapes. */
-  boolean matches(Map<String, NDArray> params) {
-    if (params.size() != names.size()) {
-      return false;
-    }
-    int i = 0;
-    for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      if (!e.getKey().equals(names.get(i)) || !e.getValue().getShape().equals(shapes.get(i))) {
-        return false;
-      }
-      i++;
-    }
-    return true;
   }
 
   /** The split points of group {@code g}'s flat buffer between its parameters. */

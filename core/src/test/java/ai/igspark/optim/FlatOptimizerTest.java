@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The flat AdamW, EMA and clipping against the per-parameter code, bitwise, on the parameters of
+ * The flat AdamW, Muon, EMA and clipping against the per-parameter code, bitwise, on the parameters of
  * a small SiT: groups small enough that the model spans many of them and some parameters are
  * groups of their own.
  */
@@ -123,6 +123,47 @@ class FlatOptimizerTest {
     assertBitwise(refParams, flatParams, "parameters");
     assertBitwise(reference.state(), flat.state(), "optimizer state");
     assertBitwise(refEma, flatEma.weights(), "EMA");
+  }
+
+  @Test
+  void flatMuonWithItsAuxiliaryAdamAndClippingEqualsPerParameterBitwiseOverTwentySteps() {
+    Map<String, NDArray> refParams = sitTinyParameters();
+    Map<String, NDArray> flatParams = sitTinyParameters();
+    assertTrue(refParams.values().stream().anyMatch(p -> p.getShape().dimension() > 2),
+        "a parameter is flattened to [rows, -1] for Newton-Schulz");
+    Muon.Config config = new Muon.Config(0.95f, 5, 0.01f, 0.9f, 0.95f, 1e-8f, 0.02f);
+    ParamOptimizer reference = new PerParameterMuon(manager, config);
+    ParamOptimizer flat = new Muon(manager, config, GROUP_FLOATS);
+    for (int step = 0; step < STEPS; step++) {
+      Map<String, NDArray> refGrads = gradients(refParams, step);
+      float scale = GradientNorm.clipScale(1.0, GradientNorm.of(refGrads.values()));
+      assertTrue(scale < 1f, "clipping is active in step " + step);
+      float lr = 2e-2f * (step + 1) / STEPS;
+      reference.step(refParams, refGrads, lr, scale);
+      flat.step(flatParams, gradients(flatParams, step), lr, scale);
+    }
+    assertBitwise(refParams, flatParams, "parameters");
+    assertBitwise(reference.state(), flat.state(), "optimizer state");
+  }
+
+  @Test
+  void flatMuonResumesFromThePerParameterStateBitwise() {
+    Muon.Config config = Muon.Config.lightningDit();
+    Map<String, NDArray> a = sitTinyParameters();
+    Map<String, NDArray> b = sitTinyParameters();
+    ParamOptimizer first = new PerParameterMuon(manager, config);
+    for (int step = 0; step < 3; step++) {
+      first.step(a, gradients(a, step), 1e-2f);
+    }
+    b.forEach((name, p) -> p.set(a.get(name).toFloatArray()));
+    ParamOptimizer resumed = new Muon(manager, config, GROUP_FLOATS);
+    resumed.loadState(first.state());
+    for (int step = 3; step < 6; step++) {
+      first.step(a, gradients(a, step), 1e-2f);
+      resumed.step(b, gradients(b, step), 1e-2f);
+    }
+    assertBitwise(a, b, "parameters");
+    assertBitwise(first.state(), resumed.state(), "optimizer state");
   }
 
   /** Today's norm: the per-tensor norms read to the host and summed there in double. */
