@@ -1,5 +1,6 @@
 package ai.igspark.optim;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -30,8 +31,23 @@ public final class AdamW implements ParamOptimizer {
     }
   }
 
-  /** Floats per group by default: 16 Mi floats (64 MiB), bounding each temporary of the step. */
-  public static final long DEFAULT_GROUP_FLOATS = 1L << 24;
+  /**
+   * Floats per group on a GPU: 16 Mi (64 MiB), so a SiT-XL/2 step is a few dozen groups of a few
+   * kernels each; the group also bounds each temporary of the step.
+   */
+  public static final long GPU_GROUP_FLOATS = 1L << 24;
+
+  /**
+   * Floats per group on a CPU: 2 Mi (8 MiB). Larger groups were 2–4 times slower there: their
+   * temporaries leave the cache, and glibc maps and unmaps each one afresh
+   * (docs/benchmarks/optimizer.md §2). Group size never changes the results.
+   */
+  public static final long CPU_GROUP_FLOATS = 1L << 21;
+
+  /** The group size for state on {@code device}. */
+  public static long defaultGroupFloats(Device device) {
+    return device.isGpu() ? GPU_GROUP_FLOATS : CPU_GROUP_FLOATS;
+  }
 
   private final Config config;
   private final long groupFloats;
@@ -41,7 +57,7 @@ public final class AdamW implements ParamOptimizer {
 
   /** State tensors live in a sub-manager of {@code manager}. */
   public AdamW(NDManager manager, Config config) {
-    this(manager, config, DEFAULT_GROUP_FLOATS);
+    this(manager, config, defaultGroupFloats(manager.getDevice()));
   }
 
   public AdamW(NDManager manager, Config config, long groupFloats) {
@@ -69,11 +85,11 @@ public final class AdamW implements ParamOptimizer {
     List<NDArray> ps = new ArrayList<>(params.values());
     List<NDArray> gs = new ArrayList<>(ps.size());
     params.keySet().forEach(name -> gs.add(ParamMaps.gradient(grads, name)));
-    try (GradModeOff off = new GradModeOff()) {
+    try (GradModeOff off = new GradModeOff();
+        Scalars s = Scalars.unscoped()) {
       for (int i = 0; i < layout.groups().size(); i++) {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
-          Scalars s = new Scalars();
           NDArray g = FlatBuffers.concat(FlatBuffers.members(gs, group));
           if (gradScale != 1f) {
             g.muli(s.of(g, gradScale));

@@ -34,7 +34,8 @@ public final class Ema {
 
   /** Starts as a copy of {@code params}, held in a sub-manager of {@code manager}. */
   public Ema(NDManager manager, Map<String, NDArray> params, float decay) {
-    this(manager, params, decay, AdamW.DEFAULT_GROUP_FLOATS);
+    this(manager, params, decay, AdamW.defaultGroupFloats(
+        params.isEmpty() ? manager.getDevice() : params.values().iterator().next().getDevice()));
   }
 
   /** As above, with groups of at most {@code groupFloats} floats. */
@@ -85,10 +86,10 @@ public final class Ema {
       }
       ps.add(p);
     }
-    try (GradModeOff off = new GradModeOff()) {
+    try (GradModeOff off = new GradModeOff();
+        Scalars s = Scalars.unscoped()) {
       for (int i = 0; i < flat.size(); i++) {
         try (NDScope scope = new NDScope()) {
-          Scalars s = new Scalars();
           NDArray p = FlatBuffers.concat(FlatBuffers.members(ps, layout.groups().get(i)));
           flat.get(i).muli(s.of(p, decay)).addi(p.mul(s.of(p, 1f - decay)));
         }

@@ -62,7 +62,7 @@ public final class Muon implements ParamOptimizer {
 
   /** State tensors live in a sub-manager of {@code manager}. */
   public Muon(NDManager manager, Config config) {
-    this(manager, config, AdamW.DEFAULT_GROUP_FLOATS);
+    this(manager, config, AdamW.defaultGroupFloats(manager.getDevice()));
   }
 
   /** As above, with groups of at most {@code groupFloats} floats. */
@@ -113,11 +113,11 @@ public final class Muon implements ParamOptimizer {
     momentum.bind(FlatLayout.of(new ArrayList<>(matrices.keySet()), rowMajor, groupFloats));
     FlatLayout layout = momentum.layout();
     float mu = config.momentum();
-    try (GradModeOff off = new GradModeOff()) {
+    try (GradModeOff off = new GradModeOff();
+        Scalars s = Scalars.unscoped()) {
       for (int i = 0; i < layout.groups().size(); i++) {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
-          Scalars s = new Scalars();
           NDArray g = FlatBuffers.concat(FlatBuffers.members(gs, group));
           if (gradScale != 1f) {
             g.muli(s.of(g, gradScale));
