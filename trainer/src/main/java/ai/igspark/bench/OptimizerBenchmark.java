@@ -46,9 +46,10 @@ public final class OptimizerBenchmark {
    * @param hostReads device→host reads per step
    * @param hostReadBytes their bytes per step
    * @param nativeOps top-level libtorch operators per step
+   * @param kernelOps those of them that compute (not {@link #VIEW_OPERATORS}): kernels on a GPU
    */
   public record Result(String variant, int parameters, long floats, Timings timings,
-      long hostReads, long hostReadBytes, long nativeOps) {}
+      long hostReads, long hostReadBytes, long nativeOps, long kernelOps) {}
 
   /** A variant: one optimizer step (clip, AdamW, EMA) over the given parameters. */
   private interface Variant {
@@ -56,10 +57,12 @@ public final class OptimizerBenchmark {
   }
 
   /**
-   * Runs both variants on the leading parameters of {@code model} up to {@code maxFloats} floats
-   * (all of them when it is at least the model's size).
+   * Runs the per-parameter variant, then the flat one at each group size of {@code groupFloats},
+   * on the leading parameters of {@code model} up to {@code maxFloats} floats (all of them when it
+   * is at least the model's size).
    */
-  public static List<Result> run(ModelConfig model, long maxFloats, int steps, Path scratch)
+  public static List<Result> run(
+      ModelConfig model, long maxFloats, int steps, List<Long> groupFloats, Path scratch)
       throws IOException {
     List<Result> results = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager();
@@ -77,10 +80,15 @@ public final class OptimizerBenchmark {
         // std 1e-3: the global norm is well above 1 at these sizes, so clipping is active.
         grads.put(e.getKey(), manager.randomNormal(0f, 1e-3f, shape, DataType.FLOAT32));
       }
-      for (String variant : List.of("per-parameter", "flat")) {
+      try (NDManager state = manager.newSubManager()) {
+        Variant v = perParameter(state, params);
+        results.add(measure("per-parameter", v, params, grads, floats, steps, scratch));
+      }
+      for (long group : groupFloats) {
         try (NDManager state = manager.newSubManager()) {
-          Variant v = variant.equals("flat") ? flat(state, params) : perParameter(state, params);
-          results.add(measure(variant, v, params, grads, floats, steps, scratch));
+          Variant v = flat(state, params, group);
+          String name = "flat " + (group % (1 << 20) == 0 ? group / (1 << 20) + "Mi" : group);
+          results.add(measure(name, v, params, grads, floats, steps, scratch));
         }
       }
     }
@@ -88,9 +96,9 @@ public final class OptimizerBenchmark {
   }
 
   /** Today's flat path: device-side norm read as one scalar, clip + AdamW + EMA over groups. */
-  private static Variant flat(NDManager state, Map<String, NDArray> params) {
-    ParamOptimizer adamW = new AdamW(state, AdamW.Config.sit());
-    Ema ema = new Ema(state, params, Ema.DEFAULT_DECAY);
+  private static Variant flat(NDManager state, Map<String, NDArray> params, long groupFloats) {
+    ParamOptimizer adamW = new AdamW(state, AdamW.Config.sit(), groupFloats);
+    Ema ema = new Ema(state, params, Ema.DEFAULT_DECAY, groupFloats);
     return (p, g, lr) -> {
       double norm = GradientNorm.of(g.values());
       adamW.step(p, g, lr, GradientNorm.clipScale(1.0, norm));
@@ -143,38 +151,53 @@ public final class OptimizerBenchmark {
     DeviceTransfer.Counts before = DeviceTransfer.counts();
     v.step(params, grads, lr);
     DeviceTransfer.Counts reads = DeviceTransfer.counts().minus(before);
-    Path trace = scratch.resolve("optimizer-" + name + ".json");
+    Path trace = scratch.resolve("optimizer-" + name.replace(' ', '-') + ".json");
     JniUtils.startProfile(false, false, false);
     v.step(params, grads, lr);
     JniUtils.stopProfile(trace.toString());
-    long ops = topLevelOperators(trace);
+    List<String> ops = topLevelOperators(trace);
     Files.deleteIfExists(trace);
+    long kernels = ops.stream().filter(op -> !VIEW_OPERATORS.contains(op)).count();
+    if (Boolean.getBoolean("igspark.bench.operators")) { // which operators, to check the split
+      Map<String, Long> byName = new java.util.TreeMap<>();
+      ops.forEach(op -> byName.merge(op, 1L, Long::sum));
+      System.err.println(name + ": " + byName);
+    }
     return new Result(name, params.size(), floats, new Timings(name, 0, wall, cpu),
-        reads.downloads(), reads.downloadedBytes(), ops);
+        reads.downloads(), reads.downloadedBytes(), ops.size(), kernels);
   }
 
-  /** Operators of a Chrome trace not nested in another operator of the same thread. */
-  static long topLevelOperators(Path trace) throws IOException {
+  /**
+   * Operators that only make a new view of existing storage (no kernel runs on any device; on
+   * a contiguous tensor, as every one here is, {@code reshape} is a view too).
+   */
+  static final java.util.Set<String> VIEW_OPERATORS = java.util.Set.of("aten::view",
+      "aten::reshape", "aten::_reshape_alias", "aten::split", "aten::split_with_sizes",
+      "aten::narrow", "aten::slice", "aten::select", "aten::as_strided", "aten::t",
+      "aten::transpose", "aten::permute", "aten::expand", "aten::detach", "aten::alias",
+      "aten::squeeze", "aten::unsqueeze", "aten::flatten");
+
+  /** Names of the operators of a Chrome trace not nested in another of the same thread. */
+  static List<String> topLevelOperators(Path trace) throws IOException {
     JsonNode root = new ObjectMapper().readTree(trace.toFile());
     JsonNode events = root.isArray() ? root : root.path("traceEvents");
-    Map<String, List<long[]>> byThread = new LinkedHashMap<>();
+    Map<String, List<JsonNode>> byThread = new LinkedHashMap<>();
     for (JsonNode e : events) {
-      if (!"X".equals(e.path("ph").asText()) || !e.has("dur")) {
-        continue;
+      if ("X".equals(e.path("ph").asText()) && e.has("dur")) {
+        byThread.computeIfAbsent(e.path("tid").asText(), k -> new ArrayList<>()).add(e);
       }
-      long ts = Math.round(e.path("ts").asDouble() * 1000);
-      long dur = Math.round(e.path("dur").asDouble() * 1000);
-      byThread.computeIfAbsent(e.path("tid").asText(), k -> new ArrayList<>())
-          .add(new long[] {ts, ts + dur});
     }
-    long top = 0;
-    for (List<long[]> spans : byThread.values()) {
-      spans.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(b[1], a[1]));
-      long end = Long.MIN_VALUE;
-      for (long[] s : spans) {
-        if (s[0] >= end) {
-          top++;
-          end = s[1];
+    List<String> top = new ArrayList<>();
+    for (List<JsonNode> spans : byThread.values()) {
+      spans.sort((a, b) -> a.path("ts").asDouble() != b.path("ts").asDouble()
+          ? Double.compare(a.path("ts").asDouble(), b.path("ts").asDouble())
+          : Double.compare(b.path("dur").asDouble(), a.path("dur").asDouble()));
+      double end = Double.NEGATIVE_INFINITY;
+      for (JsonNode span : spans) {
+        double ts = span.path("ts").asDouble();
+        if (ts >= end) {
+          top.add(span.path("name").asText());
+          end = ts + span.path("dur").asDouble();
         }
       }
     }

@@ -20,11 +20,12 @@ import picocli.CommandLine.Spec;
     name = "optimizer",
     mixinStandardHelpOptions = true,
     description = {
-      "The optimizer part of one training step (global-norm clip, AdamW, EMA) at a preset's",
-      "real parameter shapes (synthetic values) on CPU: the flat code against the per-parameter",
-      "code it replaced, in one run. Prints seconds per step (wall and CPU), host reads per step",
-      "and libtorch operators per step. Memory: 5 float32 buffers of the parameters' size (20",
-      "bytes a parameter); --max-floats takes only the leading parameters."
+      "The optimizer part of one training step (global-norm clip, AdamW, EMA) at",
+      "a preset's real parameter shapes (synthetic values) on CPU: the flat code",
+      "against the per-parameter code it replaced, in one run. Prints seconds per",
+      "step (wall and CPU), host reads per step and libtorch operators per step.",
+      "Memory: 5 float32 buffers of the parameters' size (20 bytes a parameter);",
+      "--max-floats takes only the leading parameters."
     })
 public final class OptimizerBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -39,23 +40,36 @@ public final class OptimizerBenchCommand implements Callable<Integer> {
       description = "Only the leading parameters up to this many floats (default: all).")
   long maxFloats = Long.MAX_VALUE;
 
+  @Option(names = "--group-floats", split = ",",
+      description = "Floats per flat group, one flat variant each (default: 16777216, the"
+          + " trainer's on a GPU, and 2097152, its choice on a CPU).")
+  List<Long> groupFloats =
+      new java.util.ArrayList<>(List.of(
+          ai.igspark.optim.AdamW.GPU_GROUP_FLOATS, ai.igspark.optim.AdamW.CPU_GROUP_FLOATS));
+
   @Override
   public Integer call() throws Exception {
     ModelConfig model = Presets.get(preset);
+    for (long g : groupFloats) {
+      if (g < 1) {
+        throw new ai.igspark.data.InvalidInputException(
+            "--group-floats: " + g + " is not a group size; expected at least 1 float");
+      }
+    }
     PrintWriter out = spec.commandLine().getOut();
     Path scratch = Files.createTempDirectory("igspark-bench-optimizer");
     try {
       List<OptimizerBenchmark.Result> results =
-          OptimizerBenchmark.run(model, maxFloats, steps, scratch);
+          OptimizerBenchmark.run(model, maxFloats, steps, groupFloats, scratch);
       OptimizerBenchmark.Result first = results.get(0);
       out.printf(Locale.ROOT, "%s: %d tensors, %d floats (of %d), %d timed steps%n",
           preset, first.parameters(), first.floats(), java.util.Arrays.stream(ParameterShapes.sizes(model)).sum(), steps);
-      out.printf(Locale.ROOT, "%-14s %9s %9s %9s %11s %11s %11s%n", "variant", "best s",
-          "median s", "cpu s", "host reads", "read bytes", "native ops");
+      out.printf(Locale.ROOT, "%-14s %9s %9s %9s %11s %11s %11s %11s%n", "variant", "best s",
+          "median s", "cpu s", "host reads", "read bytes", "native ops", "non-view");
       for (OptimizerBenchmark.Result r : results) {
-        out.printf(Locale.ROOT, "%-14s %9.3f %9.3f %9.3f %11d %11d %11d%n", r.variant(),
+        out.printf(Locale.ROOT, "%-14s %9.3f %9.3f %9.3f %11d %11d %11d %11d%n", r.variant(),
             r.timings().min(), r.timings().median(), r.timings().medianCpu(), r.hostReads(),
-            r.hostReadBytes(), r.nativeOps());
+            r.hostReadBytes(), r.nativeOps(), r.kernelOps());
       }
       out.flush();
       return 0;
