@@ -48,7 +48,7 @@ public final class Ema {
     try (GradModeOff off = new GradModeOff();
         NDScope scope = new NDScope()) {
       for (FlatLayout.Group g : layout.groups()) {
-        NDArray buffer = FlatBuffers.concat(FlatBuffers.members(ps, g));
+        NDArray buffer = FlatBuffers.copy(FlatBuffers.members(ps, g));
         buffer.attach(this.manager);
         NDScope.unregister(buffer); // the EMA outlives any scope open around its creation
         flat.add(buffer);

@@ -14,16 +14,24 @@ import java.util.List;
 final class FlatBuffers {
   private FlatBuffers() {}
 
-  /** {@code arrays} concatenated, each row-major: a new 1-D array (a copy). */
+  /**
+   * {@code arrays} concatenated, each row-major, as a 1-D array: a new one (one {@code cat}), or
+   * for a single array a view of it (no copy), so read the result, never write into it.
+   */
   static NDArray concat(List<NDArray> arrays) {
     if (arrays.size() == 1) {
-      return arrays.get(0).reshape(-1).duplicate();
+      return arrays.get(0).reshape(-1);
     }
     NDList flat = new NDList(arrays.size());
     for (NDArray a : arrays) {
       flat.add(a.reshape(-1));
     }
     return NDArrays.concat(flat);
+  }
+
+  /** {@code arrays} concatenated as by {@link #concat}, always into a new array (a copy). */
+  static NDArray copy(List<NDArray> arrays) {
+    return arrays.size() == 1 ? arrays.get(0).reshape(-1).duplicate() : concat(arrays);
   }
 
   /** Views of {@code flat} as the tensors of group {@code g}, in order. */

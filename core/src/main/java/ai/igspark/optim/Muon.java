@@ -119,8 +119,8 @@ public final class Muon implements ParamOptimizer {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
           NDArray g = FlatBuffers.concat(FlatBuffers.members(gs, group));
-          if (gradScale != 1f) {
-            g.muli(s.of(g, gradScale));
+          if (gradScale != 1f) { // not in place: g may be a view of the gradient
+            g = g.mul(s.of(g, gradScale));
           }
           NDArray buf = momentum.flat(0, i);
           buf.addi(g.sub(buf).muli(s.of(buf, 1f - mu))); // lerp(buf, g, 1 − μ)

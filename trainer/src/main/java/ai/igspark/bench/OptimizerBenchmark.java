@@ -57,12 +57,13 @@ public final class OptimizerBenchmark {
   }
 
   /**
-   * Runs the per-parameter variant, then the flat one at each group size of {@code groupFloats},
+   * Runs the per-parameter variant (if {@code perParameter}), then the flat one at each group size of {@code groupFloats},
    * on the leading parameters of {@code model} up to {@code maxFloats} floats (all of them when it
    * is at least the model's size).
    */
   public static List<Result> run(
-      ModelConfig model, long maxFloats, int steps, List<Long> groupFloats, Path scratch)
+      ModelConfig model, long maxFloats, int steps, List<Long> groupFloats, boolean perParameter,
+      Path scratch)
       throws IOException {
     List<Result> results = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager();
@@ -80,9 +81,11 @@ public final class OptimizerBenchmark {
         // std 1e-3: the global norm is well above 1 at these sizes, so clipping is active.
         grads.put(e.getKey(), manager.randomNormal(0f, 1e-3f, shape, DataType.FLOAT32));
       }
-      try (NDManager state = manager.newSubManager()) {
-        Variant v = perParameter(state, params);
-        results.add(measure("per-parameter", v, params, grads, floats, steps, scratch));
+      if (perParameter) {
+        try (NDManager state = manager.newSubManager()) {
+          Variant v = perParameter(state, params);
+          results.add(measure("per-parameter", v, params, grads, floats, steps, scratch));
+        }
       }
       for (long group : groupFloats) {
         try (NDManager state = manager.newSubManager()) {

@@ -47,6 +47,11 @@ public final class OptimizerBenchCommand implements Callable<Integer> {
       new java.util.ArrayList<>(List.of(
           ai.igspark.optim.AdamW.GPU_GROUP_FLOATS, ai.igspark.optim.AdamW.CPU_GROUP_FLOATS));
 
+  @Option(names = "--no-per-parameter", negatable = false,
+      description = "Flat variants only: the per-parameter step holds four temporaries of every"
+          + " parameter until its end (SiT-XL/2: 10.8 GB more).")
+  boolean flatOnly;
+
   @Override
   public Integer call() throws Exception {
     ModelConfig model = Presets.get(preset);
@@ -60,7 +65,7 @@ public final class OptimizerBenchCommand implements Callable<Integer> {
     Path scratch = Files.createTempDirectory("igspark-bench-optimizer");
     try {
       List<OptimizerBenchmark.Result> results =
-          OptimizerBenchmark.run(model, maxFloats, steps, groupFloats, scratch);
+          OptimizerBenchmark.run(model, maxFloats, steps, groupFloats, !flatOnly, scratch);
       OptimizerBenchmark.Result first = results.get(0);
       out.printf(Locale.ROOT, "%s: %d tensors, %d floats (of %d), %d timed steps%n",
           preset, first.parameters(), first.floats(), java.util.Arrays.stream(ParameterShapes.sizes(model)).sum(), steps);
