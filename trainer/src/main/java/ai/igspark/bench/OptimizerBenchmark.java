@@ -38,6 +38,10 @@ import java.util.Map;
 public final class OptimizerBenchmark {
   private OptimizerBenchmark() {}
 
+  /** The flat group sizes measured by default: the trainer's on a GPU and on a CPU. */
+  public static final List<Long> DEFAULT_GROUP_FLOATS =
+      List.of(AdamW.GPU_GROUP_FLOATS, AdamW.CPU_GROUP_FLOATS);
+
   /**
    * One measured variant.
    *
@@ -65,6 +69,12 @@ public final class OptimizerBenchmark {
       ModelConfig model, long maxFloats, int steps, List<Long> groupFloats, boolean perParameter,
       Path scratch)
       throws IOException {
+    for (long g : groupFloats) {
+      if (g < 1) {
+        throw new ai.igspark.data.InvalidInputException(
+            "--group-floats: " + g + " is not a group size; expected at least 1 float");
+      }
+    }
     List<Result> results = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager();
         GradModeOff off = new GradModeOff()) {

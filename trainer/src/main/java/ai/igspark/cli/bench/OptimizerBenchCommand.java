@@ -43,9 +43,7 @@ public final class OptimizerBenchCommand implements Callable<Integer> {
   @Option(names = "--group-floats", split = ",",
       description = "Floats per flat group, one flat variant each (default: 16777216, the"
           + " trainer's on a GPU, and 2097152, its choice on a CPU).")
-  List<Long> groupFloats =
-      new java.util.ArrayList<>(List.of(
-          ai.igspark.optim.AdamW.GPU_GROUP_FLOATS, ai.igspark.optim.AdamW.CPU_GROUP_FLOATS));
+  List<Long> groupFloats = new java.util.ArrayList<>(OptimizerBenchmark.DEFAULT_GROUP_FLOATS);
 
   @Option(names = "--no-per-parameter", negatable = false,
       description = "Flat variants only: the per-parameter step holds four temporaries of every"
@@ -55,12 +53,6 @@ public final class OptimizerBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig model = Presets.get(preset);
-    for (long g : groupFloats) {
-      if (g < 1) {
-        throw new ai.igspark.data.InvalidInputException(
-            "--group-floats: " + g + " is not a group size; expected at least 1 float");
-      }
-    }
     PrintWriter out = spec.commandLine().getOut();
     Path scratch = Files.createTempDirectory("igspark-bench-optimizer");
     try {
