@@ -41,10 +41,11 @@ class ReplicaAgreementTest {
   }
 
   @Test
-  void aReplicatedStepBetweenLogIntervalsReadsTheDevicesOnceForTheNorm() {
+  void aReplicatedStepBetweenLogIntervalsReadsOnlyTheNormAsOneScalar() {
     ReplicaAgreement.Result r = ReplicaAgreement.run(Presets.get("sit-tiny"), RECIPE,
         Device.cpu(), List.of(Device.cpu(), Device.cpu()), 3, 6);
     assertEquals(1.0, r.readsPerStep(), "one transfer: the gradient norm");
+    assertEquals(8.0, r.bytesPerStep(), "one float64 scalar");
   }
 
   @Test
