@@ -52,7 +52,8 @@ if len(sys.argv) > 2:
         err = [[y - min(pts[x]) for x, y in zip(xs, ys)], [max(pts[x]) - y for x, y in zip(xs, ys)]]
         ax.errorbar(xs, ys, yerr=err, fmt=styles[key], capsize=3, label=label)
     ax.set_xlabel("training step (batch 32)")
-    ax.set_ylabel("FD-FMNIST (lower is better)")
+    ax.set_ylabel("FD-FMNIST (lower is better, log scale)")
+    ax.set_yscale("log")
     ax.set_title("sit-demo on Fashion-MNIST, seeds 0 and 1 (points: mean, bars: the two seeds)\n"
                  "500 samples, SDE 25 steps", fontsize=9)
     ax.legend(fontsize=7)
