@@ -90,10 +90,7 @@ public final class AdamW implements ParamOptimizer {
       for (int i = 0; i < layout.groups().size(); i++) {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
-          NDArray g = FlatBuffers.concat(FlatBuffers.members(gs, group));
-          if (gradScale != 1f) { // not in place: g may be a view of the gradient
-            g = g.mul(s.of(g, gradScale));
-          }
+          NDArray g = FlatBuffers.scaledGradients(gs, group, gradScale, s);
           NDArray m = moments.flat(0, i);
           NDArray v = moments.flat(1, i);
           m.muli(s.of(m, config.beta1())).addi(g.mul(s.of(g, 1f - config.beta1())));

@@ -47,6 +47,16 @@ final class FlatBuffers {
     return out;
   }
 
+  /**
+   * Group {@code g}'s gradients among {@code grads} as one flat array, times {@code scale} (the
+   * clipping factor; 1: none). Read it, never write into it: it may be a view of the gradient.
+   */
+  static NDArray scaledGradients(
+      List<NDArray> grads, FlatLayout.Group g, float scale, Scalars s) {
+    NDArray flat = concat(members(grads, g));
+    return scale != 1f ? flat.mul(s.of(flat, scale)) : flat; // not in place: flat may be a view
+  }
+
   /** The arrays of group {@code g} among {@code all} (in layout order). */
   static List<NDArray> members(List<NDArray> all, FlatLayout.Group g) {
     return all.subList(g.first(), g.first() + g.count());

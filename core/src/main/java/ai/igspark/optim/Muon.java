@@ -118,10 +118,7 @@ public final class Muon implements ParamOptimizer {
       for (int i = 0; i < layout.groups().size(); i++) {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
-          NDArray g = FlatBuffers.concat(FlatBuffers.members(gs, group));
-          if (gradScale != 1f) { // not in place: g may be a view of the gradient
-            g = g.mul(s.of(g, gradScale));
-          }
+          NDArray g = FlatBuffers.scaledGradients(gs, group, gradScale, s);
           NDArray buf = momentum.flat(0, i);
           buf.addi(g.sub(buf).muli(s.of(buf, 1f - mu))); // lerp(buf, g, 1 − μ)
           NDArray nesterov = g.add(buf.sub(g).muli(s.of(buf, mu))); // lerp(g, buf, μ)

@@ -14,7 +14,6 @@ import ai.igspark.eval.MetricsReport;
 import ai.igspark.eval.ReferenceBatch;
 import ai.igspark.eval.SampleGrid;
 import ai.igspark.eval.SamplerSpec;
-import ai.igspark.eval.SamplerSpecParser;
 import ai.igspark.eval.TorchScriptInception;
 import ai.igspark.eval.Uint8Convention;
 import ai.igspark.eval.fmnist.FmnistFeatures;
@@ -270,14 +269,8 @@ public final class CheckpointEvaluation {
   private static void writeGrid(
       JavaSparkContext sc, RunDirectory dir, Path stepDir, String emaUri,
       SampleEvaluationJob.Spec spec) throws IOException {
-    SamplerSpec balanced =
-        SamplerSpecParser.from(spec.sampling(), SamplerSpecParser.CONFIG_NAMES)
-            .labels(SamplerSpec.LabelMode.BALANCED)
-            .build();
-    SampleEvaluationJob.Spec gridSpec =
-        new SampleEvaluationJob.Spec(
-            spec.modelJson(), emaUri, 80, spec.seed(), balanced, 80, null, ComputeDevice.CPU);
-    float[] images = SampleEvaluationJob.sampleImages(gridSpec, sc.hadoopConfiguration());
+    float[] images = FixedGrid.balancedSamples(
+        spec.modelJson(), emaUri, 80, spec.seed(), spec.sampling(), sc.hadoopConfiguration());
     float[] rows = SampleGrid.classPerRow(images, 10, 8, 32 * 32);
     try (OutputStream out = dir.fs().create(new Path(stepDir, "grid.png"), true)) {
       SampleGrid.writePng(SampleGrid.grid(rows, 80, 1, 32, 32, 8), out);

@@ -62,14 +62,7 @@ public final class FixedGrid {
       throws IOException {
     long t0 = System.nanoTime();
     int n = RunConfig.Eval.GRID_SAMPLES;
-    SamplerSpec balanced =
-        SamplerSpecParser.from(eval.samplerSpec(), SamplerSpecParser.CONFIG_NAMES)
-            .labels(SamplerSpec.LabelMode.BALANCED)
-            .build();
-    SampleEvaluationJob.Spec spec =
-        new SampleEvaluationJob.Spec(
-            modelJson, emaUri, n, eval.seed(), balanced, n, null, ComputeDevice.CPU);
-    float[] samples = SampleEvaluationJob.sampleImages(spec, conf);
+    float[] samples = balancedSamples(modelJson, emaUri, n, eval.seed(), eval.samplerSpec(), conf);
     BufferedImage image = eval.latent() ? decoded(samples, n) : pixels(samples, n);
     String relative = relativePath(step);
     try (OutputStream out = dir.fs().create(new Path(dir.root(), relative), true)) {
@@ -77,6 +70,23 @@ public final class FixedGrid {
     }
     return new GridRecord(
         step, relative, (System.nanoTime() - t0) / 1e9, null, Instant.now().toString());
+  }
+
+  /**
+   * {@code n} samples of the weights at {@code emaUri} on this JVM's CPU with {@code sampling}'s
+   * sampler and guidance but class-balanced labels (sample i has class i mod K), noise from
+   * {@code seed}: the grids of the driver.
+   */
+  static float[] balancedSamples(String modelJson, String emaUri, int n, long seed,
+      SamplerSpec sampling, Configuration conf) throws IOException {
+    SamplerSpec balanced =
+        SamplerSpecParser.from(sampling, SamplerSpecParser.CONFIG_NAMES)
+            .labels(SamplerSpec.LabelMode.BALANCED)
+            .build();
+    return SampleEvaluationJob.sampleImages(
+        new SampleEvaluationJob.Spec(modelJson, emaUri, n, seed, balanced, n, null,
+            ComputeDevice.CPU),
+        conf);
   }
 
   /** A pixel model's samples, [−1, 1], as they are. */
