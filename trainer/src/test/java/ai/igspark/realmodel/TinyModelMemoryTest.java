@@ -32,7 +32,7 @@ class TinyModelMemoryTest {
 
   /**
    * The number of live NDArrays in the whole manager tree is the same after 10, 1,000 and 2,000
-   * steps (exact), and native RSS after 2,000 steps equals that after 1,000 within 5%.
+   * steps (exact), and native RSS after 2,000 steps is at most 5% above that after 1,000.
    *
    * <p>RSS is read as TrainStepTest reads it ({@link NativeMemory}), and compared after glibc's
    * {@code malloc_trim}: between 1,000 and 2,000 steps untrimmed readings moved by −6%, +7%, +18%
@@ -75,7 +75,9 @@ class TinyModelMemoryTest {
     System.out.println(figures);
     assertEquals(at10.arrays, at1000.arrays, "NDArrays leaked: " + figures);
     assertEquals(at10.arrays, at2000.arrays, "NDArrays leaked: " + figures);
-    assertTrue(Math.abs(at2000.trimmedKb - at1000.trimmedKb) <= 0.05 * at1000.trimmedKb, figures);
+    // A leak only grows: a smaller reading is memory handed back (the flat optimizer's 8 MB group
+    // temporaries come and go through glibc's mmap, and moved trimmed RSS by -9.5% once).
+    assertTrue(at2000.trimmedKb - at1000.trimmedKb <= 0.05 * at1000.trimmedKb, figures);
   }
 
   private record Reading(long rssKb, long trimmedKb, long heapMb, int arrays) {
