@@ -87,11 +87,14 @@ public final class ReplicaAgreement {
       GradientBuckets plan = GradientBuckets.plan(
           states.get(0).step().parameterSizes(), new RunConfig.Ring(null, null, null)
               .bucketFloats());
-      DeviceTransfer.Counts counted = new DeviceTransfer.Counts(0, 0, 0, 0);
+      DeviceTransfer.Counts counted;
       try (GradientSync sync = new GradientSync(plan, null, 0);
           ReplicaThreads threads = ReplicaThreads.forReplicas(g)) {
+        DeviceTransfer.Counts afterFirstStep = null;
         for (int step = 0; step < steps; step++) {
-          DeviceTransfer.Counts before = DeviceTransfer.counts();
+          if (step == 1) {
+            afterFirstStep = DeviceTransfer.counts();
+          }
           List<Runnable> work = new ArrayList<>();
           for (int r = 0; r < g; r++) {
             TrainingState replica = states.get(r);
@@ -111,13 +114,10 @@ public final class ReplicaAgreement {
             st.step().discardLossSums();
             st.step().applyUpdate(norm);
           }
-          if (step > 0) {
-            DeviceTransfer.Counts c = DeviceTransfer.counts().minus(before);
-            counted = new DeviceTransfer.Counts(counted.uploads() + c.uploads(),
-                counted.downloads() + c.downloads(), counted.uploadedBytes() + c.uploadedBytes(),
-                counted.downloadedBytes() + c.downloadedBytes());
-          }
         }
+        counted = afterFirstStep == null
+            ? new DeviceTransfer.Counts(0, 0, 0, 0)
+            : DeviceTransfer.counts().minus(afterFirstStep);
       }
       List<Map<String, float[]>> weights = new ArrayList<>();
       states.forEach(st -> weights.add(floats(st.model().hostStateDict())));
