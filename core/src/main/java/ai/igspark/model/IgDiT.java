@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.diffusion.Velocities;
 import ai.igspark.model.ModelConfig.Family;
+import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensorfile.HostTensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,8 +20,9 @@ import java.util.Map;
  * D_i read after block {@code ig_depth}.
  *
  * <p>Parameters are plain NDArrays under their official PyTorch state-dict names ({@link
- * #stateDict()}); trainable ones have {@code requiresGradient}. Training wraps {@link #forward}
- * in the caller's GradientCollector; nothing here records or steps on its own.
+ * #stateDict()}); the trainable ones are views of flat group buffers that require grad ({@link
+ * #flatParameters()}), so backward leaves one contiguous gradient per group. Training wraps
+ * {@link #forward} in the caller's grad scope; nothing here records or steps on its own.
  */
 public final class IgDiT implements AutoCloseable {
   private final ModelConfig cfg;
@@ -91,6 +93,7 @@ public final class IgDiT implements AutoCloseable {
     NDArray vFinal;
     NDArray vIntermediate = null;
     try (NDScope scope = new NDScope()) {
+      state.beginForward(); // the trainable parameters' views for this forward, in this scope
       NDArray h = xEmbedder.forward(x).add(state.get("pos_embed")); // [N, T, D]
       NDArray c = tEmbedder.forward(t).add(yEmbedder.forward(y)); // [N, D]
       for (int i = 0; i < blocks.size(); i++) {
@@ -100,6 +103,8 @@ public final class IgDiT implements AutoCloseable {
         }
       }
       vFinal = keep(unpatchify(finalLayer.forward(h, c)), out);
+    } finally {
+      state.endForward();
     }
     // A caller that frees by NDScope rather than by manager owns the outputs too.
     NDScope.register(vFinal);
@@ -167,6 +172,11 @@ public final class IgDiT implements AutoCloseable {
    */
   public LinkedHashMap<String, NDArray> stateDict() {
     return state.asMap();
+  }
+
+  /** The trainable parameters' flat storage: group buffers, their views and gradients. */
+  public FlatParameters flatParameters() {
+    return state.flat();
   }
 
   /** Names of the parameters an optimiser updates (all but pos_embed and buffers), in order. */

@@ -2,6 +2,7 @@ package ai.igspark.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.igspark.diffusion.Velocities;
+import ai.igspark.tensor.FlatParameters;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,5 +34,10 @@ public final class IgDiTNet implements TrainableNet {
   @Override
   public Map<String, NDArray> trainableParameters() {
     return trainable;
+  }
+
+  @Override
+  public FlatParameters flatParameters() {
+    return model.flatParameters();
   }
 }

@@ -6,18 +6,23 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensorfile.HostTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * The model's state dict: every entry under its official PyTorch name, in declaration order, as
  * a plain NDArray owned by the model's manager. Modules declare their entries when built and read
- * them by name in forward, so loading a checkpoint only swaps arrays here.
+ * them by name in forward, so loading a checkpoint only swaps arrays here. The trainable
+ * parameters are views of flat group buffers ({@link FlatParameters}): a checkpoint load writes
+ * into them, and a forward reads them through views made for it ({@link #beginForward}).
  */
 final class ModelState {
   /** Trainable parameters get gradients; frozen ones and buffers do not. */
@@ -31,7 +36,11 @@ final class ModelState {
 
   private final NDManager manager;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
+  /** Frozen parameters and buffers; the trainable ones live in {@link #flat}. */
   private final Map<String, NDArray> values = new LinkedHashMap<>();
+  private FlatParameters flat;
+  /** This thread's forward views of the trainable parameters, while a forward runs. */
+  private final ThreadLocal<Map<String, NDArray>> forward = new ThreadLocal<>();
 
   ModelState(NDManager manager) {
     this.manager = manager;
@@ -52,7 +61,14 @@ final class ModelState {
   }
 
   NDArray get(String name) {
-    NDArray v = values.get(name);
+    Map<String, NDArray> views = forward.get();
+    NDArray v = views != null ? views.get(name) : null;
+    if (v == null && flat != null) {
+      v = flat.views().get(name);
+    }
+    if (v == null) {
+      v = values.get(name);
+    }
     if (v == null) {
       throw new IllegalStateException("no state entry " + name);
     }
@@ -69,23 +85,63 @@ final class ModelState {
       float[] data = new float[Math.toIntExact(entry.shape().size())];
       long stream = seed * 0x9E3779B97F4A7C15L + e.getKey().hashCode();
       entry.init().fill(data, new SplittableRandom(stream));
-      put(e.getKey(), manager.create(data, entry.shape()));
+      put(e.getKey(), data);
     }
   }
 
-  private void put(String name, NDArray value) {
-    value.setName(name);
-    if (entries.get(name).kind() == Kind.TRAINABLE) {
-      value.setRequiresGradient(true);
+  /**
+   * Opens this thread's forward: the trainable parameters are read through views made for it
+   * (in grad mode they connect the graph to the flat buffers). Close with {@link #endForward}.
+   */
+  void beginForward() {
+    if (flat != null) {
+      forward.set(flat.forwardViews());
     }
+  }
+
+  void endForward() {
+    forward.remove();
+  }
+
+  /** The trainable parameters' flat storage (made at the first initialize or load). */
+  FlatParameters flat() {
+    if (flat == null) {
+      throw new IllegalStateException("the model state is not initialized");
+    }
+    return flat;
+  }
+
+  private void put(String name, float[] data) {
+    Entry entry = entries.get(name);
+    if (entry.kind() == Kind.TRAINABLE) {
+      flatStorage().write(name, FloatBuffer.wrap(data));
+      return;
+    }
+    NDArray value = manager.create(data, entry.shape());
+    value.setName(name);
     NDArray old = values.put(name, value);
     if (old != null) {
       old.close();
     }
   }
 
+  private FlatParameters flatStorage() {
+    if (flat == null) {
+      List<String> names = names(Kind.TRAINABLE);
+      List<Shape> shapes = new ArrayList<>();
+      names.forEach(n -> shapes.add(entries.get(n).shape()));
+      long groupFloats = FlatLayout.defaultGroupFloats(manager.getDevice());
+      flat = new FlatParameters(manager, FlatLayout.of(names, shapes, groupFloats));
+    }
+    return flat;
+  }
+
+  /** Every entry in declaration order; trainable ones are live views of the flat buffers. */
   LinkedHashMap<String, NDArray> asMap() {
-    return new LinkedHashMap<>(values);
+    LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
+    entries.forEach((name, e) -> out.put(name,
+        e.kind() == Kind.TRAINABLE ? flat().views().get(name) : values.get(name)));
+    return out;
   }
 
   List<String> names(Kind kind) {
@@ -136,8 +192,7 @@ final class ModelState {
       throw new InvalidInputException(sb.toString());
     }
     for (Map.Entry<String, Entry> e : entries.entrySet()) {
-      float[] data = tensors.get(e.getKey()).toFloats();
-      put(e.getKey(), manager.create(data, e.getValue().shape()));
+      put(e.getKey(), tensors.get(e.getKey()).toFloats());
     }
   }
 
@@ -156,7 +211,7 @@ final class ModelState {
   /** Copies every entry to host memory (float32), in state-dict order. */
   LinkedHashMap<String, HostTensor> toHost() {
     LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
-    values.forEach((name, v) -> {
+    asMap().forEach((name, v) -> {
       NDArray f = v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false);
       out.put(name, HostTensor.ofFloats(v.getShape().getShape(), DeviceTransfer.download(f)));
     });

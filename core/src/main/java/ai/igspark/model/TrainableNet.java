@@ -1,8 +1,11 @@
 package ai.igspark.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.diffusion.Velocities;
 import ai.igspark.diffusion.VelocityNet;
+import ai.igspark.tensor.FlatParameters;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,10 +14,42 @@ import java.util.Map;
 public interface TrainableNet extends VelocityNet {
 
   /**
-   * The trainable parameters in a fixed order under their official names; the gradient of each is
-   * read with {@link NDArray#getGradient()}. The same map instance or an equal one every call.
+   * The trainable parameters in a fixed order under their official names, read and updated in
+   * place (with grad mode off); their gradients are {@link #gradients()}. The same map instance or
+   * an equal one every call.
    */
   Map<String, NDArray> trainableParameters();
+
+  /**
+   * The flat storage the trainable parameters are views of, or null when they are separate
+   * arrays that require grad themselves.
+   */
+  default FlatParameters flatParameters() {
+    return null;
+  }
+
+  /** The accumulated gradients by parameter name, sharing their memory, in the caller's scope. */
+  default Map<String, NDArray> gradients() {
+    FlatParameters flat = flatParameters();
+    if (flat != null) {
+      return flat.gradientViews();
+    }
+    Map<String, NDArray> grads = new LinkedHashMap<>();
+    trainableParameters().forEach((name, p) -> grads.put(name, p.getGradient()));
+    return grads;
+  }
+
+  /** Sets every gradient to zero in place (also clears NaN, unlike multiplying by 0). */
+  default void zeroGradients() {
+    FlatParameters flat = flatParameters();
+    if (flat != null) {
+      flat.zeroGradients();
+      return;
+    }
+    for (NDArray p : trainableParameters().values()) {
+      JniUtils.zeroGrad((PtNDArray) p);
+    }
+  }
 
   /**
    * Joins a forward function and its parameters, e.g. {@code TrainableNet.of(model::forward, params)}.

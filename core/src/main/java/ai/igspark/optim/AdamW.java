@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensor.GradModeOff;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +19,9 @@ import java.util.Map;
  *
  * <p>Flat: the moments of each {@link FlatLayout} group live in one contiguous buffer, the
  * group's gradients are gathered with one {@code cat}, and the moment and step arithmetic runs
- * once per group; only the decay and the final {@code p ← p − step} touch each parameter. Every
+ * once per group; only the decay and the final {@code p ← p − step} touch each parameter. For
+ * flat parameters ({@link FlatParameters}, the model's own storage) nothing is per parameter: the
+ * group's gradient and buffer are used whole. Every
  * element sees the same operations in the same order as in {@link PerParameterAdamW}, so the
  * results are bitwise equal (tested). The exported state is per parameter as before (views of the
  * flat buffers), so checkpoints are unchanged.
@@ -31,22 +35,9 @@ public final class AdamW implements ParamOptimizer {
     }
   }
 
-  /**
-   * Floats per group on a GPU: 16 Mi (64 MiB), so a SiT-XL/2 step is a few dozen groups of a few
-   * kernels each; the group also bounds each temporary of the step.
-   */
-  public static final long GPU_GROUP_FLOATS = 1L << 24;
-
-  /**
-   * Floats per group on a CPU: 2 Mi (8 MiB). Larger groups were 2–4 times slower there: their
-   * temporaries leave the cache, and glibc maps and unmaps each one afresh
-   * (docs/benchmarks/optimizer.md §2). Group size never changes the results.
-   */
-  public static final long CPU_GROUP_FLOATS = 1L << 21;
-
-  /** The group size for state on {@code device}. */
+  /** The group size for state on {@code device} ({@link FlatLayout#defaultGroupFloats}). */
   public static long defaultGroupFloats(Device device) {
-    return device.isGpu() ? GPU_GROUP_FLOATS : CPU_GROUP_FLOATS;
+    return FlatLayout.defaultGroupFloats(device);
   }
 
   private final Config config;
@@ -80,8 +71,6 @@ public final class AdamW implements ParamOptimizer {
     long t = counter.increment();
     moments.bind(FlatLayout.of(params, groupFloats));
     FlatLayout layout = moments.layout();
-    double bc1 = 1 - Math.pow(config.beta1(), t);
-    double bc2 = 1 - Math.pow(config.beta2(), t);
     List<NDArray> ps = new ArrayList<>(params.values());
     List<NDArray> gs = new ArrayList<>(ps.size());
     params.keySet().forEach(name -> gs.add(ParamMaps.gradient(grads, name)));
@@ -91,25 +80,59 @@ public final class AdamW implements ParamOptimizer {
         FlatLayout.Group group = layout.groups().get(i);
         try (NDScope scope = new NDScope()) { // the group's temporaries, freed before the next
           NDArray g = FlatBuffers.scaledGradients(gs, group, gradScale, s);
-          NDArray m = moments.flat(0, i);
-          NDArray v = moments.flat(1, i);
-          m.muli(s.of(m, config.beta1())).addi(g.mul(s.of(g, 1f - config.beta1())));
-          v.muli(s.of(v, config.beta2())).addi(g.square().muli(s.of(g, 1f - config.beta2())));
-          NDArray denom =
-              v.sqrt().divi(s.of(v, (float) Math.sqrt(bc2))).addi(s.of(v, config.eps()));
-          NDArray update = m.div(denom).muli(s.of(m, (float) (lr / bc1)));
-          List<NDArray> steps = FlatBuffers.views(update, layout, group);
+          List<NDArray> steps = layout.views(adamStep(i, g, t, lr, s), group);
           List<NDArray> members = FlatBuffers.members(ps, group);
           for (int k = 0; k < members.size(); k++) {
-            NDArray p = members.get(k);
-            if (config.weightDecay() != 0f) {
-              p.muli(s.of(p, 1f - lr * config.weightDecay()));
-            }
-            p.subi(steps.get(k));
+            apply(members.get(k), steps.get(k), lr, s);
           }
         }
       }
     }
+  }
+
+  /**
+   * The same update on flat parameters: per group, its buffer and its contiguous gradient are
+   * used as they are, so the step is about a dozen kernels per group and no gather at all.
+   */
+  @Override
+  public void step(FlatParameters params, float lr, float gradScale) {
+    long t = counter.increment();
+    moments.bind(params.layout());
+    try (GradModeOff off = new GradModeOff();
+        Scalars s = Scalars.unscoped();
+        NDScope outer = new NDScope()) {
+      List<NDArray> grads = params.gradients();
+      for (int i = 0; i < grads.size(); i++) {
+        try (NDScope scope = new NDScope()) {
+          NDArray g = grads.get(i);
+          g = gradScale != 1f ? g.mul(s.of(g, gradScale)) : g; // not in place: the gradient
+          apply(params.buffer(i), adamStep(i, g, t, lr, s), lr, s);
+        }
+      }
+    }
+  }
+
+  /**
+   * Updates group {@code i}'s moments from its gradient {@code g} at step {@code t} and returns
+   * the step {@code lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + eps)}, in the caller's scope.
+   */
+  private NDArray adamStep(int i, NDArray g, long t, float lr, Scalars s) {
+    double bc1 = 1 - Math.pow(config.beta1(), t);
+    double bc2 = 1 - Math.pow(config.beta2(), t);
+    NDArray m = moments.flat(0, i);
+    NDArray v = moments.flat(1, i);
+    m.muli(s.of(m, config.beta1())).addi(g.mul(s.of(g, 1f - config.beta1())));
+    v.muli(s.of(v, config.beta2())).addi(g.square().muli(s.of(g, 1f - config.beta2())));
+    NDArray denom = v.sqrt().divi(s.of(v, (float) Math.sqrt(bc2))).addi(s.of(v, config.eps()));
+    return m.div(denom).muli(s.of(m, (float) (lr / bc1)));
+  }
+
+  /** {@code p ← p·(1 − lr·wd)}, then {@code p ← p − step}. */
+  private void apply(NDArray p, NDArray step, float lr, Scalars s) {
+    if (config.weightDecay() != 0f) {
+      p.muli(s.of(p, 1f - lr * config.weightDecay()));
+    }
+    p.subi(step);
   }
 
   @Override

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensor.GradModeOff;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -19,8 +21,10 @@ import java.util.Map;
  * docs/METHOD.md §2.5).
  *
  * <p>Flat: the average of each {@link FlatLayout} group is one contiguous buffer, updated with
- * one {@code cat} of the group's parameters and three kernels; the weights are views of it. Each
- * element sees the same operations as a per-parameter update, so the result is bitwise the same.
+ * one {@code cat} of the group's parameters and three kernels; the weights are views of it. For
+ * flat parameters ({@link FlatParameters}) the average shares their groups and reads each group's
+ * buffer directly: three kernels per group and no gather. Each element sees the same operations
+ * as a per-parameter update, so the result is bitwise the same.
  */
 public final class Ema {
   public static final float DEFAULT_DECAY = 0.9999f;
@@ -29,6 +33,8 @@ public final class Ema {
   private final NDManager manager;
   private final FlatLayout layout;
   private final List<NDArray> flat = new ArrayList<>();
+  /** Per group, the parameter buffer it averages directly, or null to gather its members. */
+  private final List<NDArray> direct;
   /** Views of {@link #flat} by parameter name. */
   private final Map<String, NDArray> shadow = new LinkedHashMap<>();
 
@@ -40,10 +46,31 @@ public final class Ema {
 
   /** As above, with groups of at most {@code groupFloats} floats. */
   public Ema(NDManager manager, Map<String, NDArray> params, float decay, long groupFloats) {
+    this(manager, FlatLayout.of(params, groupFloats), null, params, decay);
+  }
+
+  /**
+   * An average of {@code extras} (separate arrays, first in its order) and of the flat {@code
+   * params}, whose groups it shares: each of those groups is averaged straight from its buffer,
+   * with no gather. {@link #update} must then be given these same parameters.
+   */
+  public Ema(NDManager manager, Map<String, NDArray> extras, FlatParameters params, float decay) {
+    this(manager, join(FlatLayout.of(extras, AdamW.defaultGroupFloats(manager.getDevice())),
+            params.layout()),
+        directSources(FlatLayout.of(extras, AdamW.defaultGroupFloats(manager.getDevice())),
+            params),
+        joined(extras, params.views()), decay);
+  }
+
+  /** {@code direct}: per group, the buffer to average directly or null; null for none. */
+  private Ema(NDManager manager, FlatLayout layout, List<NDArray> direct,
+      Map<String, NDArray> params, float decay) {
     checkDecay(decay);
     this.decay = decay;
     this.manager = manager.newSubManager();
-    this.layout = FlatLayout.of(params, groupFloats);
+    this.layout = layout;
+    this.direct = direct != null
+        ? new ArrayList<>(direct) : Collections.nCopies(layout.groups().size(), null);
     List<NDArray> ps = new ArrayList<>(params.values());
     try (GradModeOff off = new GradModeOff();
         NDScope scope = new NDScope()) {
@@ -52,13 +79,42 @@ public final class Ema {
         buffer.attach(this.manager);
         NDScope.unregister(buffer); // the EMA outlives any scope open around its creation
         flat.add(buffer);
-        List<NDArray> views = FlatBuffers.views(buffer, layout, g);
+        List<NDArray> views = layout.views(buffer, g);
         for (int k = 0; k < views.size(); k++) {
           NDScope.unregister(views.get(k));
           shadow.put(layout.names().get(g.first() + k), views.get(k));
         }
       }
     }
+  }
+
+  /** {@code first}'s groups, then {@code second}'s after them. */
+  private static FlatLayout join(FlatLayout first, FlatLayout second) {
+    List<String> names = new ArrayList<>(first.names());
+    names.addAll(second.names());
+    List<ai.djl.ndarray.types.Shape> shapes = new ArrayList<>(first.shapes());
+    shapes.addAll(second.shapes());
+    List<FlatLayout.Group> groups = new ArrayList<>(first.groups());
+    int shift = first.names().size();
+    for (FlatLayout.Group g : second.groups()) {
+      groups.add(new FlatLayout.Group(g.first() + shift, g.count(), g.floats()));
+    }
+    return new FlatLayout(names, shapes, groups);
+  }
+
+  /** Per group: null for the extras' groups (gathered), the buffer for each flat group. */
+  private static List<NDArray> directSources(FlatLayout extras, FlatParameters params) {
+    List<NDArray> out = new ArrayList<>(Collections.nCopies(extras.groups().size(), null));
+    for (int i = 0; i < params.layout().groups().size(); i++) {
+      out.add(params.buffer(i));
+    }
+    return out;
+  }
+
+  private static Map<String, NDArray> joined(Map<String, NDArray> a, Map<String, NDArray> b) {
+    Map<String, NDArray> out = new LinkedHashMap<>(a);
+    out.putAll(b);
+    return out;
   }
 
   /**
@@ -90,7 +146,9 @@ public final class Ema {
         Scalars s = Scalars.unscoped()) {
       for (int i = 0; i < flat.size(); i++) {
         try (NDScope scope = new NDScope()) {
-          NDArray p = FlatBuffers.concat(FlatBuffers.members(ps, layout.groups().get(i)));
+          NDArray p = direct.get(i) != null
+              ? direct.get(i)
+              : FlatBuffers.concat(FlatBuffers.members(ps, layout.groups().get(i)));
           flat.get(i).muli(s.of(p, decay)).addi(p.mul(s.of(p, 1f - decay)));
         }
       }

@@ -3,7 +3,7 @@ package ai.igspark.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import java.util.ArrayList;
+import ai.igspark.tensor.FlatLayout;
 import java.util.List;
 
 /**
@@ -32,19 +32,6 @@ final class FlatBuffers {
   /** {@code arrays} concatenated as by {@link #concat}, always into a new array (a copy). */
   static NDArray copy(List<NDArray> arrays) {
     return arrays.size() == 1 ? arrays.get(0).reshape(-1).duplicate() : concat(arrays);
-  }
-
-  /** Views of {@code flat} as the tensors of group {@code g}, in order. */
-  static List<NDArray> views(NDArray flat, FlatLayout layout, FlatLayout.Group g) {
-    NDList pieces = flat.split(layout.splitPoints(g));
-    List<NDArray> out = new ArrayList<>(g.count());
-    for (int i = 0; i < g.count(); i++) {
-      out.add(pieces.get(i).reshape(layout.shapes().get(g.first() + i)));
-      if (pieces.get(i) != flat) {
-        pieces.get(i).close();
-      }
-    }
-    return out;
   }
 
   /**

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.data.InvalidInputException;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,7 +68,7 @@ final class FlatMoments {
       for (int kind = 0; kind < kinds.size(); kind++) {
         NDArray b = persistent(manager.zeros(new Shape(g.floats()), DataType.FLOAT32));
         buffers.get(kind).add(b);
-        List<NDArray> v = FlatBuffers.views(b, planned, g);
+        List<NDArray> v = planned.views(b, g);
         v.forEach(FlatMoments::persistent);
         groupViews.add(v);
       }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.igspark.tensor.FlatLayout;
 import ai.igspark.tensor.GradModeOff;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -122,7 +123,7 @@ public final class Muon implements ParamOptimizer {
           NDArray buf = momentum.flat(0, i);
           buf.addi(g.sub(buf).muli(s.of(buf, 1f - mu))); // lerp(buf, g, 1 − μ)
           NDArray nesterov = g.add(buf.sub(g).muli(s.of(buf, mu))); // lerp(g, buf, μ)
-          List<NDArray> perMatrix = FlatBuffers.views(nesterov, layout, group);
+          List<NDArray> perMatrix = layout.views(nesterov, group);
           List<NDArray> members = FlatBuffers.members(ps, group);
           for (int k = 0; k < members.size(); k++) {
             orthogonalStep(members.get(k), perMatrix.get(k), lr, config, s);

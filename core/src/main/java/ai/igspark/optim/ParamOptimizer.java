@@ -1,6 +1,8 @@
 package ai.igspark.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.igspark.tensor.FlatParameters;
 import java.util.Map;
 
 /**
@@ -23,6 +25,17 @@ public interface ParamOptimizer {
       Map<String, NDArray> params, Map<String, NDArray> grads, float lr, float gradScale) {
     GradientNorm.scale(grads.values(), gradScale);
     step(params, grads, lr);
+  }
+
+  /**
+   * One update of flat parameters from their gradients scaled by {@code gradScale}, bitwise as the
+   * map form on their views. This default runs exactly that; {@link AdamW} works on the group
+   * buffers directly.
+   */
+  default void step(FlatParameters params, float lr, float gradScale) {
+    try (NDScope scope = new NDScope()) {
+      step(params.views(), params.gradientViews(), lr, gradScale);
+    }
   }
 
   /** Number of updates applied so far. */

@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.igspark.model.IgDiT;
 import ai.igspark.model.IgDiTNet;
 import ai.igspark.model.Presets;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
+import ai.igspark.tensor.GradScope;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,6 +128,65 @@ class FlatOptimizerTest {
     assertBitwise(refParams, flatParams, "parameters");
     assertBitwise(reference.state(), flat.state(), "optimizer state");
     assertBitwise(refEma, flatEma.weights(), "EMA");
+  }
+
+  /**
+   * The trainer's path: parameters stored flat as the model stores them, their gradients left by
+   * backward in one buffer per group, AdamW on whole groups and an EMA that shares the groups (and
+   * gathers one extra, as pos_embed under the frozen decay), against the per-parameter code.
+   */
+  @Test
+  void adamWAndEmaOnFlatParametersEqualPerParameterBitwiseOverTwentySteps() {
+    Map<String, NDArray> refParams = sitTinyParameters();
+    FlatParameters flat = new FlatParameters(manager, FlatLayout.of(refParams, GROUP_FLOATS));
+    refParams.forEach((name, p) -> flat.write(name, FloatBuffer.wrap(p.toFloatArray())));
+    assertTrue(flat.layout().groups().size() > 5, "groups: " + flat.layout().groups().size());
+    NDArray extra = manager.create(new float[] {0.5f, -2f, 3f});
+    Map<String, NDArray> extras = Map.of("extra", extra);
+    AdamW.Config config = new AdamW.Config(0.9f, 0.999f, 1e-8f, 0.05f);
+    ParamOptimizer reference = new PerParameterAdamW(manager, config);
+    ParamOptimizer flatAdam = new AdamW(manager, config, GROUP_FLOATS);
+    Map<String, NDArray> refEma = new LinkedHashMap<>();
+    refEma.put("extra", extra.duplicate());
+    refParams.forEach((k, v) -> refEma.put(k, v.duplicate()));
+    Ema flatEma = new Ema(manager, extras, flat, EMA_DECAY);
+    Map<String, NDArray> emaInputs = new LinkedHashMap<>(extras);
+    emaInputs.putAll(flat.views());
+    Map<String, NDArray> refInputs = new LinkedHashMap<>(extras);
+    refInputs.putAll(refParams);
+    for (int step = 0; step < STEPS; step++) {
+      Map<String, NDArray> refGrads = gradients(refParams, step);
+      flat.zeroGradients();
+      backwardLeaving(flat, refGrads);
+      double norm;
+      try (NDScope scope = new NDScope()) {
+        norm = GradientNorm.of(flat.gradientViews().values());
+      }
+      assertEquals(Double.doubleToRawLongBits(hostNorm(refGrads.values())),
+          Double.doubleToRawLongBits(norm), "norm of step " + step);
+      float scale = GradientNorm.clipScale(1.0, norm);
+      float lr = 1e-3f * (step + 1) / STEPS;
+      reference.step(refParams, refGrads, lr, scale);
+      flatAdam.step(flat, lr, scale);
+      referenceEma(refEma, refInputs);
+      flatEma.update(emaInputs);
+    }
+    assertBitwise(refParams, flat.views(), "parameters");
+    assertBitwise(reference.state(), flatAdam.state(), "optimizer state");
+    assertBitwise(refEma, flatEma.weights(), "EMA");
+  }
+
+  /** One backward of Σ ⟨p, G⟩, whose gradient with respect to each parameter is G exactly. */
+  private static void backwardLeaving(FlatParameters flat, Map<String, NDArray> grads) {
+    try (NDScope scope = new NDScope();
+        GradScope grad = new GradScope()) {
+      NDArray loss = null;
+      for (Map.Entry<String, NDArray> e : flat.forwardViews().entrySet()) {
+        NDArray term = e.getValue().mul(grads.get(e.getKey())).sum();
+        loss = loss == null ? term : loss.add(term);
+      }
+      grad.backward(loss);
+    }
   }
 
   @Test

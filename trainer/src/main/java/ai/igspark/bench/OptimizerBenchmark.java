@@ -17,6 +17,9 @@ import ai.igspark.optim.ParamOptimizer;
 import ai.igspark.optim.PerParameterAdamW;
 import ai.igspark.optim.Scalars;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
+import ai.igspark.tensor.GradScope;
 import ai.igspark.tensor.GradModeOff;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,7 +43,7 @@ public final class OptimizerBenchmark {
 
   /** The flat group sizes measured by default: the trainer's on a GPU and on a CPU. */
   public static final List<Long> DEFAULT_GROUP_FLOATS =
-      List.of(AdamW.GPU_GROUP_FLOATS, AdamW.CPU_GROUP_FLOATS);
+      List.of(FlatLayout.GPU_GROUP_FLOATS, FlatLayout.CPU_GROUP_FLOATS);
 
   /**
    * One measured variant.
@@ -98,10 +101,14 @@ public final class OptimizerBenchmark {
         }
       }
       for (long group : groupFloats) {
+        String size = group % (1 << 20) == 0 ? group / (1 << 20) + "Mi" : String.valueOf(group);
         try (NDManager state = manager.newSubManager()) {
           Variant v = flat(state, params, group);
-          String name = "flat " + (group % (1 << 20) == 0 ? group / (1 << 20) + "Mi" : group);
-          results.add(measure(name, v, params, grads, floats, steps, scratch));
+          results.add(measure("flat " + size, v, params, grads, floats, steps, scratch));
+        }
+        try (NDManager state = manager.newSubManager()) {
+          Variant v = flatParameters(state, params, grads, group);
+          results.add(measure("flat params " + size, v, params, grads, floats, steps, scratch));
         }
       }
     }
@@ -116,6 +123,37 @@ public final class OptimizerBenchmark {
       double norm = GradientNorm.of(g.values());
       adamW.step(p, g, lr, GradientNorm.clipScale(1.0, norm));
       ema.update(p);
+    };
+  }
+
+  /**
+   * The trainer's path: the parameters stored flat as the model stores them ({@link
+   * FlatParameters}, a copy of {@code params}) with {@code grads} as their gradients, left by one
+   * backward; clip + AdamW + EMA work on whole groups, with no gather.
+   */
+  private static Variant flatParameters(NDManager state, Map<String, NDArray> params,
+      Map<String, NDArray> grads, long groupFloats) {
+    FlatParameters flat = new FlatParameters(state, FlatLayout.of(params, groupFloats));
+    params.forEach((name, p) -> flat.write(name, java.nio.FloatBuffer.wrap(
+        DeviceTransfer.download(p))));
+    try (NDScope scope = new NDScope();
+        GradScope grad = new GradScope()) {
+      NDArray loss = null; // Σ ⟨view, G⟩: its gradient with respect to each view is G exactly
+      for (Map.Entry<String, NDArray> e : flat.forwardViews().entrySet()) {
+        NDArray term = e.getValue().mul(grads.get(e.getKey())).sum();
+        loss = loss == null ? term : loss.add(term);
+      }
+      grad.backward(loss);
+    }
+    ParamOptimizer adamW = new AdamW(state, AdamW.Config.sit(), groupFloats);
+    Ema ema = new Ema(state, Map.of(), flat, Ema.DEFAULT_DECAY);
+    return (p, g, lr) -> {
+      double norm;
+      try (NDScope scope = new NDScope()) {
+        norm = GradientNorm.of(flat.gradientViews().values());
+      }
+      adamW.step(flat, lr, GradientNorm.clipScale(1.0, norm));
+      ema.update(flat.views());
     };
   }
 

@@ -105,19 +105,21 @@ final class ReplicaSet implements AutoCloseable {
   }
 
   /**
-   * The update on every replica (identical gradients give identical results). The global norm is
-   * read once, from replica 0, and decides clipping and skipping on all of them.
+   * The update on every replica (identical gradients give identical results), each on its own
+   * thread of {@code threads}, so the devices update at once. The global norm is read once, from
+   * replica 0, and decides clipping and skipping on all of them.
    */
-  UpdateResult applyUpdate() {
+  UpdateResult applyUpdate(ReplicaThreads threads) {
     double norm = lead().step().gradientNorm();
-    UpdateResult first = null;
-    for (TrainingState s : states) {
-      UpdateResult u = s.step().applyUpdate(norm);
-      if (first == null) {
-        first = u;
-      }
+    UpdateResult[] results = new UpdateResult[states.size()];
+    List<Runnable> work = new ArrayList<>(states.size());
+    for (int r = 0; r < states.size(); r++) {
+      TrainingState s = states.get(r);
+      int replica = r;
+      work.add(() -> results[replica] = s.step().applyUpdate(norm));
     }
-    return first;
+    threads.runAll(work);
+    return results[0];
   }
 
   /** Hands the replicas to the executor's warm cache for the segment starting at {@code step}. */

@@ -106,7 +106,7 @@ public final class SegmentTrainer implements RankTask<SegmentReport> {
         boolean logStep = (step + 1) % cfg.train().logEvery() == 0 || step + 1 == endStep;
         double[] carried = SegmentSync.carried(replicas.lossSums(logStep), stop.vote());
         double[] sums = sync.sum(replicas, carried, step);
-        UpdateResult update = replicas.applyUpdate(); // one host read: the norm
+        UpdateResult update = replicas.applyUpdate(threads); // one host read: the norm
         if (skips.diverged(update.applied())) {
           diverged = step;
           break;

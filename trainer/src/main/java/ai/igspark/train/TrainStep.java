@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.igspark.diffusion.IgLoss;
 import ai.igspark.diffusion.LossDraws;
 import ai.igspark.diffusion.LossTerms;
@@ -19,6 +17,8 @@ import ai.igspark.optim.GradientNorm;
 import ai.igspark.optim.LrSchedule;
 import ai.igspark.optim.ParamOptimizer;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
+import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensor.GradScope;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -209,17 +209,26 @@ public final class TrainStep {
     return FlatGradients.size(net.trainableParameters().values());
   }
 
-  /** Element counts of the trainable parameters, in map order (the flat gradient's layout). */
+  /**
+   * Element counts of the arrays of {@link #gradientArrays}, in order (the flat gradient's
+   * layout, which the gradient buckets cut).
+   */
   public long[] parameterSizes() {
+    FlatParameters flat = net.flatParameters();
+    if (flat != null) {
+      return flat.layout().groups().stream().mapToLong(FlatLayout.Group::floats).toArray();
+    }
     return net.trainableParameters().values().stream().mapToLong(p -> p.getShape().size()).toArray();
   }
 
   /**
-   * The accumulated gradients in map order, as arrays that share the gradients' memory (writes
-   * into them are the gradients); registered in the caller's {@link NDScope}.
+   * The accumulated gradients in parameter order, as arrays that share the gradients' memory
+   * (writes into them are the gradients); registered in the caller's {@link NDScope}. For flat
+   * parameters one contiguous array per group, else one per parameter.
    */
   public List<NDArray> gradientArrays() {
-    return new ArrayList<>(gradients().values());
+    FlatParameters flat = net.flatParameters();
+    return flat != null ? flat.gradients() : new ArrayList<>(gradients().values());
   }
 
   /** Copies the accumulated gradients into {@code dst} (map order, row-major). */
@@ -261,12 +270,16 @@ public final class TrainStep {
     float lr = schedule.lr(step);
     Map<String, NDArray> params = net.trainableParameters();
     try (NDScope scope = new NDScope()) {
-      Map<String, NDArray> grads = gradients();
       boolean applied = Double.isFinite(norm);
       if (applied) {
         // Clipping rides with the optimizer: a flat one scales its gathered gradients.
         float clip = maxGradNorm > 0 ? GradientNorm.clipScale(maxGradNorm, norm) : 1f;
-        optimizer.step(params, grads, lr, clip);
+        FlatParameters flat = net.flatParameters();
+        if (flat != null) {
+          optimizer.step(flat, lr, clip);
+        } else {
+          optimizer.step(params, gradients(), lr, clip);
+        }
         if (frozenDecay != null) {
           frozenDecay.apply(lr);
         }
@@ -279,18 +292,14 @@ public final class TrainStep {
     }
   }
 
-  /** Sets every parameter's gradient to zero (also clears NaN, unlike multiplying by 0). */
+  /** Sets every gradient to zero (also clears NaN, unlike multiplying by 0). */
   public void zeroGradients() {
-    for (NDArray p : net.trainableParameters().values()) {
-      JniUtils.zeroGrad((PtNDArray) p);
-    }
+    net.zeroGradients();
   }
 
   /** Gradient views by parameter name; the views are registered in the caller's scope. */
   private Map<String, NDArray> gradients() {
-    Map<String, NDArray> grads = new LinkedHashMap<>();
-    net.trainableParameters().forEach((name, p) -> grads.put(name, p.getGradient()));
-    return grads;
+    return net.gradients();
   }
 
   private static double sum(NDArray perSample) {

@@ -45,7 +45,9 @@ public final class TrainingState implements AutoCloseable {
     IgDiTNet net = new IgDiTNet(model);
     this.optimizer = recipe.optimizer(manager);
     FrozenDecay frozenDecay = recipe.frozenDecay(model.stateDict()).orElse(null);
-    this.ema = new Ema(manager, TrainStep.averagedParameters(net, frozenDecay), emaDecay);
+    // The EMA shares the model's flat groups (decayed frozen parameters first, gathered).
+    this.ema = new Ema(manager, frozenDecay == null ? Map.of() : frozenDecay.params(),
+        model.flatParameters(), emaDecay);
     this.step =
         new TrainStep(
             net,

@@ -81,18 +81,12 @@ class GarbageCollectionDuringBackwardTest {
       }
       collector.backward(total);
     }
-    var grads = net.trainableParameters().values();
-    FloatBuffer out = FloatBuffer.allocate(Math.toIntExact(FlatGradients.size(grads)));
+    var params = net.trainableParameters().values();
+    FloatBuffer out = FloatBuffer.allocate(Math.toIntExact(FlatGradients.size(params)));
     try (NDScope scope = new NDScope()) {
-      List<NDArray> g = new ArrayList<>();
-      for (NDArray p : grads) {
-        g.add(p.getGradient());
-      }
-      FlatGradients.copyTo(g, out);
+      FlatGradients.copyTo(net.gradients().values(), out);
     }
-    for (NDArray p : grads) {
-      ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p);
-    }
+    net.zeroGradients();
     reuse.clear();
     return out.array();
   }
