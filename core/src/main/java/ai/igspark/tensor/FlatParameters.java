@@ -47,15 +47,12 @@ public final class FlatParameters implements AutoCloseable {
         NDScope.unregister(buffer); // outlives any scope open around its creation
         buffer.setRequiresGradient(true);
         buffers.add(buffer);
-        List<NDArray> groupViews = layout.views(buffer, g);
-        for (int k = 0; k < groupViews.size(); k++) {
-          NDArray v = groupViews.get(k);
-          NDScope.unregister(v);
-          String name = layout.names().get(g.first() + k);
-          v.setName(name);
-          views.put(name, v);
-        }
       }
+      namedViews(buffers).forEach((name, v) -> {
+        NDScope.unregister(v);
+        v.setName(name);
+        views.put(name, v);
+      });
     }
   }
 
@@ -89,13 +86,15 @@ public final class FlatParameters implements AutoCloseable {
    * {@link NDScope}, through which backward reaches the buffers; otherwise {@link #views()}.
    */
   public Map<String, NDArray> forwardViews() {
-    if (!JniUtils.isGradMode()) {
-      return views();
-    }
+    return JniUtils.isGradMode() ? namedViews(buffers) : views();
+  }
+
+  /** Views of one array per group ({@code flats}) as the parameters they hold, by name. */
+  private Map<String, NDArray> namedViews(List<NDArray> flats) {
     Map<String, NDArray> out = new LinkedHashMap<>();
-    for (int i = 0; i < buffers.size(); i++) {
+    for (int i = 0; i < flats.size(); i++) {
       FlatLayout.Group g = layout.groups().get(i);
-      List<NDArray> groupViews = layout.views(buffers.get(i), g);
+      List<NDArray> groupViews = layout.views(flats.get(i), g);
       for (int k = 0; k < groupViews.size(); k++) {
         out.put(layout.names().get(g.first() + k), groupViews.get(k));
       }
@@ -117,16 +116,7 @@ public final class FlatParameters implements AutoCloseable {
 
   /** The gradients by parameter name: views of {@link #gradients()}, in the caller's scope. */
   public Map<String, NDArray> gradientViews() {
-    Map<String, NDArray> out = new LinkedHashMap<>();
-    List<NDArray> grads = gradients();
-    for (int i = 0; i < grads.size(); i++) {
-      FlatLayout.Group g = layout.groups().get(i);
-      List<NDArray> groupViews = layout.views(grads.get(i), g);
-      for (int k = 0; k < groupViews.size(); k++) {
-        out.put(layout.names().get(g.first() + k), groupViews.get(k));
-      }
-    }
-    return out;
+    return namedViews(gradients());
   }
 
   /** Sets every gradient to zero in place: one fill per group (also clears NaN). */

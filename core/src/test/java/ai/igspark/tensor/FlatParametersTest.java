@@ -13,7 +13,6 @@ import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,13 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FlatParametersTest {
   private final boolean before = DeviceTransfer.emulated();
-  private NDManager manager;
+  private final NDManager manager = NDManager.newBaseManager();
   private FlatParameters flat;
-
-  @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
 
   @AfterEach
   void tearDown() {

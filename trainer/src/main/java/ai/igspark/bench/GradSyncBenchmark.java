@@ -11,6 +11,7 @@ import ai.igspark.collective.RingOptions;
 import ai.igspark.model.ModelConfig;
 import ai.igspark.model.ParameterShapes;
 import ai.igspark.tensor.DeviceTransfer;
+import ai.igspark.tensor.FlatLayout;
 import ai.igspark.train.FlatGradients;
 import ai.igspark.train.GradientBuckets;
 import ai.igspark.train.GradientSync;
@@ -57,7 +58,7 @@ public final class GradSyncBenchmark {
   public static List<Result> run(
       ModelConfig model, int world, int replicas, int bucketMib, int steps, boolean baseline)
       throws Exception {
-    long[] sizes = ParameterShapes.sizes(model);
+    long[] sizes = groupSizes(model);
     List<Result> out = new ArrayList<>();
     out.add(timed("bucketed", sizes, world, replicas, bucketMib, steps));
     long floats = Arrays.stream(sizes).sum();
@@ -65,6 +66,21 @@ public final class GradSyncBenchmark {
       out.add(timed("host", sizes, world, replicas, bucketMib, steps));
     }
     return out;
+  }
+
+  /**
+   * The sizes of the arrays the trainer synchronises: its model's gradient groups on a CPU
+   * ({@link FlatLayout}, the flat parameters' layout), not one array per tensor.
+   */
+  static long[] groupSizes(ModelConfig model) {
+    List<String> names = new ArrayList<>();
+    List<Shape> shapes = new ArrayList<>();
+    ParameterShapes.of(model).forEach((name, shape) -> {
+      names.add(name);
+      shapes.add(new Shape(shape));
+    });
+    FlatLayout layout = FlatLayout.of(names, shapes, FlatLayout.defaultGroupFloats(Device.cpu()));
+    return layout.groups().stream().mapToLong(FlatLayout.Group::floats).toArray();
   }
 
   private static Result timed(

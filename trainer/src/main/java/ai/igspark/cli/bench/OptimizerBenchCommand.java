@@ -22,10 +22,13 @@ import picocli.CommandLine.Spec;
     description = {
       "The optimizer part of one training step (global-norm clip, AdamW, EMA) at",
       "a preset's real parameter shapes (synthetic values) on CPU: the flat code",
-      "against the per-parameter code it replaced, in one run. Prints seconds per",
-      "step (wall and CPU), host reads per step and libtorch operators per step.",
-      "Memory: 5 float32 buffers of the parameters' size (20 bytes a parameter);",
-      "--max-floats takes only the leading parameters."
+      "against the per-parameter code it replaced, in one run. Per group size two",
+      "flat variants: 'flat' gathers separate tensors' gradients into each group,",
+      "'flat params' stores the parameters flat as the trainer's model does (its",
+      "gradients are one buffer per group). Prints seconds per step (wall and CPU),",
+      "host reads per step and libtorch operators per step. Memory: 5 float32",
+      "buffers of the parameters' size (20 bytes a parameter), 2 more during the",
+      "'flat params' variants; --max-floats takes only the leading parameters."
     })
 public final class OptimizerBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -32,6 +32,25 @@ class OptimizerBenchCommandTest {
         "non-view operators, flat against per-parameter:\n" + r.out());
   }
 
+  /**
+   * With the parameters stored flat, as the model stores them, nothing is per tensor but its
+   * gradient norm: sit-tiny's 45 tensors in one group take 75 non-view operators (45 norms, the
+   * rest for the group), against 121 when the group's gradients are gathered first.
+   */
+  @Test
+  void flatParametersStepRunsOneNormPerTensorAndAFewKernelsForTheGroup() {
+    CliRun r = CliRun.of(
+        "bench", "optimizer", "--preset", "sit-tiny", "--steps", "1", "--group-floats", "100000",
+        "--no-per-parameter");
+    assertEquals(0, r.code(), r.err());
+    String[] flatParams = row(r.out(), "flat params 100000");
+    assertEquals("1", flatParams[3], "host reads per step");
+    long nonView = Long.parseLong(flatParams[6]);
+    assertTrue(nonView <= 45 + 40, "non-view operators: 45 norms and a few dozen for the group:\n"
+        + r.out());
+    assertTrue(nonView < Long.parseLong(row(r.out(), "flat 100000")[6]), r.out());
+  }
+
   @Test
   void aGroupSizeBelowOneFloatIsAUsageError() {
     CliRun r = CliRun.of("bench", "optimizer", "--preset", "sit-tiny", "--group-floats", "0");
