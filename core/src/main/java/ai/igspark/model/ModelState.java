@@ -9,11 +9,11 @@ import ai.igspark.tensor.DeviceTransfer;
 import ai.igspark.tensor.FlatLayout;
 import ai.igspark.tensor.FlatParameters;
 import ai.igspark.tensorfile.HostTensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.SplittableRandom;
 

@@ -104,8 +104,7 @@ public final class AdamW implements ParamOptimizer {
       List<NDArray> grads = params.gradients();
       for (int i = 0; i < grads.size(); i++) {
         try (NDScope scope = new NDScope()) {
-          NDArray g = grads.get(i);
-          g = gradScale != 1f ? g.mul(s.of(g, gradScale)) : g; // not in place: the gradient
+          NDArray g = FlatBuffers.scaled(grads.get(i), gradScale, s);
           apply(params.buffer(i), adamStep(i, g, t, lr, s), lr, s);
         }
       }

@@ -55,10 +55,13 @@ public final class Ema {
    * with no gather. {@link #update} must then be given these same parameters.
    */
   public Ema(NDManager manager, Map<String, NDArray> extras, FlatParameters params, float decay) {
-    this(manager, join(FlatLayout.of(extras, AdamW.defaultGroupFloats(manager.getDevice())),
-            params.layout()),
-        directSources(FlatLayout.of(extras, AdamW.defaultGroupFloats(manager.getDevice())),
-            params),
+    this(manager, FlatLayout.of(extras, AdamW.defaultGroupFloats(manager.getDevice())), extras,
+        params, decay);
+  }
+
+  private Ema(NDManager manager, FlatLayout extrasLayout, Map<String, NDArray> extras,
+      FlatParameters params, float decay) {
+    this(manager, join(extrasLayout, params.layout()), directSources(extrasLayout, params),
         joined(extras, params.views()), decay);
   }
 

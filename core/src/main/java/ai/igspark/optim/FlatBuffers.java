@@ -40,8 +40,15 @@ final class FlatBuffers {
    */
   static NDArray scaledGradients(
       List<NDArray> grads, FlatLayout.Group g, float scale, Scalars s) {
-    NDArray flat = concat(members(grads, g));
-    return scale != 1f ? flat.mul(s.of(flat, scale)) : flat; // not in place: flat may be a view
+    return scaled(concat(members(grads, g)), scale, s);
+  }
+
+  /**
+   * {@code grad} times {@code scale} as a new array, or {@code grad} itself for 1: never in place,
+   * since {@code grad} may be a gradient or a view of one.
+   */
+  static NDArray scaled(NDArray grad, float scale, Scalars s) {
+    return scale != 1f ? grad.mul(s.of(grad, scale)) : grad;
   }
 
   /** The arrays of group {@code g} among {@code all} (in layout order). */

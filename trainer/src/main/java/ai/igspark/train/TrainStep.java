@@ -228,20 +228,20 @@ public final class TrainStep {
    */
   public List<NDArray> gradientArrays() {
     FlatParameters flat = net.flatParameters();
-    return flat != null ? flat.gradients() : new ArrayList<>(gradients().values());
+    return flat != null ? flat.gradients() : new ArrayList<>(net.gradients().values());
   }
 
   /** Copies the accumulated gradients into {@code dst} (map order, row-major). */
   public void gradientsTo(FloatBuffer dst) {
     try (NDScope scope = new NDScope()) {
-      FlatGradients.copyTo(gradients().values(), dst);
+      FlatGradients.copyTo(net.gradients().values(), dst);
     }
   }
 
   /** Overwrites the accumulated gradients from {@code src} (e.g. after an all-reduce). */
   public void gradientsFrom(FloatBuffer src) {
     try (NDScope scope = new NDScope()) {
-      FlatGradients.copyFrom(src, gradients().values());
+      FlatGradients.copyFrom(src, net.gradients().values());
     }
   }
 
@@ -257,7 +257,7 @@ public final class TrainStep {
   /** The global gradient norm: the step's one host read (one float64 scalar). */
   public double gradientNorm() {
     try (NDScope scope = new NDScope()) {
-      return GradientNorm.of(gradients().values());
+      return GradientNorm.of(net.gradients().values());
     }
   }
 
@@ -268,7 +268,6 @@ public final class TrainStep {
   public UpdateResult applyUpdate(double norm) {
     long step = ++updates;
     float lr = schedule.lr(step);
-    Map<String, NDArray> params = net.trainableParameters();
     try (NDScope scope = new NDScope()) {
       boolean applied = Double.isFinite(norm);
       if (applied) {
@@ -278,7 +277,7 @@ public final class TrainStep {
         if (flat != null) {
           optimizer.step(flat, lr, clip);
         } else {
-          optimizer.step(params, gradients(), lr, clip);
+          optimizer.step(net.trainableParameters(), net.gradients(), lr, clip);
         }
         if (frozenDecay != null) {
           frozenDecay.apply(lr);
@@ -295,11 +294,6 @@ public final class TrainStep {
   /** Sets every gradient to zero (also clears NaN, unlike multiplying by 0). */
   public void zeroGradients() {
     net.zeroGradients();
-  }
-
-  /** Gradient views by parameter name; the views are registered in the caller's scope. */
-  private Map<String, NDArray> gradients() {
-    return net.gradients();
   }
 
   private static double sum(NDArray perSample) {
