@@ -93,7 +93,17 @@ public final class FmnistFeatures implements FeatureExtractor {
 
   /** Fraction of images whose most probable class is their label. */
   public double accuracy(FmnistImages images) {
+    int[] predicted = predictedClasses(images);
     long correct = 0;
+    for (int i = 0; i < predicted.length; i++) {
+      correct += predicted[i] == images.labels()[i] ? 1 : 0;
+    }
+    return (double) correct / images.count();
+  }
+
+  /** The most probable class of each image (the first on a tie). */
+  public int[] predictedClasses(FmnistImages images) {
+    int[] predicted = new int[images.count()];
     for (int from = 0; from < images.count(); from += DEFAULT_BATCH) {
       int n = Math.min(DEFAULT_BATCH, images.count() - from);
       float[] logits = forward(images.pixels(), from, n).logits();
@@ -104,10 +114,10 @@ public final class FmnistFeatures implements FeatureExtractor {
             best = c;
           }
         }
-        correct += best == images.labels()[from + i] ? 1 : 0;
+        predicted[from + i] = best;
       }
     }
-    return (double) correct / images.count();
+    return predicted;
   }
 
   /**

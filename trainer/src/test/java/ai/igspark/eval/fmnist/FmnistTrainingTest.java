@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class FmnistTrainingTest {
@@ -37,19 +36,5 @@ class FmnistTrainingTest {
     assertTrue(r.classifier().provenance().testAccuracy() > 0.6,
         "accuracy " + r.classifier().provenance().testAccuracy());
     assertEquals(3000, r.classifier().provenance().trainImages());
-  }
-
-  /** Retrains the committed classifier from scratch (one thread, as the surefire JVM runs it). */
-  @Test
-  @Tag("slow")
-  void trainingFromScratchReproducesTheCommittedClassifier() {
-    FmnistTraining.Result r =
-        FmnistTraining.train(
-            FashionMnistSplits.train(), FashionMnistSplits.test(),
-            FmnistTraining.Config.defaults(), System.out::println);
-    System.out.printf("trained in %.1f s, test accuracy %.4f%n", r.trainSeconds(),
-        r.classifier().provenance().testAccuracy());
-    assertTrue(r.classifier().provenance().testAccuracy() >= 0.90);
-    assertEquals(FmnistClassifier.loadDefault().sha256(), r.classifier().sha256());
   }
 }
