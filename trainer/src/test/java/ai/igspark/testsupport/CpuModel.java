@@ -17,13 +17,9 @@ public final class CpuModel {
 
   /** e.g. {@code AuthenticAMD family 25 model 1 avx2}; {@code unknown} without /proc/cpuinfo. */
   public static String signature() {
-    Path cpuinfo = Path.of("/proc/cpuinfo");
-    if (!Files.isReadable(cpuinfo)) {
-      return "unknown";
-    }
     try {
-      return signature(Files.readAllLines(cpuinfo));
-    } catch (IOException e) {
+      return signature(Files.readAllLines(Path.of("/proc/cpuinfo")));
+    } catch (IOException e) { // no /proc (not Linux) or not readable
       return "unknown";
     }
   }
